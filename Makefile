@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` and `make test`. Both install
+# what is missing first, so a fresh Debian 12 machine needs nothing else.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+CAIRN := $(BUILD)/cairn
+DEMO_DIR ?= demo
+DEMO_PERSONS ?= 20000
+
+.PHONY: deps build demo test test-asan fuzz bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(CAIRN) $(DEMO_DIR) $(DEMO_PERSONS)
+
+test: deps
+	@bash scripts/test.sh
+
+fuzz: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash scripts/fuzz.sh
+
+bench: build
+	@bash bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz demo

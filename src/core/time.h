@@ -1,0 +1,30 @@
+// Time values: int64 microseconds since the Unix epoch, UTC.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cairn {
+
+using Micros = int64_t;
+constexpr Micros kMicrosPerSecond = 1'000'000;
+constexpr Micros kMicrosPerDay = 86'400 * kMicrosPerSecond;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+
+// Parses ISO-8601 ("2026-01-05", "2026-01-05T10:00:00Z",
+// "2026-01-05 10:00:00.25+02:00"; no zone means UTC) or a unix time given as
+// digits: seconds below 1e11, milliseconds below 1e14, microseconds above.
+// Returns nothing when the text is not a valid time (month 13, Feb 30, ...).
+std::optional<Micros> parse_time(std::string_view text);
+
+// A unix time given as a JSON number, with the same unit rule as parse_time.
+std::optional<Micros> time_from_unix_number(double value);
+
+// "2026-01-05T10:00:00Z", with ".123456" only when there are fractions.
+std::string format_time(Micros t);
+
+}  // namespace cairn

@@ -1,0 +1,86 @@
+// ImportBatch: the parsed, validated content of one import, encoded against
+// batch-local dictionaries. Parsers append to it row by row (a rejected row
+// leaves it unchanged); the store logs it to the WAL and then maps its ids
+// to the database's dictionaries.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/string_pool.h"
+#include "core/time.h"
+
+namespace cairn {
+
+enum class ValueType : uint8_t { kString = 0, kNumber = 1, kBool = 2 };
+
+// A typed value. For kString, bits is an id in the owning pool of strings;
+// for kNumber, the bits of a double; for kBool, 0 or 1.
+struct TypedValue {
+  ValueType type = ValueType::kString;
+  uint64_t bits = 0;
+};
+
+struct BatchProperty {
+  uint32_t key;  // id in ImportBatch::keys
+  TypedValue value;
+};
+
+constexpr uint32_t kNoId = 0xFFFFFFFFu;
+
+struct BatchEvent {
+  Micros time;
+  uint32_t user_id;       // id in ImportBatch::ids, or kNoId
+  uint32_t anonymous_id;  // id in ImportBatch::ids, or kNoId; at least one of the two is set
+  uint32_t event;         // id in ImportBatch::event_names
+  uint32_t prop_begin;    // first property in ImportBatch::props
+  uint32_t prop_count;
+  uint64_t message_hash;  // XXH3-64 of message_id, 0 when the event has none
+};
+
+// Links an anonymous (or previous) id to a user id: identify, alias, or an
+// event that carries both ids. Applied in order.
+struct BatchLink {
+  uint32_t from;  // anonymous id or alias previousId
+  uint32_t to;    // the known user id
+};
+
+struct BatchTrait {
+  uint32_t id;  // the person's id in ImportBatch::ids
+  uint32_t key;
+  TypedValue value;
+};
+
+struct BatchCost {
+  int64_t day;  // days since 1970-01-01
+  uint32_t channel;   // id in ImportBatch::strings
+  uint32_t campaign;  // id in ImportBatch::strings
+  double cost;
+};
+
+struct ImportBatch {
+  StringPool ids;          // person ids, anonymous or known
+  StringPool event_names;  // event names
+  StringPool keys;         // property and trait keys
+  StringPool strings;      // string values of properties, traits and costs
+  std::vector<uint8_t> id_is_known;  // per id: 1 when it appeared as a user id
+  std::vector<BatchEvent> events;
+  std::vector<BatchProperty> props;
+  std::vector<BatchLink> links;
+  std::vector<BatchTrait> traits;
+  std::vector<BatchCost> costs;
+
+  // Interns a person id and remembers whether it was ever a user (known) id.
+  uint32_t intern_id(std::string_view id, bool known) {
+    const uint32_t i = ids.intern(id);
+    if (i >= id_is_known.size()) id_is_known.resize(i + 1, 0);
+    if (known) id_is_known[i] = 1;
+    return i;
+  }
+};
+
+// 64-bit hash of a message id; never 0 (0 means "no message id").
+uint64_t message_hash(std::string_view message_id);
+
+}  // namespace cairn

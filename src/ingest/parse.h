@@ -1,0 +1,37 @@
+// Parsers for the files `cairn import` reads. Each appends valid rows to an
+// ImportBatch and reports every invalid row to ImportErrors; a rejected row
+// leaves the batch unchanged. Files are streamed in chunks (memory does not
+// grow with file size beyond the batch), and `.gz` files are decompressed on
+// the fly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+#include "ingest/batch.h"
+#include "ingest/errors.h"
+
+namespace cairn {
+
+enum class InputKind {
+  kEvents,    // CSV (by .csv extension) or NDJSON (flat form or Segment spec)
+  kContacts,  // CSV: an id column (person/user_id/id) and trait columns
+  kCosts,     // CSV: date, channel, campaign, cost
+};
+
+// Called now and then with the number of input bytes consumed so far.
+using ProgressFn = std::function<void(uint64_t bytes_done)>;
+
+// Parses one file. Returns an error Status only when the file cannot be read
+// at all (missing, unreadable, bad gzip stream); bad rows go to `errors`.
+Status parse_file(const std::string& path, InputKind kind, ImportBatch& batch, ImportErrors& errors,
+                  const ProgressFn& progress = {});
+
+// Parses in-memory text as if it were the file `name` (used by tests and
+// fuzzers). The format follows `name`'s extension as for parse_file.
+Status parse_buffer(const std::string& name, std::string_view text, InputKind kind, ImportBatch& batch,
+                    ImportErrors& errors);
+
+}  // namespace cairn
