@@ -1,0 +1,54 @@
+#include "storage/codec.h"
+
+#include <xxhash.h>
+#include <zstd.h>
+
+#include <fmt/format.h>
+
+#include "storage/binary_io.h"
+
+namespace cairn {
+
+uint64_t checksum64(std::string_view data) { return XXH3_64bits(data.data(), data.size()); }
+
+std::string zstd_compress(std::string_view raw, int level) {
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  const size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), level);
+  out.resize(ZSTD_isError(n) ? 0 : n);
+  return out;
+}
+
+Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size) {
+  std::string out(raw_size, '\0');
+  const size_t n = ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n)) return Status::corruption(fmt::format("zstd: {}", ZSTD_getErrorName(n)));
+  if (n != raw_size) return Status::corruption(fmt::format("zstd: {} bytes, expected {}", n, raw_size));
+  return out;
+}
+
+std::string seal_file(std::string_view magic8, std::string_view payload) {
+  const std::string comp = zstd_compress(payload);
+  BinaryWriter w;
+  w.put_bytes(magic8);
+  w.put_u64(payload.size());
+  w.put_u64(comp.size());
+  w.put_u64(checksum64(comp));
+  w.put_bytes(comp);
+  return std::move(w.buffer());
+}
+
+Result<std::string> unseal_file(std::string_view magic8, std::string_view data, const std::string& what) {
+  if (data.size() < 32 || data.substr(0, 8) != magic8)
+    return Status::corruption(fmt::format("{}: bad header at offset 0", what));
+  BinaryReader r(data.substr(8, 24));
+  const uint64_t raw = r.get_u64(), comp = r.get_u64(), sum = r.get_u64();
+  if (comp != data.size() - 32 || raw > (uint64_t{1} << 40))
+    return Status::corruption(fmt::format("{}: size mismatch at offset 8", what));
+  const std::string_view body = data.substr(32);
+  if (checksum64(body) != sum) return Status::corruption(fmt::format("{}: checksum mismatch in block at offset 32", what));
+  auto out = zstd_decompress(body, raw);
+  if (!out) return Status::corruption(fmt::format("{}: {} at offset 32", what, out.status().message()));
+  return out;
+}
+
+}  // namespace cairn

@@ -1,0 +1,24 @@
+// Block compression and checksums shared by segments, the catalog, the
+// manifest and the WAL.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace cairn {
+
+uint64_t checksum64(std::string_view data);
+std::string zstd_compress(std::string_view raw, int level = 3);
+// Decompresses exactly raw_size bytes; any mismatch is corruption.
+Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size);
+
+// A self-describing checksummed container for small whole files (manifest,
+// catalog): magic(8) | raw_size u64 | comp_size u64 | xxh64(comp) u64 | zstd(payload).
+std::string seal_file(std::string_view magic8, std::string_view payload);
+// Checks magic, sizes and checksum; `what` names the file in errors.
+Result<std::string> unseal_file(std::string_view magic8, std::string_view data, const std::string& what);
+
+}  // namespace cairn

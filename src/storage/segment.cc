@@ -1,0 +1,469 @@
+#include "storage/segment.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "storage/binary_io.h"
+#include "storage/codec.h"
+#include "storage/file_util.h"
+#include "storage/segment_format.h"
+
+namespace cairn {
+
+namespace {
+
+void put_chunk_ref(BinaryWriter& w, const ChunkRef& c) {
+  w.put_varint(c.offset);
+  w.put_varint(c.comp_size);
+  w.put_varint(c.raw_size);
+  w.put_u64(c.checksum);
+}
+
+ChunkRef get_chunk_ref(BinaryReader& r) {
+  ChunkRef c;
+  c.offset = r.get_varint();
+  c.comp_size = r.get_varint();
+  c.raw_size = r.get_varint();
+  c.checksum = r.get_u64();
+  return c;
+}
+
+void put_value(BinaryWriter& w, ValueType type, uint64_t bits) {
+  switch (type) {
+    case ValueType::kString:
+      w.put_u8(kTagString);
+      w.put_varint(bits);
+      return;
+    case ValueType::kBool:
+      w.put_u8(bits ? kTagTrue : kTagFalse);
+      return;
+    case ValueType::kNumber: {
+      double d;
+      std::memcpy(&d, &bits, 8);
+      if (d == static_cast<double>(static_cast<int64_t>(d)) && std::abs(d) < 9.0e15 && !(d == 0 && std::signbit(d))) {
+        w.put_u8(kTagInteger);
+        w.put_zigzag(static_cast<int64_t>(d));
+      } else {
+        w.put_u8(kTagDouble);
+        w.put_f64(d);
+      }
+      return;
+    }
+  }
+}
+
+bool get_value(BinaryReader& r, StoredProp& p) {
+  switch (r.get_u8()) {
+    case kTagString:
+      p.type = ValueType::kString;
+      p.bits = r.get_varint();
+      return r.ok();
+    case kTagInteger: {
+      p.type = ValueType::kNumber;
+      const double d = static_cast<double>(r.get_zigzag());
+      std::memcpy(&p.bits, &d, 8);
+      return r.ok();
+    }
+    case kTagDouble: {
+      p.type = ValueType::kNumber;
+      const double d = r.get_f64();
+      std::memcpy(&p.bits, &d, 8);
+      return r.ok();
+    }
+    case kTagFalse:
+      p.type = ValueType::kBool;
+      p.bits = 0;
+      return r.ok();
+    case kTagTrue:
+      p.type = ValueType::kBool;
+      p.bits = 1;
+      return r.ok();
+    default:
+      return false;
+  }
+}
+
+class SegmentFileWriter {
+ public:
+  explicit SegmentFileWriter(std::string* out) : out_(out) {}
+  ChunkRef add_chunk(const std::string& raw) {
+    const std::string comp = zstd_compress(raw, 3);
+    ChunkRef ref{out_->size(), comp.size(), raw.size(), checksum64(comp)};
+    out_->append(comp);
+    return ref;
+  }
+
+ private:
+  std::string* out_;
+};
+
+}  // namespace
+
+Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
+  const auto& rows = set.rows;
+  std::string file;
+  {
+    BinaryWriter h;
+    h.put_bytes(std::string_view(kSegmentMagic, 8));
+    h.put_u32(kSegmentVersion);
+    file = std::move(h.buffer());
+  }
+  SegmentFileWriter chunks(&file);
+  SegmentStats stats;
+  stats.rows = rows.size();
+  BinaryWriter footer;
+  std::vector<BlockInfo> blocks;
+
+  size_t begin = 0;
+  while (begin < rows.size()) {
+    size_t end = std::min(rows.size(), begin + kBlockRows);
+    while (end < rows.size() && rows[end].person == rows[end - 1].person) ++end;
+    BlockInfo b;
+    b.rows = static_cast<uint32_t>(end - begin);
+    b.min_person = rows[begin].person;
+    b.max_person = rows[end - 1].person;
+    b.min_time = rows[begin].time;
+    b.max_time = rows[begin].time;
+    for (size_t i = begin; i < end; ++i) {
+      b.min_time = std::min(b.min_time, rows[i].time);
+      b.max_time = std::max(b.max_time, rows[i].time);
+    }
+    uint64_t unit = 0;
+    for (size_t i = begin; i < end; ++i) unit = std::gcd(unit, static_cast<uint64_t>(rows[i].time - b.min_time));
+    if (unit == 0) unit = 1;
+
+    BinaryWriter person, time, event;
+    time.put_varint(unit);
+    uint32_t prev_person = 0;
+    for (size_t i = begin; i < end;) {
+      size_t j = i;
+      while (j < end && rows[j].person == rows[i].person) ++j;
+      person.put_varint(rows[i].person - prev_person);
+      person.put_varint(j - i);
+      prev_person = rows[i].person;
+      ++b.persons;
+      time.put_varint(static_cast<uint64_t>(rows[i].time - b.min_time) / unit);
+      for (size_t k = i + 1; k < j; ++k) time.put_varint(static_cast<uint64_t>(rows[k].time - rows[k - 1].time) / unit);
+      i = j;
+    }
+    for (size_t i = begin; i < end; ++i) event.put_varint(rows[i].event);
+    b.person = chunks.add_chunk(person.buffer());
+    b.time = chunks.add_chunk(time.buffer());
+    b.event = chunks.add_chunk(event.buffer());
+    BinaryWriter message;
+    for (size_t i = begin; i < end; ++i) message.put_u64(rows[i].message_hash);
+    b.message = chunks.add_chunk(message.buffer());
+    stats.core_bytes += b.person.comp_size + b.time.comp_size + b.event.comp_size;
+
+    // Property columns: one per key present in the block, rows ascending.
+    std::vector<std::pair<uint32_t, uint32_t>> key_rows;  // (key, row-in-block)
+    for (size_t i = begin; i < end; ++i)
+      for (uint32_t p = 0; p < rows[i].prop_count; ++p)
+        key_rows.emplace_back(set.props[rows[i].prop_begin + p].key, static_cast<uint32_t>(i - begin));
+    std::stable_sort(key_rows.begin(), key_rows.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < key_rows.size();) {
+      size_t j = i;
+      while (j < key_rows.size() && key_rows[j].first == key_rows[i].first) ++j;
+      BinaryWriter col;
+      col.put_varint(j - i);
+      int64_t prev = -1;
+      for (size_t k = i; k < j; ++k) {
+        const uint32_t row = key_rows[k].second;
+        if (static_cast<int64_t>(row) == prev) continue;  // a key twice on one row: the first wins
+        col.put_varint(static_cast<uint64_t>(static_cast<int64_t>(row) - prev - 1));
+        prev = row;
+        const Row& r = rows[begin + row];
+        for (uint32_t p = 0; p < r.prop_count; ++p) {
+          const StoredProp& sp = set.props[r.prop_begin + p];
+          if (sp.key == key_rows[i].first) {
+            put_value(col, sp.type, sp.bits);
+            break;
+          }
+        }
+      }
+      b.keys.emplace_back(key_rows[i].first, chunks.add_chunk(col.buffer()));
+      i = j;
+    }
+    if (blocks.empty()) {
+      stats.min_time = b.min_time;
+      stats.max_time = b.max_time;
+    } else {
+      stats.min_time = std::min(stats.min_time, b.min_time);
+      stats.max_time = std::max(stats.max_time, b.max_time);
+    }
+    blocks.push_back(std::move(b));
+    begin = end;
+  }
+
+  footer.put_varint(rows.size());
+  footer.put_varint(blocks.size());
+  for (const BlockInfo& b : blocks) {
+    footer.put_varint(b.rows);
+    footer.put_varint(b.persons);
+    footer.put_varint(b.min_person);
+    footer.put_varint(b.max_person);
+    footer.put_zigzag(b.min_time);
+    footer.put_zigzag(b.max_time);
+    put_chunk_ref(footer, b.person);
+    put_chunk_ref(footer, b.time);
+    put_chunk_ref(footer, b.event);
+    put_chunk_ref(footer, b.message);
+    footer.put_varint(b.keys.size());
+    for (const auto& [key, ref] : b.keys) {
+      footer.put_varint(key);
+      put_chunk_ref(footer, ref);
+    }
+  }
+  const std::string footer_comp = zstd_compress(footer.buffer(), 3);
+  BinaryWriter tail;
+  tail.put_u64(file.size());
+  tail.put_u64(footer_comp.size());
+  tail.put_u64(footer.size());
+  tail.put_u64(checksum64(footer_comp));
+  tail.put_bytes(std::string_view(kSegmentTailMagic, 8));
+  file += footer_comp;
+  file += tail.buffer();
+  stats.bytes = file.size();
+  CAIRN_RETURN_IF_ERROR(write_new_file(path, file));
+  return stats;
+}
+
+SegmentReader::SegmentReader(SegmentReader&& o) noexcept { *this = std::move(o); }
+
+SegmentReader& SegmentReader::operator=(SegmentReader&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+    path_ = std::move(o.path_);
+    file_size_ = o.file_size_;
+    rows_ = o.rows_;
+    blocks_ = std::move(o.blocks_);
+  }
+  return *this;
+}
+
+SegmentReader::~SegmentReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+
+Status pread_exact(int fd, const std::string& path, uint64_t offset, size_t n, std::string& out) {
+  out.resize(n);
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd, out.data() + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return Status::corruption(fmt::format("{}: truncated file at offset {}", path, offset + done));
+    done += static_cast<size_t>(r);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<SegmentReader> SegmentReader::open(const std::string& path) {
+  SegmentReader s;
+  s.path_ = path;
+  s.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (s.fd_ < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  s.file_size_ = static_cast<uint64_t>(::lseek(s.fd_, 0, SEEK_END));
+  if (s.file_size_ < 12 + kSegmentTailSize)
+    return Status::corruption(fmt::format("{}: file too short ({} bytes) at offset 0", path, s.file_size_));
+  std::string head, tail_bytes;
+  CAIRN_RETURN_IF_ERROR(pread_exact(s.fd_, path, 0, 12, head));
+  if (head.substr(0, 8) != std::string_view(kSegmentMagic, 8))
+    return Status::corruption(fmt::format("{}: bad magic at offset 0", path));
+  const uint64_t tail_off = s.file_size_ - kSegmentTailSize;
+  CAIRN_RETURN_IF_ERROR(pread_exact(s.fd_, path, tail_off, kSegmentTailSize, tail_bytes));
+  BinaryReader t(tail_bytes);
+  const uint64_t foff = t.get_u64(), fcomp = t.get_u64(), fraw = t.get_u64(), fsum = t.get_u64();
+  if (tail_bytes.substr(32, 8) != std::string_view(kSegmentTailMagic, 8) || foff + fcomp != tail_off ||
+      fraw > (uint64_t{1} << 32))
+    return Status::corruption(fmt::format("{}: bad tail at offset {}", path, tail_off));
+  std::string fbytes;
+  CAIRN_RETURN_IF_ERROR(pread_exact(s.fd_, path, foff, fcomp, fbytes));
+  if (checksum64(fbytes) != fsum)
+    return Status::corruption(fmt::format("{}: checksum mismatch in footer block at offset {}", path, foff));
+  auto footer = zstd_decompress(fbytes, fraw);
+  if (!footer) return Status::corruption(fmt::format("{}: footer at offset {}: {}", path, foff, footer.status().message()));
+  BinaryReader r(*footer);
+  s.rows_ = r.get_varint();
+  const uint64_t nblocks = r.get_count(8);
+  uint64_t total = 0;
+  for (uint64_t i = 0; i < nblocks && r.ok(); ++i) {
+    BlockInfo b;
+    b.rows = static_cast<uint32_t>(r.get_varint());
+    b.persons = static_cast<uint32_t>(r.get_varint());
+    b.min_person = static_cast<uint32_t>(r.get_varint());
+    b.max_person = static_cast<uint32_t>(r.get_varint());
+    b.min_time = r.get_zigzag();
+    b.max_time = r.get_zigzag();
+    b.person = get_chunk_ref(r);
+    b.time = get_chunk_ref(r);
+    b.event = get_chunk_ref(r);
+    b.message = get_chunk_ref(r);
+    const uint64_t nkeys = r.get_count(8);
+    for (uint64_t k = 0; k < nkeys && r.ok(); ++k) {
+      const auto key = static_cast<uint32_t>(r.get_varint());
+      b.keys.emplace_back(key, get_chunk_ref(r));
+    }
+    total += b.rows;
+    s.blocks_.push_back(std::move(b));
+  }
+  if (!r.ok() || total != s.rows_)
+    return Status::corruption(fmt::format("{}: malformed footer at offset {}", path, foff));
+  return s;
+}
+
+uint64_t SegmentReader::core_bytes() const {
+  uint64_t n = 0;
+  for (const BlockInfo& b : blocks_) n += b.person.comp_size + b.time.comp_size + b.event.comp_size;
+  return n;
+}
+
+Result<std::string> SegmentReader::read_chunk(const ChunkRef& ref, size_t block, const char* column) const {
+  if (ref.offset + ref.comp_size > file_size_ || ref.raw_size > (uint64_t{1} << 32))
+    return Status::corruption(
+        fmt::format("{}: block {} column '{}' points outside the file at offset {}", path_, block, column, ref.offset));
+  std::string comp;
+  CAIRN_RETURN_IF_ERROR(pread_exact(fd_, path_, ref.offset, ref.comp_size, comp));
+  if (checksum64(comp) != ref.checksum)
+    return Status::corruption(
+        fmt::format("{}: checksum mismatch in block {} column '{}' at offset {}", path_, block, column, ref.offset));
+  auto raw = zstd_decompress(comp, ref.raw_size);
+  if (!raw)
+    return Status::corruption(
+        fmt::format("{}: block {} column '{}' at offset {}: {}", path_, block, column, ref.offset, raw.status().message()));
+  return raw;
+}
+
+Status SegmentReader::read_core(size_t block, BlockColumns& out) const {
+  const BlockInfo& b = blocks_[block];
+  auto person = read_chunk(b.person, block, "person");
+  if (!person) return person.status();
+  auto time = read_chunk(b.time, block, "time");
+  if (!time) return time.status();
+  auto event = read_chunk(b.event, block, "event");
+  if (!event) return event.status();
+  auto bad = [&](const char* column) {
+    return Status::corruption(fmt::format("{}: malformed column '{}' in block {}", path_, column, block));
+  };
+  out.person.clear();
+  out.time.clear();
+  out.event.clear();
+  out.person.reserve(b.rows);
+  std::vector<uint32_t> run_lengths;
+  {
+    BinaryReader r(*person);
+    uint32_t prev = 0;
+    while (!r.at_end()) {
+      prev += static_cast<uint32_t>(r.get_varint());
+      const uint64_t n = r.get_varint();
+      if (!r.ok() || n == 0 || out.person.size() + n > b.rows) return bad("person");
+      out.person.insert(out.person.end(), n, prev);
+      run_lengths.push_back(static_cast<uint32_t>(n));
+    }
+    if (out.person.size() != b.rows) return bad("person");
+  }
+  {
+    BinaryReader r(*time);
+    const uint64_t unit = r.get_varint();
+    out.time.reserve(b.rows);
+    for (uint32_t n : run_lengths) {
+      Micros t = b.min_time + static_cast<Micros>(r.get_varint() * unit);
+      out.time.push_back(t);
+      for (uint32_t k = 1; k < n; ++k) {
+        t += static_cast<Micros>(r.get_varint() * unit);
+        out.time.push_back(t);
+      }
+    }
+    if (!r.ok() || !r.at_end()) return bad("time");
+  }
+  {
+    BinaryReader r(*event);
+    out.event.reserve(b.rows);
+    for (uint32_t i = 0; i < b.rows; ++i) out.event.push_back(static_cast<uint32_t>(r.get_varint()));
+    if (!r.ok() || !r.at_end()) return bad("event");
+  }
+  return Status::ok();
+}
+
+Status SegmentReader::read_key(size_t block, size_t key_slot, KeyColumn& out) const {
+  const BlockInfo& b = blocks_[block];
+  const auto& [key, ref] = b.keys[key_slot];
+  auto raw = read_chunk(ref, block, "property");
+  if (!raw) return raw.status();
+  BinaryReader r(*raw);
+  const uint64_t n = r.get_count(2);
+  out.rows.clear();
+  out.values.clear();
+  int64_t row = -1;
+  for (uint64_t i = 0; i < n; ++i) {
+    row += static_cast<int64_t>(r.get_varint()) + 1;
+    StoredProp p{key, ValueType::kString, 0};
+    if (!get_value(r, p) || row >= b.rows) break;
+    out.rows.push_back(static_cast<uint32_t>(row));
+    out.values.push_back(p);
+  }
+  if (!r.ok() || !r.at_end() || out.rows.size() != n)
+    return Status::corruption(fmt::format("{}: malformed property column {} in block {}", path_, key, block));
+  return Status::ok();
+}
+
+Status SegmentReader::read_rows(size_t block, RowSet& out) const {
+  BlockColumns core;
+  CAIRN_RETURN_IF_ERROR(read_core(block, core));
+  const BlockInfo& b = blocks_[block];
+  std::vector<uint32_t> count(b.rows + 1, 0);
+  std::vector<KeyColumn> cols(b.keys.size());
+  for (size_t k = 0; k < b.keys.size(); ++k) {
+    CAIRN_RETURN_IF_ERROR(read_key(block, k, cols[k]));
+    for (uint32_t row : cols[k].rows) ++count[row + 1];
+  }
+  for (uint32_t i = 0; i < b.rows; ++i) count[i + 1] += count[i];
+  const size_t base = out.props.size();
+  out.props.resize(base + count[b.rows]);
+  std::vector<uint32_t> fill(count.begin(), count.end() - 1);
+  for (const KeyColumn& col : cols)
+    for (size_t i = 0; i < col.rows.size(); ++i) out.props[base + fill[col.rows[i]]++] = col.values[i];
+  std::vector<uint64_t> hashes;
+  CAIRN_RETURN_IF_ERROR(read_block_hashes(block, hashes));
+  for (uint32_t i = 0; i < b.rows; ++i) {
+    out.rows.push_back(Row{core.person[i], core.event[i], core.time[i], static_cast<uint32_t>(base + count[i]),
+                           count[i + 1] - count[i], hashes[i]});
+  }
+  return Status::ok();
+}
+
+Status SegmentReader::read_block_hashes(size_t block, std::vector<uint64_t>& out) const {
+  const BlockInfo& b = blocks_[block];
+  auto raw = read_chunk(b.message, block, "message");
+  if (!raw) return raw.status();
+  if (raw->size() != uint64_t{b.rows} * 8)
+    return Status::corruption(fmt::format("{}: malformed column 'message' in block {}", path_, block));
+  BinaryReader r(*raw);
+  out.clear();
+  for (uint32_t i = 0; i < b.rows; ++i) out.push_back(r.get_u64());
+  return Status::ok();
+}
+
+Status SegmentReader::read_message_hashes(std::vector<uint64_t>& out) const {
+  std::vector<uint64_t> block_hashes;
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    CAIRN_RETURN_IF_ERROR(read_block_hashes(b, block_hashes));
+    out.insert(out.end(), block_hashes.begin(), block_hashes.end());
+  }
+  return Status::ok();
+}
+
+}  // namespace cairn

@@ -1,0 +1,92 @@
+// Writing and reading segment files (format in segment_format.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "storage/rows.h"
+
+namespace cairn {
+
+struct SegmentStats {
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  uint64_t core_bytes = 0;  // compressed person, time and event columns
+  Micros min_time = 0;
+  Micros max_time = 0;
+};
+
+// Writes rows (REQUIRES: sorted by person, time) to a new file at path and
+// fsyncs it.
+Result<SegmentStats> write_segment(const std::string& path, const RowSet& rows);
+
+struct ChunkRef {
+  uint64_t offset = 0;
+  uint64_t comp_size = 0;
+  uint64_t raw_size = 0;
+  uint64_t checksum = 0;
+};
+
+struct BlockInfo {
+  uint32_t rows = 0;
+  uint32_t persons = 0;
+  uint32_t min_person = 0;
+  uint32_t max_person = 0;
+  Micros min_time = 0;
+  Micros max_time = 0;
+  ChunkRef person, time, event, message;
+  std::vector<std::pair<uint32_t, ChunkRef>> keys;  // key id, chunk
+};
+
+// The core columns of one block, decoded.
+struct BlockColumns {
+  std::vector<uint32_t> person;  // per row
+  std::vector<Micros> time;
+  std::vector<uint32_t> event;
+};
+
+// One property column of one block: the rows that have it and their values.
+struct KeyColumn {
+  std::vector<uint32_t> rows;
+  std::vector<StoredProp> values;  // key filled in
+};
+
+// Reads a segment. The file stays open, so a reader keeps seeing the file
+// even after a compaction unlinks it (a consistent snapshot).
+class SegmentReader {
+ public:
+  SegmentReader() = default;
+  SegmentReader(const SegmentReader&) = delete;
+  SegmentReader& operator=(const SegmentReader&) = delete;
+  SegmentReader(SegmentReader&& o) noexcept;
+  SegmentReader& operator=(SegmentReader&& o) noexcept;
+  ~SegmentReader();
+
+  static Result<SegmentReader> open(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  uint64_t rows() const { return rows_; }
+  const std::vector<BlockInfo>& blocks() const { return blocks_; }
+  uint64_t core_bytes() const;
+
+  Status read_core(size_t block, BlockColumns& out) const;
+  Status read_key(size_t block, size_t key_slot, KeyColumn& out) const;
+  // Every row of a block with its properties, appended to out.
+  Status read_rows(size_t block, RowSet& out) const;
+  // The message-id hashes of every row (0 where none), in row order.
+  Status read_message_hashes(std::vector<uint64_t>& out) const;
+
+ private:
+  Status read_block_hashes(size_t block, std::vector<uint64_t>& out) const;
+  Result<std::string> read_chunk(const ChunkRef& ref, size_t block, const char* column) const;
+
+  int fd_ = -1;
+  std::string path_;
+  uint64_t file_size_ = 0;
+  uint64_t rows_ = 0;
+  std::vector<BlockInfo> blocks_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,54 @@
+// The bytes of a segment file (seg-NNNNNN.cseg). A segment is immutable and
+// holds the rows of one partition sorted by (person, time, arrival). All
+// integers are little-endian; "varint" is LEB128, "zigzag" is a varint of the
+// zigzag-mapped signed value.
+//
+//   File    := Header Chunk* Footer Tail
+//   Header  := "CAIRNSEG" | version u32 (= 1)
+//   Chunk   := zstd frame of one column of one block. Chunks are found only
+//              through the footer.
+//   Footer  := zstd frame of FooterBody
+//   Tail    := footer_offset u64 | footer_comp_size u64 | footer_raw_size u64
+//              | xxh3_64(footer bytes) u64 | "CSEGTAIL"              (40 bytes)
+//
+//   FooterBody := rows varint | block_count varint | Block*
+//   Block      := rows varint | persons varint | min_person varint
+//                 | max_person varint | min_time zigzag | max_time zigzag
+//                 | person ChunkRef | time ChunkRef | event ChunkRef
+//                 | message ChunkRef
+//                 | key_count varint | (key_id varint | ChunkRef)*
+//   ChunkRef   := offset varint | comp_size varint | raw_size varint
+//                 | xxh3_64(compressed bytes) u64
+//
+// A block holds whole persons (it closes at a person boundary once it has
+// kBlockRows rows), so a scan hands each person to a kernel from one block.
+// Column encodings, before compression:
+//   person : per person run: (person − previous person in block) varint,
+//            row count varint. Persons ascend within a block.
+//   time   : unit varint (gcd of all time − min_time in the block, ≥ 1), then
+//            per row: (time − min_time)/unit varint for a person's first row,
+//            (time − previous time)/unit varint for the others.
+//   event  : catalog event id varint per row.
+//   key    : rows having the property: count varint, then per entry
+//            (row − previous row − 1, first: row) varint and a value:
+//            tag u8 0 string id varint | 1 integer zigzag | 2 double f64
+//                   | 3 false | 4 true.
+//   message: per row the XXH3-64 hash of its message id, u64 (0: none). Kept
+//            per row so rewrites and deletions keep de-duplication exact.
+// Every chunk and the footer are checksummed; a mismatch is reported with the
+// file, the block and the offset, and the data is never returned.
+#pragma once
+
+#include <cstdint>
+
+namespace cairn {
+
+constexpr char kSegmentMagic[] = "CAIRNSEG";
+constexpr char kSegmentTailMagic[] = "CSEGTAIL";
+constexpr uint32_t kSegmentVersion = 1;
+constexpr size_t kSegmentTailSize = 40;
+constexpr uint32_t kBlockRows = 65536;
+
+enum ValueTag : uint8_t { kTagString = 0, kTagInteger = 1, kTagDouble = 2, kTagFalse = 3, kTagTrue = 4 };
+
+}  // namespace cairn

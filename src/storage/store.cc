@@ -1,0 +1,380 @@
+#include "storage/store.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "storage/codec.h"
+#include "storage/wal.h"
+
+namespace cairn {
+
+namespace {
+
+constexpr char kCatalogMagic[] = "CAIRNCAT";
+constexpr char kManifestMagic[] = "CAIRNMAN";
+constexpr uint32_t kDefaultPartitions = 16;
+// A partition with this many segments is merged into one by the next write,
+// so reads never merge more than a few files per partition.
+constexpr size_t kMaxSegmentsPerPartition = 8;
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool ends_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+}  // namespace
+
+uint32_t Store::partition_of(uint32_t person) const {
+  const uint64_t h = (uint64_t{person} + 1) * 0x9E3779B97F4A7C15ULL;
+  return static_cast<uint32_t>((h >> 32) % manifest_.partitions);
+}
+
+std::string Store::next_file_name(Manifest& m, const char* prefix, const char* ext) const {
+  return fmt::format("{}-{:06d}{}", prefix, m.next_file++, ext);
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& dir, Mode mode) {
+  std::unique_ptr<Store> s(new Store());
+  s->dir_ = dir;
+  const std::string current = dir + "/CURRENT";
+  if (mode == Mode::kUpdate && !file_exists(current))
+    return Status::not_found(fmt::format("no cairn database at {}", dir));
+  if (mode != Mode::kRead) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::io_error(fmt::format("cannot create database directory {}: {}", dir, ec.message()));
+    auto lock = DirLock::acquire(dir, /*blocking=*/true);
+    if (!lock) return lock.status();
+    s->lock_ = std::make_unique<DirLock>(std::move(*lock));
+    if (!file_exists(current)) {
+      Manifest m;
+      m.partitions = kDefaultPartitions;
+      m.segments.resize(m.partitions);
+      s->manifest_ = m;
+      CAIRN_RETURN_IF_ERROR(s->commit(m));
+    }
+    CAIRN_RETURN_IF_ERROR(s->load_current());
+    CAIRN_RETURN_IF_ERROR(s->remove_unreferenced_files());
+    CAIRN_RETURN_IF_ERROR(s->recover_wal());
+    return s;
+  }
+  if (!file_exists(current))
+    return Status::not_found(fmt::format("no cairn database at {} (create one with cairn import --db {} FILE)", dir, dir));
+  if (file_exists(dir + "/wal.log")) {
+    // A crashed import left an acknowledged batch: finish it if no writer is
+    // at work (a live writer finishes it itself).
+    auto lock = DirLock::acquire(dir, /*blocking=*/false);
+    if (lock) {
+      s->lock_ = std::make_unique<DirLock>(std::move(*lock));
+      CAIRN_RETURN_IF_ERROR(s->load_current());
+      CAIRN_RETURN_IF_ERROR(s->recover_wal());
+      s->lock_.reset();
+      return s;
+    }
+  }
+  // A writer may replace CURRENT and delete the old files between our reads;
+  // then we simply read the newer version.
+  Status st;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    st = s->load_current();
+    if (st.is_ok() || st.code() == Status::Code::kCorruption) return st.is_ok() ? Result<std::unique_ptr<Store>>(std::move(s)) : st;
+    usleep(20000);
+  }
+  return st;
+}
+
+Status Store::load_current() {
+  auto current = read_file(dir_ + "/CURRENT");
+  if (!current) return current.status();
+  std::string name = *current;
+  while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.pop_back();
+  if (!starts_with(name, "MANIFEST-") || name.find('/') != std::string::npos)
+    return Status::corruption(fmt::format("{}/CURRENT: bad content", dir_));
+  const std::string mpath = dir_ + "/" + name;
+  auto mbytes = read_file(mpath);
+  if (!mbytes) return mbytes.status();
+  auto mpayload = unseal_file(std::string_view(kManifestMagic, 8), *mbytes, mpath);
+  if (!mpayload) return mpayload.status();
+  auto m = Manifest::parse(*mpayload, mpath);
+  if (!m) return m.status();
+  Catalog catalog;
+  if (!m->catalog.empty()) {
+    const std::string cpath = dir_ + "/" + m->catalog;
+    auto cbytes = read_file(cpath);
+    if (!cbytes) return cbytes.status();
+    auto cpayload = unseal_file(std::string_view(kCatalogMagic, 8), *cbytes, cpath);
+    if (!cpayload) return cpayload.status();
+    auto c = Catalog::parse(*cpayload, cpath);
+    if (!c) return c.status();
+    catalog = std::move(*c);
+  }
+  std::vector<std::vector<SegmentReader>> readers(m->partitions);
+  for (uint32_t p = 0; p < m->partitions; ++p) {
+    for (const SegmentMeta& meta : m->segments[p]) {
+      auto r = SegmentReader::open(dir_ + "/" + meta.file);
+      if (!r) return r.status();
+      if (r->rows() != meta.rows)
+        return Status::corruption(fmt::format("{}/{}: {} rows, manifest says {}", dir_, meta.file, r->rows(), meta.rows));
+      readers[p].push_back(std::move(*r));
+    }
+  }
+  manifest_ = std::move(*m);
+  catalog_ = std::move(catalog);
+  readers_ = std::move(readers);
+  return Status::ok();
+}
+
+Status Store::commit(Manifest next) {
+  next.version = manifest_.version + 1;
+  next.catalog = next_file_name(next, "catalog", ".bin");
+  const std::string manifest_name = next_file_name(next, "MANIFEST", "");
+  CAIRN_RETURN_IF_ERROR(
+      write_new_file(dir_ + "/" + next.catalog, seal_file(std::string_view(kCatalogMagic, 8), catalog_.serialize())));
+  CAIRN_RETURN_IF_ERROR(
+      write_new_file(dir_ + "/" + manifest_name, seal_file(std::string_view(kManifestMagic, 8), next.serialize())));
+  CAIRN_RETURN_IF_ERROR(write_file_atomic(dir_ + "/CURRENT", manifest_name + "\n"));
+  CAIRN_RETURN_IF_ERROR(load_current());
+  return remove_unreferenced_files();
+}
+
+Status Store::remove_unreferenced_files() {
+  std::set<std::string> live;
+  live.insert(manifest_.catalog);
+  for (const auto& list : manifest_.segments)
+    for (const SegmentMeta& s : list) live.insert(s.file);
+  auto current = read_file(dir_ + "/CURRENT");
+  if (current) {
+    std::string name = *current;
+    while (!name.empty() && name.back() == '\n') name.pop_back();
+    live.insert(name);
+  }
+  DIR* d = ::opendir(dir_.c_str());
+  if (!d) return Status::io_error(fmt::format("cannot list {}: {}", dir_, std::strerror(errno)));
+  std::vector<std::string> doomed;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    const bool ours = starts_with(name, "seg-") || starts_with(name, "catalog-") || starts_with(name, "MANIFEST-") ||
+                      ends_with(name, ".tmp");
+    if (ours && !live.count(name)) doomed.push_back(name);
+  }
+  ::closedir(d);
+  for (const std::string& name : doomed) ::unlink((dir_ + "/" + name).c_str());
+  return Status::ok();
+}
+
+Status Store::recover_wal() {
+  const std::string path = dir_ + "/wal.log";
+  if (!file_exists(path)) return Status::ok();
+  CAIRN_RETURN_IF_ERROR(wal_replay(path, [&](uint64_t seq, ImportBatch& batch) -> Status {
+    if (seq <= manifest_.wal_applied) return Status::ok();  // applied before the crash
+    return apply(seq, batch).status();
+  }));
+  if (::unlink(path.c_str()) != 0) return Status::io_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
+  return fsync_dir(dir_);
+}
+
+Result<ImportStats> Store::import(const ImportBatch& batch, bool wal_only) {
+  if (!lock_) return Status::invalid_argument("import needs a store opened for writing");
+  const std::string path = dir_ + "/wal.log";
+  const uint64_t seq = manifest_.wal_applied + 1;
+  CAIRN_RETURN_IF_ERROR(wal_append(path, seq, batch));
+  if (wal_only) return ImportStats{};
+  auto stats = apply(seq, batch);
+  if (!stats) return stats;
+  if (::unlink(path.c_str()) != 0) return Status::io_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
+  CAIRN_RETURN_IF_ERROR(fsync_dir(dir_));
+  return stats;
+}
+
+Status Store::read_partition(uint32_t p, RowSet& out) const {
+  for (const SegmentReader& seg : readers_[p])
+    for (size_t b = 0; b < seg.blocks().size(); ++b) CAIRN_RETURN_IF_ERROR(seg.read_rows(b, out));
+  return Status::ok();
+}
+
+Status Store::read_person(uint32_t person, RowSet& out) const {
+  if (manifest_.partitions == 0) return Status::ok();
+  const uint32_t p = partition_of(person);
+  RowSet block;
+  for (const SegmentReader& seg : readers_[p]) {
+    for (size_t b = 0; b < seg.blocks().size(); ++b) {
+      const BlockInfo& info = seg.blocks()[b];
+      if (person < info.min_person || person > info.max_person) continue;
+      block.rows.clear();
+      block.props.clear();
+      CAIRN_RETURN_IF_ERROR(seg.read_rows(b, block));
+      for (const Row& r : block.rows)
+        if (r.person == person) out.append(block, r);
+    }
+  }
+  out.sort_stable();
+  return Status::ok();
+}
+
+Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b) {
+  ImportStats stats;
+  const uint32_t old_ids = catalog_.id_count();
+  std::vector<uint32_t> ev_map(b.event_names.size()), key_map(b.keys.size()), str_map(b.strings.size()),
+      id_map(b.ids.size());
+  for (uint32_t i = 0; i < b.event_names.size(); ++i) ev_map[i] = catalog_.events.intern(b.event_names.get(i));
+  for (uint32_t i = 0; i < b.keys.size(); ++i) key_map[i] = catalog_.keys.intern(b.keys.get(i));
+  for (uint32_t i = 0; i < b.strings.size(); ++i) str_map[i] = catalog_.strings.intern(b.strings.get(i));
+  for (uint32_t i = 0; i < b.ids.size(); ++i)
+    id_map[i] = catalog_.intern_id(b.ids.get(i), i < b.id_is_known.size() && b.id_is_known[i]);
+
+  // Identity: explicit links, then events that carry both ids.
+  std::vector<uint32_t> moved;  // roots with stored rows that stopped being roots
+  auto link = [&](uint32_t from, uint32_t to) {
+    const uint32_t gone = catalog_.link(from, to);
+    if (gone == Catalog::kNoRoot) return;
+    ++stats.links;
+    if (gone < old_ids) moved.push_back(gone);
+  };
+  for (const BatchLink& l : b.links) link(id_map[l.from], id_map[l.to]);
+  for (const BatchEvent& e : b.events)
+    if (e.user_id != kNoId && e.anonymous_id != kNoId) link(id_map[e.anonymous_id], id_map[e.user_id]);
+
+  auto map_value = [&](uint32_t key, const TypedValue& v) {
+    return StoredProp{key_map[key], v.type, v.type == ValueType::kString ? str_map[v.bits] : v.bits};
+  };
+  for (const BatchTrait& t : b.traits) catalog_.set_trait(catalog_.root(id_map[t.id]), map_value(t.key, t.value));
+  stats.traits = b.traits.size();
+  for (const BatchCost& c : b.costs) catalog_.set_cost(CostRow{c.day, str_map[c.channel], str_map[c.campaign], c.cost});
+  stats.costs = b.costs.size();
+
+  // De-duplication by message id: against the store, and within the batch
+  // (the first occurrence wins).
+  std::vector<uint8_t> keep(b.events.size(), 1);
+  {
+    std::vector<uint64_t> stored;
+    for (const auto& list : readers_)
+      for (const SegmentReader& seg : list) CAIRN_RETURN_IF_ERROR(seg.read_message_hashes(stored));
+    std::sort(stored.begin(), stored.end());
+    std::vector<std::pair<uint64_t, uint32_t>> mine;
+    for (uint32_t i = 0; i < b.events.size(); ++i)
+      if (b.events[i].message_hash != 0) mine.emplace_back(b.events[i].message_hash, i);
+    std::sort(mine.begin(), mine.end());
+    for (size_t i = 0; i < mine.size(); ++i) {
+      const bool repeat = i > 0 && mine[i].first == mine[i - 1].first;
+      if (repeat || std::binary_search(stored.begin(), stored.end(), mine[i].first)) {
+        keep[mine[i].second] = 0;
+        ++stats.duplicates;
+      }
+    }
+  }
+
+  const uint32_t P = manifest_.partitions;
+  std::vector<uint32_t> person(b.events.size());
+  std::vector<std::vector<uint32_t>> bucket(P);
+  for (uint32_t i = 0; i < b.events.size(); ++i) {
+    if (!keep[i]) continue;
+    const BatchEvent& e = b.events[i];
+    person[i] = catalog_.root(id_map[e.user_id != kNoId ? e.user_id : e.anonymous_id]);
+    bucket[partition_of(person[i])].push_back(i);
+  }
+  std::vector<uint8_t> rewrite(P, 0);
+  for (uint32_t gone : moved) rewrite[partition_of(gone)] = 1;
+  for (uint32_t p = 0; p < P; ++p)
+    if (readers_[p].size() + 1 >= kMaxSegmentsPerPartition && !bucket[p].empty()) rewrite[p] = 1;
+
+  Manifest next = manifest_;
+  std::vector<RowSet> spill(P);
+  auto write_rows = [&](uint32_t p, RowSet& rs) -> Status {
+    rs.sort_stable();
+    const std::string name = next_file_name(next, "seg", ".cseg");
+    auto st = write_segment(dir_ + "/" + name, rs);
+    if (!st) return st.status();
+    next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
+    return Status::ok();
+  };
+  for (uint32_t p = 0; p < P; ++p) {
+    RowSet rs;
+    if (rewrite[p]) {
+      RowSet old;
+      CAIRN_RETURN_IF_ERROR(read_partition(p, old));
+      for (Row r : old.rows) {
+        r.person = catalog_.root(r.person);
+        const uint32_t q = partition_of(r.person);
+        (q == p ? rs : spill[q]).append(old, r);
+      }
+      next.segments[p].clear();
+      ++stats.partitions_rewritten;
+    }
+    for (uint32_t i : bucket[p]) {
+      const BatchEvent& e = b.events[i];
+      Row r{person[i], ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count, e.message_hash};
+      for (uint32_t k = 0; k < e.prop_count; ++k) {
+        const BatchProperty& bp = b.props[e.prop_begin + k];
+        rs.props.push_back(map_value(bp.key, bp.value));
+      }
+      rs.rows.push_back(r);
+    }
+    stats.events_added += bucket[p].size();
+    if (!rs.rows.empty()) CAIRN_RETURN_IF_ERROR(write_rows(p, rs));
+  }
+  // Rows of persons that were linked into a person of another partition.
+  for (uint32_t p = 0; p < P; ++p)
+    if (!spill[p].rows.empty()) CAIRN_RETURN_IF_ERROR(write_rows(p, spill[p]));
+  next.wal_applied = seq;
+  CAIRN_RETURN_IF_ERROR(commit(std::move(next)));
+  return stats;
+}
+
+Status Store::compact() {
+  if (!lock_) return Status::invalid_argument("compact needs a store opened for writing");
+  Manifest next = manifest_;
+  for (uint32_t p = 0; p < manifest_.partitions; ++p) {
+    if (readers_[p].size() <= 1) continue;
+    RowSet rs;
+    CAIRN_RETURN_IF_ERROR(read_partition(p, rs));
+    rs.sort_stable();
+    next.segments[p].clear();
+    const std::string name = next_file_name(next, "seg", ".cseg");
+    auto st = write_segment(dir_ + "/" + name, rs);
+    if (!st) return st.status();
+    next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
+  }
+  return commit(std::move(next));
+}
+
+Result<uint64_t> Store::delete_person(std::string_view id) {
+  if (!lock_) return Status::invalid_argument("delete-person needs a store opened for writing");
+  const uint32_t idn = catalog_.find_id(id);
+  if (idn == StringPool::kMissing || catalog_.is_erased(idn))
+    return Status::not_found(fmt::format("no person with id '{}'", id));
+  const uint32_t person = catalog_.root(idn);
+  const uint32_t p = partition_of(person);
+  RowSet all, kept;
+  CAIRN_RETURN_IF_ERROR(read_partition(p, all));
+  uint64_t removed = 0;
+  for (const Row& r : all.rows) {
+    if (r.person == person) {
+      ++removed;
+    } else {
+      kept.append(all, r);
+    }
+  }
+  Manifest next = manifest_;
+  next.segments[p].clear();
+  if (!kept.rows.empty()) {
+    kept.sort_stable();
+    const std::string name = next_file_name(next, "seg", ".cseg");
+    auto st = write_segment(dir_ + "/" + name, kept);
+    if (!st) return st.status();
+    next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
+  }
+  catalog_.erase_person(person);
+  CAIRN_RETURN_IF_ERROR(commit(std::move(next)));
+  return removed;
+}
+
+}  // namespace cairn

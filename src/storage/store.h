@@ -1,0 +1,80 @@
+// Store: one cairn database directory (layout in docs/FORMAT.md).
+//
+// Opening gives a consistent snapshot: the manifest named by CURRENT, its
+// catalog, and every segment file held open. Writes (import, compact,
+// delete-person) take DIR/LOCK, write new files, and commit by replacing
+// CURRENT; a reader that opened before keeps its snapshot.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ingest/batch.h"
+#include "storage/catalog.h"
+#include "storage/file_util.h"
+#include "storage/manifest.h"
+#include "storage/rows.h"
+#include "storage/segment.h"
+
+namespace cairn {
+
+struct ImportStats {
+  uint64_t events_added = 0;
+  uint64_t duplicates = 0;  // events whose message_id was already stored or repeated
+  uint64_t links = 0;
+  uint64_t traits = 0;
+  uint64_t costs = 0;
+  uint64_t partitions_rewritten = 0;  // partitions restitched because ids were linked later
+};
+
+class Store {
+ public:
+  enum class Mode {
+    kRead,    // never writes, except to finish a crashed import when no writer holds the lock
+    kWrite,   // holds the writer lock; creates the database when missing
+    kUpdate,  // holds the writer lock; the database must exist
+  };
+  static Result<std::unique_ptr<Store>> open(const std::string& dir, Mode mode);
+
+  const std::string& dir() const { return dir_; }
+  const Manifest& manifest() const { return manifest_; }
+  const Catalog& catalog() const { return catalog_; }
+  uint32_t partitions() const { return manifest_.partitions; }
+  const std::vector<SegmentReader>& segments(uint32_t partition) const { return readers_[partition]; }
+  uint32_t partition_of(uint32_t person) const;
+
+  // REQUIRES: Mode::kWrite. Logs the batch to the WAL (fsync: the import is
+  // acknowledged), then applies it. With wal_only, stops after the WAL (the
+  // next open applies it); used to test recovery.
+  Result<ImportStats> import(const ImportBatch& batch, bool wal_only = false);
+  // Merges every partition's segments into one.
+  Status compact();
+  // Removes every event, id and trait of the person with this id, for good.
+  // Returns the number of events removed.
+  Result<uint64_t> delete_person(std::string_view id);
+
+  // All rows of one person (canonical root), in (time, arrival) order.
+  Status read_person(uint32_t person, RowSet& out) const;
+
+ private:
+  Store() = default;
+  Status load_current();
+  Status recover_wal();
+  Result<ImportStats> apply(uint64_t seq, const ImportBatch& batch);
+  // Writes catalog + manifest for the next version and switches CURRENT.
+  Status commit(Manifest next);
+  Status remove_unreferenced_files();
+  Status read_partition(uint32_t p, RowSet& out) const;
+  std::string next_file_name(Manifest& m, const char* prefix, const char* ext) const;
+
+  std::string dir_;
+  std::unique_ptr<DirLock> lock_;
+  Manifest manifest_;
+  Catalog catalog_;
+  std::vector<std::vector<SegmentReader>> readers_;
+};
+
+}  // namespace cairn

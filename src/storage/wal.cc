@@ -1,0 +1,308 @@
+#include "storage/wal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "storage/binary_io.h"
+#include "storage/codec.h"
+#include "storage/file_util.h"
+
+namespace cairn {
+
+namespace {
+
+constexpr char kFrameMagic[] = "CWAL";
+constexpr size_t kFrameHeader = 29;
+constexpr size_t kFrameTarget = 8 << 20;  // flush a frame at about 8 MiB raw
+
+enum FrameType : uint8_t { kPool = 1, kEvents = 2, kProps = 3, kLinks = 4, kTraits = 5, kCosts = 6, kCommit = 7 };
+
+class WalWriter {
+ public:
+  WalWriter(int fd, std::string path, uint64_t seq) : fd_(fd), path_(std::move(path)), seq_(seq) {}
+
+  Status frame(FrameType type, const std::string& raw) {
+    const std::string comp = zstd_compress(raw, 1);
+    BinaryWriter h;
+    h.put_bytes(std::string_view(kFrameMagic, 4));
+    h.put_u8(type);
+    h.put_u64(seq_);
+    h.put_u32(static_cast<uint32_t>(comp.size()));
+    h.put_u32(static_cast<uint32_t>(raw.size()));
+    h.put_u64(checksum64(comp));
+    CAIRN_RETURN_IF_ERROR(write_all(h.buffer()));
+    return write_all(comp);
+  }
+
+ private:
+  Status write_all(std::string_view data) {
+    size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::io_error(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+      done += static_cast<size_t>(n);
+    }
+    return Status::ok();
+  }
+  int fd_;
+  std::string path_;
+  uint64_t seq_;
+};
+
+void put_typed(BinaryWriter& w, const TypedValue& v) {
+  w.put_u8(static_cast<uint8_t>(v.type));
+  w.put_u64(v.bits);
+}
+
+TypedValue get_typed(BinaryReader& r) {
+  TypedValue v;
+  v.type = static_cast<ValueType>(r.get_u8() % 3);
+  v.bits = r.get_u64();
+  return v;
+}
+
+Status write_batch(WalWriter& out, const ImportBatch& b) {
+  const StringPool* pools[] = {&b.ids, &b.event_names, &b.keys, &b.strings};
+  for (uint8_t which = 0; which < 4; ++which) {
+    const StringPool& pool = *pools[which];
+    uint32_t i = 0;
+    do {  // at least one frame per pool, so replay knows each pool's start
+      BinaryWriter w;
+      w.put_u8(which);
+      const uint32_t begin = i;
+      size_t bytes = 0;
+      uint32_t end = begin;
+      while (end < pool.size() && bytes < kFrameTarget) bytes += pool.get(end++).size() + 2;
+      w.put_varint(end - begin);
+      for (uint32_t k = begin; k < end; ++k) {
+        w.put_string(pool.get(k));
+        if (which == 0) w.put_u8(k < b.id_is_known.size() ? b.id_is_known[k] : 0);
+      }
+      CAIRN_RETURN_IF_ERROR(out.frame(kPool, w.buffer()));
+      i = end;
+    } while (i < pool.size());
+  }
+  BinaryWriter w;
+  auto flush = [&](FrameType type, size_t count, BinaryWriter& body) -> Status {
+    BinaryWriter f;
+    f.put_varint(count);
+    f.put_bytes(body.buffer());
+    body.clear();
+    return out.frame(type, f.buffer());
+  };
+  size_t n = 0;
+  for (const BatchEvent& e : b.events) {
+    w.put_zigzag(e.time);
+    w.put_varint(e.user_id == kNoId ? 0 : uint64_t{e.user_id} + 1);
+    w.put_varint(e.anonymous_id == kNoId ? 0 : uint64_t{e.anonymous_id} + 1);
+    w.put_varint(e.event);
+    w.put_varint(e.prop_count);
+    w.put_u64(e.message_hash);
+    if (++n == 100000) {
+      CAIRN_RETURN_IF_ERROR(flush(kEvents, n, w));
+      n = 0;
+    }
+  }
+  if (n > 0) CAIRN_RETURN_IF_ERROR(flush(kEvents, n, w));
+  n = 0;
+  uint64_t props = 0;
+  for (const BatchEvent& e : b.events) {
+    for (uint32_t k = 0; k < e.prop_count; ++k) {
+      const BatchProperty& p = b.props[e.prop_begin + k];
+      w.put_varint(p.key);
+      put_typed(w, p.value);
+      ++props;
+      if (++n == 400000) {
+        CAIRN_RETURN_IF_ERROR(flush(kProps, n, w));
+        n = 0;
+      }
+    }
+  }
+  if (n > 0) CAIRN_RETURN_IF_ERROR(flush(kProps, n, w));
+  for (const BatchLink& l : b.links) {
+    w.put_varint(l.from);
+    w.put_varint(l.to);
+  }
+  CAIRN_RETURN_IF_ERROR(flush(kLinks, b.links.size(), w));
+  for (const BatchTrait& t : b.traits) {
+    w.put_varint(t.id);
+    w.put_varint(t.key);
+    put_typed(w, t.value);
+  }
+  CAIRN_RETURN_IF_ERROR(flush(kTraits, b.traits.size(), w));
+  for (const BatchCost& c : b.costs) {
+    w.put_zigzag(c.day);
+    w.put_varint(c.channel);
+    w.put_varint(c.campaign);
+    w.put_f64(c.cost);
+  }
+  CAIRN_RETURN_IF_ERROR(flush(kCosts, b.costs.size(), w));
+  w.put_varint(b.events.size());
+  w.put_varint(props);
+  return out.frame(kCommit, w.buffer());
+}
+
+// Reads one frame's body into batch. False when the body is malformed.
+bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, uint64_t& props_seen) {
+  StringPool* pools[] = {&b.ids, &b.event_names, &b.keys, &b.strings};
+  switch (type) {
+    case kPool: {
+      const uint8_t which = r.get_u8();
+      if (which > 3) return false;
+      const uint64_t n = r.get_count(1);
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        const std::string_view s = r.get_string();
+        if (which == 0) {
+          const bool known = r.get_u8() != 0;
+          b.intern_id(s, known);
+        } else {
+          pools[which]->intern(s);
+        }
+      }
+      return r.ok();
+    }
+    case kEvents: {
+      const uint64_t n = r.get_count(13);
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        BatchEvent e{};
+        e.time = r.get_zigzag();
+        const uint64_t u = r.get_varint(), a = r.get_varint();
+        e.user_id = u == 0 ? kNoId : static_cast<uint32_t>(u - 1);
+        e.anonymous_id = a == 0 ? kNoId : static_cast<uint32_t>(a - 1);
+        e.event = static_cast<uint32_t>(r.get_varint());
+        e.prop_count = static_cast<uint32_t>(r.get_varint());
+        e.message_hash = r.get_u64();
+        e.prop_begin = static_cast<uint32_t>(props_seen);
+        props_seen += e.prop_count;
+        if ((e.user_id == kNoId && e.anonymous_id == kNoId) ||
+            (e.user_id != kNoId && e.user_id >= b.ids.size()) ||
+            (e.anonymous_id != kNoId && e.anonymous_id >= b.ids.size()) || e.event >= b.event_names.size())
+          return false;
+        b.events.push_back(e);
+      }
+      return r.ok();
+    }
+    case kProps: {
+      const uint64_t n = r.get_count(10);
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        BatchProperty p{};
+        p.key = static_cast<uint32_t>(r.get_varint());
+        p.value = get_typed(r);
+        if (p.key >= b.keys.size() || (p.value.type == ValueType::kString && p.value.bits >= b.strings.size()))
+          return false;
+        b.props.push_back(p);
+      }
+      return r.ok();
+    }
+    case kLinks: {
+      const uint64_t n = r.get_count(2);
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        BatchLink l{static_cast<uint32_t>(r.get_varint()), static_cast<uint32_t>(r.get_varint())};
+        if (l.from >= b.ids.size() || l.to >= b.ids.size()) return false;
+        b.links.push_back(l);
+      }
+      return r.ok();
+    }
+    case kTraits: {
+      const uint64_t n = r.get_count(11);
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        BatchTrait t{};
+        t.id = static_cast<uint32_t>(r.get_varint());
+        t.key = static_cast<uint32_t>(r.get_varint());
+        t.value = get_typed(r);
+        if (t.id >= b.ids.size() || t.key >= b.keys.size() ||
+            (t.value.type == ValueType::kString && t.value.bits >= b.strings.size()))
+          return false;
+        b.traits.push_back(t);
+      }
+      return r.ok();
+    }
+    case kCosts: {
+      const uint64_t n = r.get_count(11);
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        BatchCost c{};
+        c.day = r.get_zigzag();
+        c.channel = static_cast<uint32_t>(r.get_varint());
+        c.campaign = static_cast<uint32_t>(r.get_varint());
+        c.cost = r.get_f64();
+        if (c.channel >= b.strings.size() || c.campaign >= b.strings.size()) return false;
+        b.costs.push_back(c);
+      }
+      return r.ok();
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Status wal_append(const std::string& path, uint64_t seq, const ImportBatch& batch) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  WalWriter w(fd, path, seq);
+  Status st = write_batch(w, batch);
+  if (st.is_ok() && ::fsync(fd) != 0) st = Status::io_error(fmt::format("cannot fsync {}: {}", path, std::strerror(errno)));
+  ::close(fd);
+  if (st.is_ok()) st = fsync_dir(std::filesystem::path(path).parent_path().string());
+  return st;
+}
+
+Status wal_replay(const std::string& path, const std::function<Status(uint64_t, ImportBatch&)>& apply) {
+  auto data = read_file(path);
+  if (!data) return data.status();
+  const std::string& log = *data;
+  size_t pos = 0;
+  while (pos < log.size()) {
+    // One record: frames up to and including a commit frame.
+    ImportBatch batch;
+    uint64_t props_seen = 0;
+    uint64_t seq = 0;
+    bool committed = false;
+    const size_t record_start = pos;
+    while (!committed) {
+      if (log.size() - pos < kFrameHeader) return Status::ok();  // torn tail: never acknowledged
+      BinaryReader h(std::string_view(log).substr(pos, kFrameHeader));
+      const std::string_view magic = std::string_view(log).substr(pos, 4);
+      h.get_u32();
+      const auto type = static_cast<FrameType>(h.get_u8());
+      const uint64_t frame_seq = h.get_u64();
+      const uint32_t comp = h.get_u32(), raw = h.get_u32();
+      const uint64_t sum = h.get_u64();
+      if (magic != std::string_view(kFrameMagic, 4))
+        return Status::corruption(fmt::format("{}: bad frame header at offset {}", path, pos));
+      if (log.size() - pos - kFrameHeader < comp) return Status::ok();  // torn tail
+      const std::string_view body = std::string_view(log).substr(pos + kFrameHeader, comp);
+      if (checksum64(body) != sum) {
+        if (pos + kFrameHeader + comp == log.size() && type != kCommit) return Status::ok();  // torn tail
+        return Status::corruption(fmt::format("{}: checksum mismatch in frame at offset {}", path, pos));
+      }
+      if (pos != record_start && frame_seq != seq)
+        return Status::corruption(fmt::format("{}: frame at offset {} belongs to another record", path, pos));
+      seq = frame_seq;
+      auto bytes = zstd_decompress(body, raw);
+      if (!bytes) return Status::corruption(fmt::format("{}: frame at offset {}: {}", path, pos, bytes.status().message()));
+      BinaryReader r(*bytes);
+      if (type == kCommit) {
+        const uint64_t events = r.get_varint(), props = r.get_varint();
+        if (!r.ok() || events != batch.events.size() || props != batch.props.size() || props_seen != props)
+          return Status::corruption(fmt::format("{}: record at offset {} does not match its commit", path, record_start));
+        committed = true;
+      } else if (!read_frame(type, r, batch, props_seen) || !r.at_end()) {
+        return Status::corruption(fmt::format("{}: malformed frame at offset {}", path, pos));
+      }
+      pos += kFrameHeader + comp;
+    }
+    CAIRN_RETURN_IF_ERROR(apply(seq, batch));
+  }
+  return Status::ok();
+}
+
+}  // namespace cairn

@@ -1,0 +1,41 @@
+// The write-ahead log (DIR/wal.log). An import is acknowledged once its
+// batch is in the WAL and fsynced; it is then applied to segments and the
+// WAL is removed. After a crash, the next writer applies every committed
+// record whose sequence number is above the manifest's wal_applied.
+//
+//   Log    := Record*
+//   Record := Frame* CommitFrame  (all frames of a record share its seq)
+//   Frame  := "CWAL" | type u8 | seq u64 | comp_size u32 | raw_size u32
+//             | xxh3_64(compressed) u64 | zstd bytes            (29-byte header)
+//   type   : 1 pool (u8 which: 0 ids, 1 event names, 2 keys, 3 strings;
+//                    varint count; strings; for ids one u8 known flag each)
+//            2 events (varint count; per event time zigzag, user_id varint+1,
+//                      anonymous_id varint+1, event varint, prop_count
+//                      varint, message_hash u64)
+//            3 props (varint count; per prop key varint, type u8, bits u64)
+//            4 links (varint count; from varint, to varint)
+//            5 traits (varint count; id varint, key varint, type u8, bits u64)
+//            6 costs (varint count; day zigzag, channel varint, campaign
+//                     varint, cost f64)
+//            7 commit (varint events, varint props)
+// A frame cut short at the end of the file is a write that never finished:
+// its record was never acknowledged and is dropped. A checksum mismatch
+// anywhere else is corruption and is reported with the offset.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+#include "ingest/batch.h"
+
+namespace cairn {
+
+// Appends batch as record `seq` to the log at path and fsyncs it.
+Status wal_append(const std::string& path, uint64_t seq, const ImportBatch& batch);
+
+// Calls apply(seq, batch) for each committed record, in order.
+Status wal_replay(const std::string& path, const std::function<Status(uint64_t, ImportBatch&)>& apply);
+
+}  // namespace cairn
