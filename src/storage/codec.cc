@@ -19,6 +19,10 @@ std::string zstd_compress(std::string_view raw, int level) {
 }
 
 Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size) {
+  // The frame states its own size: check it before allocating, so a damaged
+  // size field cannot ask for terabytes.
+  const unsigned long long stated = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  if (stated != raw_size) return Status::corruption(fmt::format("zstd: frame of {} bytes, expected {}", stated, raw_size));
   std::string out(raw_size, '\0');
   const size_t n = ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
   if (ZSTD_isError(n)) return Status::corruption(fmt::format("zstd: {}", ZSTD_getErrorName(n)));

@@ -283,6 +283,8 @@ Result<SegmentReader> SegmentReader::open(const std::string& path) {
   CAIRN_RETURN_IF_ERROR(pread_exact(s.fd_, path, 0, 12, head));
   if (head.substr(0, 8) != std::string_view(kSegmentMagic, 8))
     return Status::corruption(fmt::format("{}: bad magic at offset 0", path));
+  if (BinaryReader(std::string_view(head).substr(8)).get_u32() != kSegmentVersion)
+    return Status::corruption(fmt::format("{}: unknown format version at offset 8", path));
   const uint64_t tail_off = s.file_size_ - kSegmentTailSize;
   CAIRN_RETURN_IF_ERROR(pread_exact(s.fd_, path, tail_off, kSegmentTailSize, tail_bytes));
   BinaryReader t(tail_bytes);

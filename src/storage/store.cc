@@ -201,6 +201,14 @@ Status Store::read_partition(uint32_t p, RowSet& out) const {
   return Status::ok();
 }
 
+Status Store::verify() const {
+  for (uint32_t p = 0; p < manifest_.partitions; ++p) {
+    RowSet rows;
+    CAIRN_RETURN_IF_ERROR(read_partition(p, rows));
+  }
+  return Status::ok();
+}
+
 Status Store::read_person(uint32_t person, RowSet& out) const {
   if (manifest_.partitions == 0) return Status::ok();
   const uint32_t p = partition_of(person);

@@ -56,6 +56,9 @@ class Store {
   // Returns the number of events removed.
   Result<uint64_t> delete_person(std::string_view id);
 
+  // Reads and checks every block of every segment.
+  Status verify() const;
+
   // All rows of one person (canonical root), in (time, arrival) order.
   Status read_person(uint32_t person, RowSet& out) const;
 

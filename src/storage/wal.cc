@@ -18,7 +18,7 @@ namespace cairn {
 namespace {
 
 constexpr char kFrameMagic[] = "CWAL";
-constexpr size_t kFrameHeader = 29;
+constexpr size_t kFrameHeader = 33;
 constexpr size_t kFrameTarget = 8 << 20;  // flush a frame at about 8 MiB raw
 
 enum FrameType : uint8_t { kPool = 1, kEvents = 2, kProps = 3, kLinks = 4, kTraits = 5, kCosts = 6, kCommit = 7 };
@@ -36,6 +36,7 @@ class WalWriter {
     h.put_u32(static_cast<uint32_t>(comp.size()));
     h.put_u32(static_cast<uint32_t>(raw.size()));
     h.put_u64(checksum64(comp));
+    h.put_u32(static_cast<uint32_t>(checksum64(h.buffer())));
     CAIRN_RETURN_IF_ERROR(write_all(h.buffer()));
     return write_all(comp);
   }
@@ -268,22 +269,24 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
     bool committed = false;
     const size_t record_start = pos;
     while (!committed) {
-      if (log.size() - pos < kFrameHeader) return Status::ok();  // torn tail: never acknowledged
-      BinaryReader h(std::string_view(log).substr(pos, kFrameHeader));
-      const std::string_view magic = std::string_view(log).substr(pos, 4);
+      const size_t left = log.size() - pos;
+      const std::string_view rest = std::string_view(log).substr(pos);
+      if (rest.find_first_not_of('\0') == std::string_view::npos) return Status::ok();  // torn (zero-filled) tail
+      if (left < kFrameHeader) return Status::ok();  // torn tail: never acknowledged
+      BinaryReader h(rest.substr(0, kFrameHeader));
       h.get_u32();
       const auto type = static_cast<FrameType>(h.get_u8());
       const uint64_t frame_seq = h.get_u64();
       const uint32_t comp = h.get_u32(), raw = h.get_u32();
       const uint64_t sum = h.get_u64();
-      if (magic != std::string_view(kFrameMagic, 4))
-        return Status::corruption(fmt::format("{}: bad frame header at offset {}", path, pos));
-      if (log.size() - pos - kFrameHeader < comp) return Status::ok();  // torn tail
-      const std::string_view body = std::string_view(log).substr(pos + kFrameHeader, comp);
-      if (checksum64(body) != sum) {
-        if (pos + kFrameHeader + comp == log.size() && type != kCommit) return Status::ok();  // torn tail
+      const uint32_t header_sum = h.get_u32();
+      if (rest.substr(0, 4) != std::string_view(kFrameMagic, 4) ||
+          header_sum != static_cast<uint32_t>(checksum64(rest.substr(0, kFrameHeader - 4))))
+        return Status::corruption(fmt::format("{}: checksum mismatch in frame header at offset {}", path, pos));
+      if (left - kFrameHeader < comp) return Status::ok();  // torn tail: the record never committed
+      const std::string_view body = rest.substr(kFrameHeader, comp);
+      if (checksum64(body) != sum)
         return Status::corruption(fmt::format("{}: checksum mismatch in frame at offset {}", path, pos));
-      }
       if (pos != record_start && frame_seq != seq)
         return Status::corruption(fmt::format("{}: frame at offset {} belongs to another record", path, pos));
       seq = frame_seq;

@@ -6,7 +6,8 @@
 //   Log    := Record*
 //   Record := Frame* CommitFrame  (all frames of a record share its seq)
 //   Frame  := "CWAL" | type u8 | seq u64 | comp_size u32 | raw_size u32
-//             | xxh3_64(compressed) u64 | zstd bytes            (29-byte header)
+//             | xxh3_64(compressed) u64 | low 32 bits of xxh3_64 of the
+//             29 header bytes before it u32 | zstd bytes   (33-byte header)
 //   type   : 1 pool (u8 which: 0 ids, 1 event names, 2 keys, 3 strings;
 //                    varint count; strings; for ids one u8 known flag each)
 //            2 events (varint count; per event time zigzag, user_id varint+1,
@@ -18,9 +19,11 @@
 //            6 costs (varint count; day zigzag, channel varint, campaign
 //                     varint, cost f64)
 //            7 commit (varint events, varint props)
-// A frame cut short at the end of the file is a write that never finished:
-// its record was never acknowledged and is dropped. A checksum mismatch
-// anywhere else is corruption and is reported with the offset.
+// A frame cut short at the end of the file (or a zero-filled tail) is a write
+// that never finished: its record never committed, was never acknowledged,
+// and is dropped. A header or body checksum mismatch is corruption and is
+// reported with the offset, so a flipped bit never silently drops an
+// acknowledged import.
 #pragma once
 
 #include <cstdint>
