@@ -1,0 +1,135 @@
+#include "ingest/pending.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace cairn {
+
+bool PendingRow::add_prop(PendingEvent& e, std::string_view key, const PendingValue& v) {
+  for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i)
+    if (props[i].key == key) return false;
+  props.push_back(PendingProp{key, v});
+  ++e.prop_count;
+  return true;
+}
+
+namespace {
+
+TypedValue intern_value(ImportBatch& batch, const PendingValue& v) {
+  TypedValue t;
+  t.type = v.type;
+  switch (v.type) {
+    case ValueType::kString:
+      t.bits = batch.strings.intern(v.str);
+      break;
+    case ValueType::kNumber:
+      std::memcpy(&t.bits, &v.num, sizeof(double));
+      break;
+    case ValueType::kBool:
+      t.bits = v.flag ? 1 : 0;
+      break;
+  }
+  return t;
+}
+
+}  // namespace
+
+void PendingRow::commit(ImportBatch& batch) const {
+  for (const PendingEvent& e : events) {
+    BatchEvent be{};
+    be.time = e.time;
+    be.user_id = e.user_id.empty() ? kNoId : batch.intern_id(e.user_id, true);
+    be.anonymous_id = e.anonymous_id.empty() ? kNoId : batch.intern_id(e.anonymous_id, false);
+    be.event = batch.event_names.intern(e.event);
+    be.prop_begin = static_cast<uint32_t>(batch.props.size());
+    be.prop_count = static_cast<uint32_t>(e.prop_count);
+    be.message_hash = e.message_id.empty() ? 0 : message_hash(e.message_id);
+    for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i)
+      batch.props.push_back(BatchProperty{batch.keys.intern(props[i].key), intern_value(batch, props[i].value)});
+    batch.events.push_back(be);
+    if (be.user_id != kNoId && be.anonymous_id != kNoId) batch.links.push_back(BatchLink{be.anonymous_id, be.user_id});
+  }
+  for (const PendingLink& l : links) {
+    const uint32_t from = batch.intern_id(l.from, false);
+    const uint32_t to = batch.intern_id(l.to, true);
+    batch.links.push_back(BatchLink{from, to});
+  }
+  for (const PendingTrait& t : traits) {
+    const uint32_t id = batch.intern_id(t.id, true);
+    batch.traits.push_back(BatchTrait{id, batch.keys.intern(t.prop.key), intern_value(batch, t.prop.value)});
+  }
+  for (const PendingCost& c : costs)
+    batch.costs.push_back(BatchCost{c.day, batch.strings.intern(c.channel), batch.strings.intern(c.campaign), c.cost});
+}
+
+bool parse_number(std::string_view s, double& out) {
+  // JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  size_t i = 0;
+  const size_t n = s.size();
+  if (i < n && s[i] == '-') ++i;
+  if (i >= n) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else if (s[i] >= '1' && s[i] <= '9') {
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+  } else {
+    return false;
+  }
+  if (i < n && s[i] == '.') {
+    ++i;
+    const size_t d = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == d) return false;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    const size_t d = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == d) return false;
+  }
+  if (i != n) return false;
+  double v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + n, v);
+  if (r.ec != std::errc() || r.ptr != s.data() + n || !std::isfinite(v)) return false;
+  out = v;
+  return true;
+}
+
+PendingValue infer_value(std::string_view cell) {
+  PendingValue v;
+  if (cell == "true" || cell == "false") {
+    v.type = ValueType::kBool;
+    v.flag = cell == "true";
+    return v;
+  }
+  if (!cell.empty() && (cell[0] == '-' || (cell[0] >= '0' && cell[0] <= '9')) && parse_number(cell, v.num)) {
+    v.type = ValueType::kNumber;
+    return v;
+  }
+  v.type = ValueType::kString;
+  v.str = cell;
+  return v;
+}
+
+RowError row_error(std::string_view file, uint64_t line, std::string field, std::string message,
+                   std::string_view raw) {
+  RowError e;
+  e.file = std::string(file);
+  e.line = line;
+  e.field = std::move(field);
+  e.message = std::move(message);
+  e.raw = std::string(raw.substr(0, 1000));
+  return e;
+}
+
+std::string cannot_parse(std::string_view text, std::string_view what) {
+  std::string shown(text.substr(0, 100));
+  if (text.size() > 100) shown += "...";
+  return fmt::format("cannot parse \"{}\" as {}", shown, what);
+}
+
+}  // namespace cairn

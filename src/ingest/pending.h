@@ -1,0 +1,93 @@
+// The parsers' staging area for one row. A row is parsed and validated into
+// a PendingRow of views into the input (nothing interned), and only a fully
+// valid row is committed to the ImportBatch: a rejected row leaves no trace,
+// not even an interned id.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/batch.h"
+#include "ingest/errors.h"
+
+namespace cairn {
+
+struct PendingValue {
+  ValueType type = ValueType::kString;
+  std::string_view str;  // kString
+  double num = 0;        // kNumber
+  bool flag = false;     // kBool
+};
+
+struct PendingProp {
+  std::string_view key;
+  PendingValue value;
+};
+
+struct PendingEvent {
+  std::string_view user_id, anonymous_id, event, message_id;
+  Micros time = 0;
+  size_t prop_begin = 0, prop_count = 0;  // into PendingRow::props
+};
+
+struct PendingTrait {
+  std::string_view id;
+  PendingProp prop;
+};
+
+struct PendingLink {
+  std::string_view from, to;
+};
+
+struct PendingCost {
+  int64_t day;
+  std::string_view channel, campaign;
+  double cost;
+};
+
+// Everything one input row (a CSV record, an NDJSON line, a Segment batch
+// envelope item) contributes.
+class PendingRow {
+ public:
+  std::vector<PendingEvent> events;
+  std::vector<PendingProp> props;
+  std::vector<PendingTrait> traits;
+  std::vector<PendingLink> links;
+  std::vector<PendingCost> costs;
+
+  void clear() {
+    events.clear();
+    props.clear();
+    traits.clear();
+    links.clear();
+    costs.clear();
+    owned_.clear();
+  }
+  // Keeps a string alive until clear() (for flattened keys, unescaped text).
+  std::string_view own(std::string s) { return owned_.emplace_back(std::move(s)); }
+  // Adds a property to the event being built unless the key is already set.
+  bool add_prop(PendingEvent& e, std::string_view key, const PendingValue& v);
+  // Interns everything into the batch.
+  void commit(ImportBatch& batch) const;
+
+ private:
+  std::deque<std::string> owned_;
+};
+
+// Parses text as a JSON-style number (no leading zeros, no hex, no inf/nan).
+bool parse_number(std::string_view text, double& out);
+// CSV cell typing: a number when it reads as one exactly, true/false as
+// booleans, anything else a string.
+PendingValue infer_value(std::string_view cell);
+
+// Builds a RowError with the row's raw text cut for the rejects file.
+RowError row_error(std::string_view file, uint64_t line, std::string field, std::string message,
+                   std::string_view raw);
+
+// `cannot parse "X" as a time`, with X cut to 100 bytes.
+std::string cannot_parse(std::string_view text, std::string_view what);
+
+}  // namespace cairn

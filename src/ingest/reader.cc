@@ -1,0 +1,224 @@
+#include "ingest/reader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace cairn {
+
+namespace {
+
+bool ends_with_gz(std::string_view path) { return path.size() > 3 && path.substr(path.size() - 3) == ".gz"; }
+
+class FdSource final : public ByteSource {
+ public:
+  FdSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~FdSource() override { ::close(fd_); }
+  Result<size_t> read(char* dst, size_t n) override {
+    for (;;) {
+      const ssize_t r = ::read(fd_, dst, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno == EINTR) continue;
+      return Status::io_error(fmt::format("cannot read {}: {}", path_, std::strerror(errno)));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+// gzip decoding with zlib's inflate over another ByteSource; concatenated
+// gzip members (as `cat a.gz b.gz` makes) are read one after the other.
+class GzipSource final : public ByteSource {
+ public:
+  GzipSource(std::unique_ptr<ByteSource> inner, std::string name) : inner_(std::move(inner)), name_(std::move(name)) {
+    std::memset(&zs_, 0, sizeof zs_);
+    ok_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK;
+    in_.resize(1 << 16);
+  }
+  ~GzipSource() override {
+    if (ok_) inflateEnd(&zs_);
+  }
+  Result<size_t> read(char* dst, size_t n) override {
+    if (!ok_) return Status::io_error(fmt::format("{}: cannot start gzip decoder", name_));
+    if (done_) return size_t{0};
+    zs_.next_out = reinterpret_cast<Bytef*>(dst);
+    zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    while (zs_.avail_out > 0) {
+      if (zs_.avail_in == 0) {
+        auto got = inner_->read(in_.data(), in_.size());
+        if (!got) return got.status();
+        if (*got == 0) {
+          if (!at_member_start_) return Status::io_error(fmt::format("{}: bad gzip stream: unexpected end of file", name_));
+          done_ = true;
+          break;
+        }
+        zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
+        zs_.avail_in = static_cast<uInt>(*got);
+      }
+      at_member_start_ = false;
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        inflateReset(&zs_);
+        at_member_start_ = true;
+        continue;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        return Status::io_error(
+            fmt::format("{}: bad gzip stream: {}", name_, zs_.msg ? zs_.msg : "inflate failed"));
+      }
+    }
+    return static_cast<size_t>(reinterpret_cast<char*>(zs_.next_out) - dst);
+  }
+
+ private:
+  std::unique_ptr<ByteSource> inner_;
+  std::string name_;
+  z_stream zs_;
+  bool ok_ = false;
+  bool done_ = false;
+  bool at_member_start_ = true;
+  std::vector<char> in_;
+};
+
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(std::string_view text) : text_(text) {}
+  Result<size_t> read(char* dst, size_t n) override {
+    const size_t k = std::min(n, text_.size() - pos_);
+    std::memcpy(dst, text_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  std::unique_ptr<ByteSource> src = std::make_unique<FdSource>(fd, path);
+  if (ends_with_gz(path)) src = std::make_unique<GzipSource>(std::move(src), path);
+  return src;
+}
+
+std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view text, bool gzipped) {
+  std::unique_ptr<ByteSource> src = std::make_unique<MemorySource>(text);
+  if (gzipped) src = std::make_unique<GzipSource>(std::move(src), "input");
+  return src;
+}
+
+namespace {
+constexpr size_t kChunk = 1u << 20;
+constexpr size_t npos = static_cast<size_t>(-1);
+}  // namespace
+
+RecordReader::RecordReader(ByteSource& source, bool csv_quotes) : source_(source), csv_(csv_quotes) {
+  buf_.resize(kChunk + kPadding);
+}
+
+Status RecordReader::fill() {
+  if (begin_ > 0) {
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    scan_ -= begin_;
+    begin_ = 0;
+  }
+  if (buf_.size() - kPadding - end_ < kChunk / 2) buf_.resize(std::max(buf_.size() * 2, end_ + kChunk + kPadding));
+  auto got = source_.read(buf_.data() + end_, buf_.size() - kPadding - end_);
+  if (!got) return got.status();
+  if (*got == 0) eof_ = true;
+  end_ += *got;
+  bytes_read_ += *got;
+  std::memset(buf_.data() + end_, 0, kPadding);
+  return Status::ok();
+}
+
+size_t RecordReader::find_end() {
+  if (!csv_) {
+    const void* nl = std::memchr(buf_.data() + scan_, '\n', end_ - scan_);
+    if (!nl) {
+      scan_ = end_;
+      return npos;
+    }
+    return static_cast<size_t>(static_cast<const char*>(nl) - buf_.data());
+  }
+  const char* p = buf_.data();
+  for (size_t i = scan_; i < end_; ++i) {
+    const char c = p[i];
+    if (c == '"') {
+      in_quotes_ = !in_quotes_;  // "" inside quotes toggles twice: no net change
+    } else if (c == '\n') {
+      if (!in_quotes_) {
+        scan_ = i;
+        return i;
+      }
+      ++newlines_in_scan_;
+    }
+  }
+  scan_ = end_;
+  return npos;
+}
+
+Result<bool> RecordReader::next(Record& out) {
+  for (;;) {
+    size_t e = find_end();
+    while (e == npos && !eof_) {
+      if (end_ - begin_ > kMaxRecord) {
+        // Skip to the next physical newline and report the record as too long.
+        out = Record{{}, line_, true};
+        for (;;) {
+          const void* nl = std::memchr(buf_.data() + scan_, '\n', end_ - scan_);
+          if (nl) {
+            const size_t i = static_cast<size_t>(static_cast<const char*>(nl) - buf_.data());
+            for (size_t k = begin_; k < i; ++k) line_ += buf_[k] == '\n';
+            line_ += 1;
+            begin_ = scan_ = i + 1;
+            in_quotes_ = false;
+            newlines_in_scan_ = 0;
+            return true;
+          }
+          for (size_t k = begin_; k < end_; ++k) line_ += buf_[k] == '\n';
+          begin_ = scan_ = end_;
+          if (eof_) return true;
+          CAIRN_RETURN_IF_ERROR(fill());
+        }
+      }
+      CAIRN_RETURN_IF_ERROR(fill());
+      e = find_end();
+    }
+    if (e == npos) {  // end of input
+      if (begin_ == end_) return false;
+      e = end_;
+    }
+    size_t s = begin_;
+    const uint64_t line = line_;
+    line_ += 1 + newlines_in_scan_;
+    newlines_in_scan_ = 0;
+    in_quotes_ = false;
+    begin_ = scan_ = std::min(e + 1, end_);
+    if (first_) {
+      first_ = false;
+      if (e - s >= 3 && std::memcmp(buf_.data() + s, "\xEF\xBB\xBF", 3) == 0) s += 3;  // UTF-8 BOM
+    }
+    size_t len = e - s;
+    if (len > 0 && buf_[s + len - 1] == '\r') --len;
+    // Keep kPadding readable bytes after the record: they exist in the buffer
+    // (the rest of the data or the zeroed padding past end_).
+    out = Record{std::string_view(buf_.data() + s, len), line, false};
+    return true;
+  }
+}
+
+}  // namespace cairn

@@ -1,0 +1,69 @@
+// Streaming input for the parsers: bytes from a file (gzip-decompressed when
+// the name ends in .gz) or from memory, cut into records. A record is one
+// line, or for CSV one RFC 4180 record (newlines inside quotes do not end
+// it). Memory holds one chunk plus the longest record, never the whole file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace cairn {
+
+// A source of raw bytes.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to n bytes into dst; 0 at the end.
+  virtual Result<size_t> read(char* dst, size_t n) = 0;
+
+  // A file, transparently gunzipped when `path` ends in ".gz".
+  static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);
+  // In-memory bytes (not copied: `text` must outlive the source).
+  static std::unique_ptr<ByteSource> from_memory(std::string_view text, bool gzipped);
+};
+
+struct Record {
+  std::string_view text;  // without the line end; valid until the next call
+  uint64_t line = 0;      // 1-based line where the record starts
+  bool too_long = false;  // the record exceeded the limit and was skipped
+};
+
+class RecordReader {
+ public:
+  // Records longer than this are reported as too long and skipped.
+  static constexpr size_t kMaxRecord = 16u << 20;
+  // Bytes readable after every record's end (simdjson needs 64).
+  static constexpr size_t kPadding = 64;
+
+  RecordReader(ByteSource& source, bool csv_quotes);
+  // Next record; false at the end of input.
+  Result<bool> next(Record& out);
+  // Input bytes consumed so far (of the decompressed stream).
+  uint64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  Status fill();  // moves the unread tail to the front and reads more
+  // Finds the end of the record starting at begin_ within the buffered bytes;
+  // returns npos when more input is needed.
+  size_t find_end();
+
+  ByteSource& source_;
+  bool csv_;
+  std::vector<char> buf_;
+  size_t begin_ = 0;  // start of the next record
+  size_t end_ = 0;    // end of buffered bytes
+  size_t scan_ = 0;   // how far find_end has looked
+  bool in_quotes_ = false;
+  uint64_t newlines_in_scan_ = 0;
+  bool eof_ = false;
+  bool first_ = true;
+  uint64_t line_ = 1;
+  uint64_t bytes_read_ = 0;
+};
+
+}  // namespace cairn
