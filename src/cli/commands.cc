@@ -10,7 +10,11 @@ void set_exit_code(int code) { g_exit_code = code; }
 int exit_code() { return g_exit_code; }
 
 void register_commands(CLI::App& app) {
-  (void)app;
+  register_import(app);
+  register_info(app);
+  register_person(app);
+  register_compact(app);
+  register_delete_person(app);
 }
 
 }  // namespace cairn::cli

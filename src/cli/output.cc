@@ -1,0 +1,39 @@
+#include "cli/output.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace cairn::cli {
+
+nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits) {
+  switch (type) {
+    case ValueType::kString:
+      return bits < catalog.strings.size() ? nlohmann::json(std::string(catalog.strings.get(static_cast<uint32_t>(bits))))
+                                           : nlohmann::json(nullptr);
+    case ValueType::kBool:
+      return bits != 0;
+    case ValueType::kNumber: {
+      double d;
+      std::memcpy(&d, &bits, 8);
+      return d;
+    }
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Store> open_or_report(const std::string& command, const std::string& db, Store::Mode mode) {
+  auto store = Store::open(db, mode);
+  if (!store) {
+    std::fprintf(stderr, "cairn %s: %s\n", command.c_str(), store.status().message().c_str());
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+void print_json(const nlohmann::json& j) {
+  const std::string s = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
+}  // namespace cairn::cli

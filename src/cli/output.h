@@ -1,0 +1,20 @@
+// Shared output helpers of the CLI commands: typed values as JSON, and
+// opening a store with a uniform error message.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/store.h"
+
+namespace cairn::cli {
+
+nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits);
+// Opens the store or prints "cairn CMD: reason" and returns null.
+std::unique_ptr<Store> open_or_report(const std::string& command, const std::string& db, Store::Mode mode);
+// Prints JSON pretty with a final newline.
+void print_json(const nlohmann::json& j);
+
+}  // namespace cairn::cli
