@@ -1,0 +1,16 @@
+// Peer for the import benchmark: DuckDB loads the same file into a table of
+// its own database file, with 2 threads, as a user of DuckDB would.
+// usage: node duckdb_import.mjs FILE ndjson|csv DBFILE
+import { DuckDBInstance } from '@duckdb/node-api';
+import { rmSync } from 'node:fs';
+
+const [file, format, dbfile] = process.argv.slice(2);
+rmSync(dbfile, { force: true });
+rmSync(dbfile + '.wal', { force: true });
+const instance = await DuckDBInstance.create(dbfile, { threads: '2' });
+const con = await instance.connect();
+const reader = format === 'csv' ? `read_csv('${file}')` : `read_json('${file}', format = 'newline_delimited')`;
+await con.run(`CREATE TABLE events AS SELECT * FROM ${reader}`);
+const rows = await con.runAndReadAll('SELECT count(*) AS n FROM events');
+await con.run('CHECKPOINT');
+console.log(`duckdb: ${rows.getRowObjects()[0].n} rows`);

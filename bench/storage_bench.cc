@@ -1,0 +1,74 @@
+// Micro-benchmarks of the segment codec: encoding rows into a segment and
+// decoding the core columns (person, time, event) that every scan reads.
+// Run: build/bench/storage_bench
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+
+#include "storage/segment.h"
+
+namespace cairn {
+namespace {
+
+// Journeys shaped like the simulator's: ~50 events per person, seconds to
+// days apart, 30 event names, 3 properties per event.
+RowSet make_rows(size_t n) {
+  RowSet rs;
+  std::mt19937_64 rng(1);
+  uint32_t person = 0;
+  Micros t = 1767607200LL * kMicrosPerSecond;
+  for (size_t i = 0; i < n; ++i) {
+    if (rng() % 50 == 0) {
+      ++person;
+      t = 1767607200LL * kMicrosPerSecond + static_cast<Micros>(rng() % (86400ULL * 90)) * kMicrosPerSecond;
+    }
+    t += static_cast<Micros>(rng() % 2 ? rng() % 600 : rng() % 86400 * 3) * kMicrosPerSecond;
+    Row r{person, static_cast<uint32_t>(rng() % 30), t, static_cast<uint32_t>(rs.props.size()), 3, rng()};
+    for (uint32_t k = 0; k < 3; ++k) rs.props.push_back(StoredProp{k, ValueType::kString, rng() % 100});
+    rs.rows.push_back(r);
+  }
+  return rs;
+}
+
+std::string bench_path() {
+  return (std::filesystem::temp_directory_path() / ("cairn-bench-" + std::to_string(::getpid()) + ".cseg")).string();
+}
+
+void BM_WriteSegment(benchmark::State& state) {
+  const RowSet rows = make_rows(static_cast<size_t>(state.range(0)));
+  const std::string path = bench_path();
+  for (auto _ : state) {
+    std::filesystem::remove(path);
+    auto stats = write_segment(path, rows);
+    benchmark::DoNotOptimize(stats);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  std::filesystem::remove(path);
+}
+BENCHMARK(BM_WriteSegment)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
+
+void BM_ReadCoreColumns(benchmark::State& state) {
+  const RowSet rows = make_rows(static_cast<size_t>(state.range(0)));
+  const std::string path = bench_path();
+  auto stats = write_segment(path, rows);
+  auto reader = SegmentReader::open(path);
+  BlockColumns cols;
+  for (auto _ : state) {
+    for (size_t b = 0; b < reader->blocks().size(); ++b) {
+      Status st = reader->read_core(b, cols);
+      benchmark::DoNotOptimize(st);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["core_bytes_per_event"] =
+      static_cast<double>(stats->core_bytes) / static_cast<double>(state.range(0));
+  std::filesystem::remove(path);
+}
+BENCHMARK(BM_ReadCoreColumns)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace cairn
+
+BENCHMARK_MAIN();
