@@ -204,6 +204,7 @@ Result<bool> RecordReader::next(Record& out) {
     }
     size_t s = begin_;
     const uint64_t line = line_;
+    const bool too_long = e - s > kMaxRecord;
     line_ += 1 + newlines_in_scan_;
     newlines_in_scan_ = 0;
     in_quotes_ = false;
@@ -216,7 +217,7 @@ Result<bool> RecordReader::next(Record& out) {
     if (len > 0 && buf_[s + len - 1] == '\r') --len;
     // Keep kPadding readable bytes after the record: they exist in the buffer
     // (the rest of the data or the zeroed padding past end_).
-    out = Record{std::string_view(buf_.data() + s, len), line, false};
+    out = too_long ? Record{{}, line, true} : Record{std::string_view(buf_.data() + s, len), line, false};
     return true;
   }
 }

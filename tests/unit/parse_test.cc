@@ -1,0 +1,304 @@
+// Parser tests: every accepted form, every error message, atomicity of a bad
+// row, and streaming across chunk boundaries (with and without gzip).
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <string>
+
+#include "ingest/parse.h"
+#include "ingest/reader.h"
+
+namespace cairn {
+namespace {
+
+struct Parsed {
+  ImportBatch batch;
+  ImportErrors errors;
+  Status status;
+};
+
+std::unique_ptr<Parsed> parse(const std::string& name, const std::string& text, InputKind kind = InputKind::kEvents) {
+  auto p = std::make_unique<Parsed>();
+  p->status = parse_buffer(name, text, kind, p->batch, p->errors);
+  return p;
+}
+
+// A property of event i as text: "s:val", "n:1.5", "b:true", or "" if absent.
+std::string prop(const ImportBatch& b, size_t i, std::string_view key) {
+  const BatchEvent& e = b.events[i];
+  for (uint32_t k = e.prop_begin; k < e.prop_begin + e.prop_count; ++k) {
+    const BatchProperty& p = b.props[k];
+    if (b.keys.get(p.key) != key) continue;
+    switch (p.value.type) {
+      case ValueType::kString:
+        return "s:" + std::string(b.strings.get(static_cast<uint32_t>(p.value.bits)));
+      case ValueType::kNumber: {
+        double d;
+        std::memcpy(&d, &p.value.bits, 8);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "n:%g", d);
+        return buf;
+      }
+      case ValueType::kBool:
+        return p.value.bits ? "b:true" : "b:false";
+    }
+  }
+  return "";
+}
+
+std::string id_of(const ImportBatch& b, uint32_t id) { return id == kNoId ? "" : std::string(b.ids.get(id)); }
+
+std::vector<std::string> messages(const ImportErrors& errors) {
+  std::vector<std::string> out;
+  for (const auto& e : errors.all()) out.push_back(e.format());
+  return out;
+}
+
+TEST(ParseCsv, TypedPropertiesQuotingAndIds) {
+  auto p = parse("ev.csv",
+                 "message_id,user_id,anonymous_id,timestamp,event,plan,seats,trial,zip,note,revenue\r\n"
+                 "m1,,a1,2026-01-05T10:00:00Z,visit,,,,,,\r\n"
+                 "m2,u1,a1,2026-01-05T11:00:00+01:00,purchase,pro,12,true,02134,\"a, \"\"quoted\"\"\nnote\",99.5\r\n");
+  ASSERT_TRUE(p->status.is_ok());
+  ASSERT_EQ(p->errors.count(), 0u) << p->errors.summary();
+  const ImportBatch& b = p->batch;
+  ASSERT_EQ(b.events.size(), 2u);
+  EXPECT_EQ(id_of(b, b.events[0].user_id), "");
+  EXPECT_EQ(id_of(b, b.events[0].anonymous_id), "a1");
+  EXPECT_EQ(b.events[0].prop_count, 0u);  // empty cells are absent
+  EXPECT_EQ(b.events[0].time, 1767607200LL * kMicrosPerSecond);
+  EXPECT_EQ(b.events[1].time, 1767607200LL * kMicrosPerSecond);  // 11:00+01:00 == 10:00Z
+  EXPECT_EQ(id_of(b, b.events[1].user_id), "u1");
+  EXPECT_EQ(prop(b, 1, "plan"), "s:pro");
+  EXPECT_EQ(prop(b, 1, "seats"), "n:12");
+  EXPECT_EQ(prop(b, 1, "trial"), "b:true");
+  EXPECT_EQ(prop(b, 1, "zip"), "s:02134");  // a leading zero keeps it a string
+  EXPECT_EQ(prop(b, 1, "note"), "s:a, \"quoted\"\nnote");
+  EXPECT_EQ(prop(b, 1, "revenue"), "n:99.5");
+  EXPECT_EQ(b.events[0].message_hash, message_hash("m1"));
+  // The event carrying both ids links them.
+  ASSERT_EQ(b.links.size(), 1u);
+  EXPECT_EQ(id_of(b, b.links[0].from), "a1");
+  EXPECT_EQ(id_of(b, b.links[0].to), "u1");
+  EXPECT_EQ(b.id_is_known[b.links[0].to], 1);
+  EXPECT_EQ(b.id_is_known[b.links[0].from], 0);
+}
+
+TEST(ParseCsv, PersonColumnAndUnixTimes) {
+  auto p = parse("ev.csv", "person,timestamp,event\nu1,1767607200,a\nu1,1767607200500,b\n");
+  ASSERT_EQ(p->errors.count(), 0u) << p->errors.summary();
+  ASSERT_EQ(p->batch.events.size(), 2u);
+  EXPECT_EQ(p->batch.events[0].time, 1767607200LL * kMicrosPerSecond);
+  EXPECT_EQ(p->batch.events[1].time, 1767607200LL * kMicrosPerSecond + 500000);
+}
+
+TEST(ParseCsv, EveryBadRowIsReportedWithFileLineAndField) {
+  auto p = parse("bad.csv",
+                 "user_id,timestamp,event,revenue\n"
+                 "u1,2026-13-40,x,\n"
+                 "u2,2026-01-01,,\n"
+                 ",2026-01-01,y,\n"
+                 "u4,2026-01-01,z,abc\n"
+                 "u5,2026-01-01,z\n"
+                 "u6,2026-01-01,ok,1\n"
+                 "u7,2026-01-01,z,\"open\n");
+  ASSERT_TRUE(p->status.is_ok());
+  EXPECT_EQ(messages(p->errors),
+            (std::vector<std::string>{
+                "bad.csv:2: field 'timestamp': cannot parse \"2026-13-40\" as a time",
+                "bad.csv:3: field 'event': is missing",
+                "bad.csv:4: field 'user_id': is missing",
+                "bad.csv:5: field 'revenue': cannot parse \"abc\" as a number",
+                "bad.csv:6: has 3 fields, the header has 4",
+                "bad.csv:8: field 4 has an opening quote without a closing one",
+            }));
+  // Only the good row is in the batch, and no id of a bad row was interned.
+  ASSERT_EQ(p->batch.events.size(), 1u);
+  EXPECT_EQ(p->batch.ids.size(), 1u);
+  EXPECT_EQ(id_of(p->batch, p->batch.events[0].user_id), "u6");
+  EXPECT_EQ(p->batch.event_names.size(), 1u);
+}
+
+TEST(ParseCsv, HeaderErrors) {
+  EXPECT_EQ(messages(parse("h.csv", "timestamp,event\n1,a\n")->errors),
+            std::vector<std::string>{
+                "h.csv:1: header: a person column is missing (need user_id, person or anonymous_id)"});
+  EXPECT_EQ(messages(parse("h.csv", "user_id,event\n")->errors),
+            std::vector<std::string>{"h.csv:1: header: column 'timestamp' is missing"});
+  EXPECT_EQ(messages(parse("h.csv", "user_id,timestamp,event,a,a\n")->errors),
+            std::vector<std::string>{"h.csv:1: header: column 'a' appears twice"});
+  EXPECT_EQ(messages(parse("h.csv", "")->errors),
+            std::vector<std::string>{"h.csv:1: the file is empty (no header row)"});
+}
+
+TEST(ParseCsv, ContactsAndCosts) {
+  auto c = parse("c.csv", "user_id,email,employees\nu1,a@b.c,40\n,x@y.z,1\n", InputKind::kContacts);
+  EXPECT_EQ(messages(c->errors), std::vector<std::string>{"c.csv:3: field 'user_id': is missing"});
+  ASSERT_EQ(c->batch.traits.size(), 2u);
+  EXPECT_EQ(c->batch.keys.get(c->batch.traits[0].key), "email");
+  EXPECT_EQ(c->batch.traits[1].value.type, ValueType::kNumber);
+
+  auto k = parse("k.csv", "date,channel,campaign,cost\n2026-01-02,paid_search,brand,12.5\n2026-01-02,email,,x\n",
+                 InputKind::kCosts);
+  EXPECT_EQ(messages(k->errors), std::vector<std::string>{"k.csv:3: field 'cost': cannot parse \"x\" as a number"});
+  ASSERT_EQ(k->batch.costs.size(), 1u);
+  EXPECT_EQ(k->batch.costs[0].day, days_from_civil(2026, 1, 2));
+  EXPECT_EQ(k->batch.costs[0].cost, 12.5);
+  EXPECT_EQ(k->batch.strings.get(k->batch.costs[0].campaign), "brand");
+}
+
+TEST(ParseNdjson, FlatForm) {
+  auto p = parse("e.ndjson",
+                 R"({"message_id":"m1","user_id":"u1","anonymous_id":"a1","event":"purchase","timestamp":"2026-01-05T10:00:00Z","properties":{"plan":"pro","seats":3,"ok":false,"addr":{"city":"Oslo"},"tags":["a",1],"nothing":null},"revenue":"19.90"})"
+                 "\n\n"
+                 R"({"userId":"u2","event":"visit","timestamp":1767607200000})"
+                 "\n");
+  ASSERT_EQ(p->errors.count(), 0u) << p->errors.summary();
+  const ImportBatch& b = p->batch;
+  ASSERT_EQ(b.events.size(), 2u);
+  EXPECT_EQ(prop(b, 0, "plan"), "s:pro");
+  EXPECT_EQ(prop(b, 0, "seats"), "n:3");
+  EXPECT_EQ(prop(b, 0, "ok"), "b:false");
+  EXPECT_EQ(prop(b, 0, "addr.city"), "s:Oslo");
+  EXPECT_EQ(prop(b, 0, "tags"), "s:[\"a\",1]");
+  EXPECT_EQ(prop(b, 0, "nothing"), "");
+  EXPECT_EQ(prop(b, 0, "revenue"), "n:19.9");
+  EXPECT_EQ(b.events[0].prop_count, 6u);
+  EXPECT_EQ(b.links.size(), 1u);
+  EXPECT_EQ(id_of(b, b.events[1].user_id), "u2");
+  EXPECT_EQ(b.events[1].time, 1767607200LL * kMicrosPerSecond);
+}
+
+TEST(ParseNdjson, SegmentSpec) {
+  auto p = parse("s.jsonl",
+                 R"({"type":"track","anonymousId":"a1","event":"ad_click","messageId":"x1","timestamp":"2026-01-05T10:00:00Z","properties":{"utm_source":"explicit"},"context":{"campaign":{"source":"google","medium":"cpc","name":"spring"}}})"
+                 "\n"
+                 R"({"type":"identify","anonymousId":"a1","userId":"u1","traits":{"email":"e@x.io","plan":"pro"}})"
+                 "\n"
+                 R"({"batch":[{"type":"page","userId":"u1","name":"Pricing","context":{"page":{"path":"/pricing"}}},{"type":"alias","previousId":"u0","userId":"u1"},{"type":"screen","userId":"u1","name":"Home","originalTimestamp":"2026-01-06T00:00:00Z"}],"sentAt":"2026-01-05T12:00:00Z"})"
+                 "\n"
+                 R"({"type":"group","userId":"u1","groupId":"g1","traits":{"name":"Acme"}})"
+                 "\n");
+  ASSERT_EQ(p->errors.count(), 0u) << p->errors.summary();
+  const ImportBatch& b = p->batch;
+  ASSERT_EQ(b.events.size(), 3u);
+  EXPECT_EQ(b.event_names.get(b.events[0].event), "ad_click");
+  EXPECT_EQ(prop(b, 0, "utm_source"), "s:explicit");  // explicit properties win over context
+  EXPECT_EQ(prop(b, 0, "utm_medium"), "s:cpc");
+  EXPECT_EQ(prop(b, 0, "utm_campaign"), "s:spring");
+  EXPECT_EQ(b.event_names.get(b.events[1].event), "page_view");
+  EXPECT_EQ(prop(b, 1, "page_name"), "s:Pricing");
+  EXPECT_EQ(prop(b, 1, "page_path"), "s:/pricing");
+  EXPECT_EQ(b.events[1].time, parse_time("2026-01-05T12:00:00Z"));  // the envelope's sentAt
+  EXPECT_EQ(b.event_names.get(b.events[2].event), "screen_view");
+  EXPECT_EQ(b.events[2].time, parse_time("2026-01-06"));
+  // identify links a1 -> u1; alias links u0 -> u1.
+  ASSERT_EQ(b.links.size(), 2u);
+  EXPECT_EQ(id_of(b, b.links[0].from), "a1");
+  EXPECT_EQ(id_of(b, b.links[1].from), "u0");
+  EXPECT_EQ(id_of(b, b.links[1].to), "u1");
+  ASSERT_EQ(b.traits.size(), 4u);
+  EXPECT_EQ(b.keys.get(b.traits[2].key), "group_id");
+  EXPECT_EQ(b.keys.get(b.traits[3].key), "group_name");
+}
+
+TEST(ParseNdjson, Errors) {
+  auto p = parse("e.ndjson",
+                 "{\"user_id\":\"u\",\"event\":\"x\",\"timestamp\":\"2026-02-30\"}\n"
+                 "{not json\n"
+                 "[1,2]\n"
+                 "{\"user_id\":\"u\",\"timestamp\":\"2026-01-01\"}\n"
+                 "{\"event\":\"x\",\"timestamp\":\"2026-01-01\"}\n"
+                 "{\"user_id\":\"u\",\"event\":\"x\",\"timestamp\":true}\n"
+                 "{\"user_id\":\"u\",\"event\":\"x\",\"timestamp\":\"2026-01-01\",\"revenue\":\"abc\"}\n"
+                 "{\"user_id\":\"u\",\"event\":\"x\",\"timestamp\":\"2026-01-01\",\"properties\":[1]}\n"
+                 "{\"type\":\"alias\",\"userId\":\"u\"}\n"
+                 "{\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"e\",\"timestamp\":\"2026-01-01\"},"
+                 "{\"type\":\"nope\"}]}\n");
+  ASSERT_TRUE(p->status.is_ok());
+  const auto m = messages(p->errors);
+  ASSERT_EQ(m.size(), 10u) << p->errors.summary();
+  EXPECT_EQ(m[0], "e.ndjson:1: field 'timestamp': cannot parse \"2026-02-30\" as a time");
+  EXPECT_EQ(m[1].rfind("e.ndjson:2: invalid JSON: ", 0), 0u) << m[1];
+  EXPECT_EQ(m[2], "e.ndjson:3: invalid JSON: expected an object");
+  EXPECT_EQ(m[3], "e.ndjson:4: field 'event': is missing");
+  EXPECT_EQ(m[4], "e.ndjson:5: field 'user_id': is missing (an event needs user_id or anonymous_id)");
+  EXPECT_EQ(m[5], "e.ndjson:6: field 'timestamp': cannot parse \"true\" as a time");
+  EXPECT_EQ(m[6], "e.ndjson:7: field 'revenue': cannot parse \"abc\" as a number");
+  EXPECT_EQ(m[7], "e.ndjson:8: field 'properties': expected an object");
+  EXPECT_EQ(m[8], "e.ndjson:9: field 'previousId': is missing");
+  EXPECT_EQ(m[9],
+            "e.ndjson:10: field 'batch[1].type': unknown message type \"nope\" (expected track, page, screen, "
+            "identify, alias or group)");
+  // The good item of the last batch is kept; nothing of the bad rows is.
+  ASSERT_EQ(p->batch.events.size(), 1u);
+  EXPECT_EQ(p->batch.ids.size(), 1u);
+}
+
+std::string gzip(const std::string& text) {
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, text.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+// Many rows crossing the reader's 1 MiB chunks, a CSV cell with newlines
+// among them; plain and gzip (two concatenated members) must agree.
+TEST(ParseStreaming, ChunkBoundariesAndGzip) {
+  std::string csv = "user_id,timestamp,event,note\n";
+  std::string nd;
+  const int n = 40000;
+  for (int i = 0; i < n; ++i) {
+    csv += "u" + std::to_string(i % 97) + "," + std::to_string(1767607200 + i) + ",e" + std::to_string(i % 5) +
+           ",\"line one\nline, two " + std::string(static_cast<size_t>(i % 50), 'x') + "\"\n";
+    nd += R"({"user_id":"u)" + std::to_string(i % 97) + R"(","event":"e","timestamp":)" +
+          std::to_string(1767607200 + i) + R"(,"properties":{"pad":")" + std::string(static_cast<size_t>(i % 90), 'y') +
+          "\"}}\n";
+  }
+  auto a = parse("big.csv", csv);
+  ASSERT_EQ(a->errors.count(), 0u) << a->errors.summary();
+  ASSERT_EQ(a->batch.events.size(), static_cast<size_t>(n));
+  EXPECT_EQ(prop(a->batch, n - 1, "note"), "s:line one\nline, two " + std::string((n - 1) % 50, 'x'));
+  const size_t half = csv.find("\nu", csv.size() / 2) + 1;
+  auto g = parse("big.csv.gz", gzip(csv.substr(0, half)) + gzip(csv.substr(half)));
+  ASSERT_TRUE(g->status.is_ok()) << g->status.message();
+  ASSERT_EQ(g->batch.events.size(), static_cast<size_t>(n));
+  EXPECT_EQ(g->batch.events[n - 1].time, a->batch.events[n - 1].time);
+
+  auto j = parse("big.ndjson.gz", gzip(nd));
+  ASSERT_EQ(j->errors.count(), 0u) << j->errors.summary();
+  ASSERT_EQ(j->batch.events.size(), static_cast<size_t>(n));
+  EXPECT_EQ(prop(j->batch, n - 1, "pad"), "s:" + std::string((n - 1) % 90, 'y'));
+
+  // Line numbers count the newlines inside quoted cells.
+  auto e = parse("e.csv", "user_id,timestamp,event,note\nu,1,a,\"x\ny\"\nu,bad,a,z\n");
+  EXPECT_EQ(messages(e->errors), std::vector<std::string>{"e.csv:4: field 'timestamp': cannot parse \"bad\" as a time"});
+}
+
+TEST(ParseStreaming, BadGzipIsAnError) {
+  auto p = parse("x.ndjson.gz", "this is not gzip");
+  EXPECT_FALSE(p->status.is_ok());
+  EXPECT_NE(p->status.message().find("bad gzip stream"), std::string::npos);
+  auto t = parse("x.ndjson.gz", gzip("{\"user_id\":\"u\",\"event\":\"e\",\"timestamp\":1}\n").substr(0, 20));
+  EXPECT_FALSE(t->status.is_ok());
+}
+
+TEST(ParseStreaming, OverlongLineIsReportedAndSkipped) {
+  std::string text = "{\"user_id\":\"u\",\"event\":\"e\",\"timestamp\":1767607200}\n";
+  text += std::string(RecordReader::kMaxRecord + 100, 'z') + "\n";
+  text += "{\"user_id\":\"u\",\"event\":\"f\",\"timestamp\":1767607200}\n";
+  auto p = parse("long.ndjson", text);
+  EXPECT_EQ(messages(p->errors), std::vector<std::string>{"long.ndjson:2: line is longer than 16 MiB"});
+  EXPECT_EQ(p->batch.events.size(), 2u);
+}
+
+}  // namespace
+}  // namespace cairn
