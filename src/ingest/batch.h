@@ -36,7 +36,7 @@ struct BatchEvent {
   uint32_t event;         // id in ImportBatch::event_names
   uint32_t prop_begin;    // first property in ImportBatch::props
   uint32_t prop_count;
-  uint64_t message_hash;  // XXH3-64 of message_id, 0 when the event has none
+  uint64_t message_hash;  // XXH3-64 of message_id, or of the event's content when it has none; 0 = none
 };
 
 // Links an anonymous (or previous) id to a user id: identify, alias, or an

@@ -37,6 +37,40 @@ TypedValue intern_value(ImportBatch& batch, const PendingValue& v) {
 
 }  // namespace
 
+// An event without a message id is identified by its content (ids, name,
+// time, properties in order), so re-importing the same file adds nothing.
+// The "c:" domain keeps these hashes apart from message-id hashes.
+uint64_t PendingRow::content_hash(const PendingEvent& e) const {
+  std::string& s = scratch_;
+  s.assign("c:");
+  auto field = [&s](std::string_view v) {
+    const uint32_t n = static_cast<uint32_t>(v.size());
+    s.append(reinterpret_cast<const char*>(&n), sizeof n);
+    s.append(v);
+  };
+  field(e.user_id);
+  field(e.anonymous_id);
+  field(e.event);
+  s.append(reinterpret_cast<const char*>(&e.time), sizeof e.time);
+  for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i) {
+    const PendingProp& p = props[i];
+    field(p.key);
+    s += static_cast<char>(p.value.type);
+    switch (p.value.type) {
+      case ValueType::kString:
+        field(p.value.str);
+        break;
+      case ValueType::kNumber:
+        s.append(reinterpret_cast<const char*>(&p.value.num), sizeof(double));
+        break;
+      case ValueType::kBool:
+        s += p.value.flag ? '1' : '0';
+        break;
+    }
+  }
+  return message_hash(s);
+}
+
 void PendingRow::commit(ImportBatch& batch) const {
   for (const PendingEvent& e : events) {
     BatchEvent be{};
@@ -46,7 +80,7 @@ void PendingRow::commit(ImportBatch& batch) const {
     be.event = batch.event_names.intern(e.event);
     be.prop_begin = static_cast<uint32_t>(batch.props.size());
     be.prop_count = static_cast<uint32_t>(e.prop_count);
-    be.message_hash = e.message_id.empty() ? 0 : message_hash(e.message_id);
+    be.message_hash = e.message_id.empty() ? content_hash(e) : message_hash(e.message_id);
     for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i)
       batch.props.push_back(BatchProperty{batch.keys.intern(props[i].key), intern_value(batch, props[i].value)});
     batch.events.push_back(be);

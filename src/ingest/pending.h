@@ -74,7 +74,10 @@ class PendingRow {
   void commit(ImportBatch& batch) const;
 
  private:
+  uint64_t content_hash(const PendingEvent& e) const;
+
   std::deque<std::string> owned_;
+  mutable std::string scratch_;
 };
 
 // Parses text as a JSON-style number (no leading zeros, no hex, no inf/nan).

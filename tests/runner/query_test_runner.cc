@@ -35,10 +35,12 @@ CommandResult run_shell(const std::string& cmd, const std::string& cwd, const st
   const int status = std::system(full.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream o(out), e(err);
-  std::stringstream ss;
-  ss << o.rdbuf() << e.rdbuf();
-  r.output = ss.str();
+  // (Streaming an empty rdbuf sets failbit, so each file is read on its own.)
+  auto slurp = [](const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  };
+  r.output = slurp(out) + slurp(err);
   return r;
 }
 
