@@ -27,6 +27,7 @@ struct ImportArgs {
   bool skip_invalid = false;
   std::string rejects;
   bool wal_only = false;
+  bool timing = false;
 };
 
 // A one-line progress bar on stderr, only when stderr is a terminal.
@@ -126,6 +127,7 @@ int run_import(const ImportArgs& args) {
                  path.c_str());
   }
 
+  const auto parsed = std::chrono::steady_clock::now();
   auto store = Store::open(args.db, Store::Mode::kWrite);
   if (!store) {
     std::fprintf(stderr, "cairn import: %s\n", store.status().message().c_str());
@@ -137,6 +139,9 @@ int run_import(const ImportArgs& args) {
     return 1;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (args.timing)
+    std::fprintf(stderr, "timing: parse %.3f s, store %.3f s\n", std::chrono::duration<double>(parsed - start).count(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - parsed).count());
   if (args.wal_only) {
     std::printf("logged %zu events to the WAL of %s (applied at next open)\n", batch.events.size(), args.db.c_str());
     return 0;
@@ -163,6 +168,7 @@ void register_import(CLI::App& app) {
   cmd->add_flag("--skip-invalid", args->skip_invalid, "Import the valid rows; write the invalid ones to --rejects");
   cmd->add_option("--rejects", args->rejects, "Where --skip-invalid writes rejected rows (default DB.rejects.txt)");
   cmd->add_flag("--wal-only", args->wal_only, "Stop once the batch is in the WAL (for recovery tests)")->group("");
+  cmd->add_flag("--timing", args->timing, "Print the time spent parsing and storing")->group("");
   cmd->callback([args]() { set_exit_code(run_import(*args)); });
 }
 

@@ -1,18 +1,19 @@
 #include "core/string_pool.h"
 
 #include <cstring>
+
 #include <xxhash.h>
 
 namespace cairn {
 
-size_t StringViewHash::operator()(std::string_view s) const noexcept { return XXH3_64bits(s.data(), s.size()); }
+uint64_t StringPool::hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
 std::string_view StringPool::store(std::string_view s) {
   constexpr size_t kBlock = 1 << 16;
   if (s.empty()) return {};
   if (blocks_.empty() || block_used_ + s.size() > block_size_) {
     block_size_ = s.size() > kBlock ? s.size() : kBlock;
-    blocks_.push_back(std::make_unique<char[]>(block_size_));
+    blocks_.push_back(std::unique_ptr<char[]>(new char[block_size_]));
     block_used_ = 0;
   }
   char* dst = blocks_.back().get() + block_used_;
@@ -21,19 +22,46 @@ std::string_view StringPool::store(std::string_view s) {
   return {dst, s.size()};
 }
 
+size_t StringPool::probe(std::string_view s, uint64_t h) const {
+  const size_t mask = slots_.size() - 1;
+  const uint64_t tag = h >> 32;
+  for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
+    const uint64_t slot = slots_[i];
+    if (slot == 0) return i;
+    if ((slot >> 32) == tag) {
+      const std::string_view t = strings_[static_cast<uint32_t>(slot) - 1];
+      if (t.size() == s.size() && (s.empty() || std::memcmp(t.data(), s.data(), s.size()) == 0)) return i;
+    }
+  }
+}
+
+void StringPool::grow() {
+  std::vector<uint64_t> old = std::move(slots_);
+  slots_.assign(old.empty() ? 64 : old.size() * 2, 0);
+  const size_t mask = slots_.size() - 1;
+  for (uint32_t id = 0; id < strings_.size(); ++id) {
+    const uint64_t h = hash(strings_[id]);
+    size_t i = static_cast<size_t>(h) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = (h >> 32 << 32) | (uint64_t{id} + 1);
+  }
+}
+
 uint32_t StringPool::intern(std::string_view s) {
-  auto it = ids_.find(s);
-  if (it != ids_.end()) return it->second;
-  const std::string_view kept = store(s);
+  if ((strings_.size() + 1) * 2 > slots_.size()) grow();  // load factor <= 1/2
+  const uint64_t h = hash(s);
+  const size_t i = probe(s, h);
+  if (slots_[i] != 0) return static_cast<uint32_t>(slots_[i]) - 1;
   const auto id = static_cast<uint32_t>(strings_.size());
-  strings_.push_back(kept);
-  ids_.emplace(kept, id);
+  strings_.push_back(store(s));
+  slots_[i] = (h >> 32 << 32) | (uint64_t{id} + 1);
   return id;
 }
 
 uint32_t StringPool::find(std::string_view s) const {
-  auto it = ids_.find(s);
-  return it == ids_.end() ? kMissing : it->second;
+  if (slots_.empty()) return kMissing;
+  const size_t i = probe(s, hash(s));
+  return slots_[i] == 0 ? kMissing : static_cast<uint32_t>(slots_[i]) - 1;
 }
 
 }  // namespace cairn

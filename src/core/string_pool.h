@@ -1,19 +1,18 @@
 // StringPool interns strings: each distinct string gets a dense uint32 id in
 // order of first appearance. Views returned by get() stay valid for the life
 // of the pool (strings live in fixed arena blocks that never move).
+//
+// The index is an open-addressing table of (hash tag, id) in one flat array,
+// probed linearly: interning is on the import hot path (every id, event name,
+// key and string value of every event goes through it).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace cairn {
-
-struct StringViewHash {
-  size_t operator()(std::string_view s) const noexcept;
-};
 
 class StringPool {
  public:
@@ -32,13 +31,18 @@ class StringPool {
   static constexpr uint32_t kMissing = 0xFFFFFFFFu;
 
  private:
+  static uint64_t hash(std::string_view s);
+  // The slot holding s, or the empty slot where it would go.
+  size_t probe(std::string_view s, uint64_t h) const;
+  void grow();
   std::string_view store(std::string_view s);
 
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t block_used_ = 0;
   size_t block_size_ = 0;
   std::vector<std::string_view> strings_;
-  std::unordered_map<std::string_view, uint32_t, StringViewHash> ids_;
+  // Each slot: high 32 bits a tag from the hash, low 32 bits id + 1; 0 = empty.
+  std::vector<uint64_t> slots_;
 };
 
 }  // namespace cairn

@@ -22,10 +22,17 @@ struct TypedValue {
   uint64_t bits = 0;
 };
 
+// 16 bytes (the value's type sits in the key's padding): the batch of a
+// large import holds one per property.
 struct BatchProperty {
   uint32_t key;  // id in ImportBatch::keys
-  TypedValue value;
+  ValueType type;
+  uint64_t bits;
+
+  static BatchProperty of(uint32_t key, TypedValue v) { return BatchProperty{key, v.type, v.bits}; }
+  TypedValue value() const { return TypedValue{type, bits}; }
 };
+static_assert(sizeof(BatchProperty) == 16);
 
 constexpr uint32_t kNoId = 0xFFFFFFFFu;
 

@@ -82,7 +82,7 @@ void PendingRow::commit(ImportBatch& batch) const {
     be.prop_count = static_cast<uint32_t>(e.prop_count);
     be.message_hash = e.message_id.empty() ? content_hash(e) : message_hash(e.message_id);
     for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i)
-      batch.props.push_back(BatchProperty{batch.keys.intern(props[i].key), intern_value(batch, props[i].value)});
+      batch.props.push_back(BatchProperty::of(batch.keys.intern(props[i].key), intern_value(batch, props[i].value)));
     batch.events.push_back(be);
     if (be.user_id != kNoId && be.anonymous_id != kNoId) batch.links.push_back(BatchLink{be.anonymous_id, be.user_id});
   }

@@ -322,7 +322,7 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b) {
       Row r{person[i], ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count, e.message_hash};
       for (uint32_t k = 0; k < e.prop_count; ++k) {
         const BatchProperty& bp = b.props[e.prop_begin + k];
-        rs.props.push_back(map_value(bp.key, bp.value));
+        rs.props.push_back(map_value(bp.key, bp.value()));
       }
       rs.rows.push_back(r);
     }

@@ -118,7 +118,7 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
     for (uint32_t k = 0; k < e.prop_count; ++k) {
       const BatchProperty& p = b.props[e.prop_begin + k];
       w.put_varint(p.key);
-      put_typed(w, p.value);
+      put_typed(w, p.value());
       ++props;
       if (++n == 400000) {
         CAIRN_RETURN_IF_ERROR(flush(kProps, n, w));
@@ -195,8 +195,12 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, uint64_t& props
       for (uint64_t i = 0; i < n && r.ok(); ++i) {
         BatchProperty p{};
         p.key = static_cast<uint32_t>(r.get_varint());
-        p.value = get_typed(r);
-        if (p.key >= b.keys.size() || (p.value.type == ValueType::kString && p.value.bits >= b.strings.size()))
+        {
+          const TypedValue v = get_typed(r);
+          p.type = v.type;
+          p.bits = v.bits;
+        }
+        if (p.key >= b.keys.size() || (p.type == ValueType::kString && p.bits >= b.strings.size()))
           return false;
         b.props.push_back(p);
       }

@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (const BatchProperty& p : batch.props) {
     check(p.key < batch.keys.size());
-    check(p.value.type != ValueType::kString || p.value.bits < batch.strings.size());
+    check(p.type != ValueType::kString || p.bits < batch.strings.size());
   }
   for (const BatchLink& l : batch.links) check(l.from < batch.ids.size() && l.to < batch.ids.size());
   for (const BatchTrait& t : batch.traits) check(t.id < batch.ids.size() && t.key < batch.keys.size());

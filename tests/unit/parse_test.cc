@@ -30,18 +30,18 @@ std::string prop(const ImportBatch& b, size_t i, std::string_view key) {
   for (uint32_t k = e.prop_begin; k < e.prop_begin + e.prop_count; ++k) {
     const BatchProperty& p = b.props[k];
     if (b.keys.get(p.key) != key) continue;
-    switch (p.value.type) {
+    switch (p.type) {
       case ValueType::kString:
-        return "s:" + std::string(b.strings.get(static_cast<uint32_t>(p.value.bits)));
+        return "s:" + std::string(b.strings.get(static_cast<uint32_t>(p.bits)));
       case ValueType::kNumber: {
         double d;
-        std::memcpy(&d, &p.value.bits, 8);
+        std::memcpy(&d, &p.bits, 8);
         char buf[64];
         std::snprintf(buf, sizeof buf, "n:%g", d);
         return buf;
       }
       case ValueType::kBool:
-        return p.value.bits ? "b:true" : "b:false";
+        return p.bits ? "b:true" : "b:false";
     }
   }
   return "";

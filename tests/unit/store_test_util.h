@@ -26,7 +26,7 @@ struct BatchBuilder {
     e.prop_begin = static_cast<uint32_t>(b.props.size());
     e.prop_count = static_cast<uint32_t>(props.size());
     e.message_hash = message_id.empty() ? 0 : message_hash(message_id);
-    for (auto& [k, v] : props) b.props.push_back(BatchProperty{b.keys.intern(k), typed(v)});
+    for (auto& [k, v] : props) b.props.push_back(BatchProperty::of(b.keys.intern(k), typed(v)));
     b.events.push_back(e);
     return *this;
   }
