@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -28,6 +29,7 @@ struct ImportArgs {
   std::string rejects;
   bool wal_only = false;
   bool timing = false;
+  unsigned threads = 0;
 };
 
 // A one-line progress bar on stderr, only when stderr is a terminal.
@@ -94,16 +96,15 @@ int run_import(const ImportArgs& args) {
   ImportBatch batch;
   ImportErrors errors;
   Progress progress(total_bytes);
-  uint64_t done_before = 0;
-  for (const auto& in : inputs) {
-    Status st = parse_file(in.path, in.kind, batch, errors,
-                           [&](uint64_t bytes) { progress.update(done_before + bytes, batch.events.size()); });
-    if (!st.is_ok()) {
-      progress.done();
-      std::fprintf(stderr, "cairn import: %s\nnothing was imported\n", st.message().c_str());
-      return 1;
-    }
-    done_before += file_size(in.path);
+  std::vector<ParseInput> parse_inputs;
+  for (const auto& in : inputs) parse_inputs.push_back(ParseInput{in.path, in.kind});
+  const unsigned threads = args.threads > 0 ? args.threads : std::max(1u, std::thread::hardware_concurrency());
+  Status st = parse_files(parse_inputs, threads, batch, errors,
+                          [&](uint64_t bytes, uint64_t events) { progress.update(bytes, events); });
+  if (!st.is_ok()) {
+    progress.done();
+    std::fprintf(stderr, "cairn import: %s\nnothing was imported\n", st.message().c_str());
+    return 1;
   }
   progress.done();
   if (errors.count() > 0) {
@@ -168,6 +169,7 @@ void register_import(CLI::App& app) {
   cmd->add_flag("--skip-invalid", args->skip_invalid, "Import the valid rows; write the invalid ones to --rejects");
   cmd->add_option("--rejects", args->rejects, "Where --skip-invalid writes rejected rows (default DB.rejects.txt)");
   cmd->add_flag("--wal-only", args->wal_only, "Stop once the batch is in the WAL (for recovery tests)")->group("");
+  cmd->add_option("--threads", args->threads, "Parsing threads (default: one per core)");
   cmd->add_flag("--timing", args->timing, "Print the time spent parsing and storing")->group("");
   cmd->callback([args]() { set_exit_code(run_import(*args)); });
 }

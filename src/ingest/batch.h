@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -72,11 +73,18 @@ struct ImportBatch {
   StringPool keys;         // property and trait keys
   StringPool strings;      // string values of properties, traits and costs
   std::vector<uint8_t> id_is_known;  // per id: 1 when it appeared as a user id
-  std::vector<BatchEvent> events;
-  std::vector<BatchProperty> props;
+  // Deques: a large import grows them without reallocating (no copy, no
+  // doubling), and append() can free the source as it goes.
+  std::deque<BatchEvent> events;
+  std::deque<BatchProperty> props;
   std::vector<BatchLink> links;
   std::vector<BatchTrait> traits;
   std::vector<BatchCost> costs;
+
+  // Appends everything of `other` (parsed from input that follows this
+  // batch's), re-encoding its ids against this batch's dictionaries. `other`
+  // is emptied as it goes, so memory does not double.
+  void append(ImportBatch&& other);
 
   // Interns a person id and remembers whether it was ever a user (known) id.
   uint32_t intern_id(std::string_view id, bool known) {

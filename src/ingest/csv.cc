@@ -81,6 +81,7 @@ class CsvParser {
 
   Status run() {
     RecordReader reader(*ctx_.source, /*csv_quotes=*/true);
+    reader.set_limit(ctx_.limit);
     Record rec;
     bool header_done = false;
     for (;;) {
@@ -101,12 +102,14 @@ class CsvParser {
       row_.clear();
       if (parse_row(rec)) row_.commit(ctx_.batch);
     }
-    if (!header_done) ctx_.errors.add(row_error(ctx_.name, 1, "", "the file is empty (no header row)", ""));
+    if (!header_done && !ctx_.header_is_copy)
+      ctx_.errors.add(row_error(ctx_.name, 1, "", "the file is empty (no header row)", ""));
     return Status::ok();
   }
 
  private:
   bool header_error(const Record& rec, std::string msg) {
+    if (ctx_.header_is_copy) return false;
     ctx_.errors.add(row_error(ctx_.name, rec.line, "", "header: " + msg, rec.text));
     return false;
   }

@@ -36,6 +36,7 @@ class NdjsonParser {
 
   Status run() {
     RecordReader reader(*ctx_.source, /*csv_quotes=*/false);
+    reader.set_limit(ctx_.limit);
     Record rec;
     for (;;) {
       auto more = reader.next(rec);

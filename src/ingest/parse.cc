@@ -1,6 +1,18 @@
 #include "ingest/parse.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
 #include "ingest/parse_internal.h"
+#include "storage/file_util.h"
 
 namespace cairn {
 
@@ -19,11 +31,92 @@ bool events_are_csv(std::string_view name) {
   return ends_with(base, ".csv") || ends_with(base, ".CSV");
 }
 
+bool is_csv(std::string_view name, InputKind kind) { return kind != InputKind::kEvents || events_are_csv(name); }
+
+Status run(ParseContext& ctx) { return is_csv(ctx.name, ctx.kind) ? parse_csv(ctx) : parse_ndjson(ctx); }
+
 Status run(const std::string& name, ByteSource& source, InputKind kind, ImportBatch& batch, ImportErrors& errors,
            const ProgressFn* progress) {
   ParseContext ctx{name, kind, &source, batch, errors, progress};
-  if (kind != InputKind::kEvents || events_are_csv(name)) return parse_csv(ctx);
-  return parse_ndjson(ctx);
+  return run(ctx);
+}
+
+// Files at least this big are split between threads.
+constexpr uint64_t kSplitBytes = 32u << 20;
+
+// Where a later part of a split file starts: the first record that starts
+// at or after `nominal` (for CSV, outside quotes, counted from the file's
+// start), and how many newlines come before it.
+struct SplitPoint {
+  uint64_t begin = 0;
+  uint64_t newlines_before = 0;
+};
+
+Result<SplitPoint> find_split(const std::string& path, uint64_t nominal, bool csv) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  std::vector<char> buf(1u << 20);
+  SplitPoint sp;
+  bool in_quotes = false;
+  uint64_t pos = 0;
+  for (;;) {
+    const ssize_t r = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(pos));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return Status::io_error(fmt::format("cannot read {}: {}", path, std::strerror(err)));
+    }
+    if (r == 0) {  // no record starts after nominal: the part is empty
+      ::close(fd);
+      sp.begin = pos;
+      return sp;
+    }
+    const char* p = buf.data();
+    const size_t n = static_cast<size_t>(r);
+    size_t i = 0;
+    if (!csv) {
+      // Count newlines before nominal, then find the first one at or after nominal - 1.
+      while (i < n) {
+        const void* nl = std::memchr(p + i, '\n', n - i);
+        if (!nl) break;
+        const size_t k = static_cast<size_t>(static_cast<const char*>(nl) - p);
+        ++sp.newlines_before;
+        if (pos + k + 1 >= nominal) {
+          ::close(fd);
+          sp.begin = pos + k + 1;
+          return sp;
+        }
+        i = k + 1;
+      }
+    } else {
+      for (; i < n; ++i) {
+        if (p[i] == '"') {
+          in_quotes = !in_quotes;
+        } else if (p[i] == '\n') {
+          ++sp.newlines_before;
+          if (!in_quotes && pos + i + 1 >= nominal) {
+            ::close(fd);
+            sp.begin = pos + i + 1;
+            return sp;
+          }
+        }
+      }
+    }
+    pos += n;
+  }
+}
+
+// The first record of a CSV file (its header) with a line end.
+Result<std::string> csv_header(const std::string& path) {
+  auto source = ByteSource::open_file(path);
+  if (!source) return source.status();
+  RecordReader reader(**source, true);
+  Record rec;
+  auto more = reader.next(rec);
+  if (!more) return more.status();
+  if (!*more || rec.too_long) return std::string();
+  return std::string(rec.text) + "\n";
 }
 
 }  // namespace
@@ -33,6 +126,115 @@ Status parse_file(const std::string& path, InputKind kind, ImportBatch& batch, I
   auto source = ByteSource::open_file(path);
   if (!source) return source.status();
   return run(path, **source, kind, batch, errors, &progress);
+}
+
+Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, ImportBatch& batch, ImportErrors& errors,
+                   const ProgressFn& progress) {
+  struct Unit {
+    size_t input;
+    uint64_t nominal_begin, nominal_end;  // nominal_end = UINT64_MAX: to the end
+    ImportBatch batch;
+    ImportErrors errors;
+    Status status;
+    std::atomic<uint64_t> bytes{0};
+    std::atomic<uint64_t> events{0};
+  };
+  std::vector<std::unique_ptr<Unit>> units;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& path = inputs[i].path;
+    const uint64_t size = file_size(path);
+    const unsigned parts = threads > 1 && size >= kSplitBytes && !ends_with(path, ".gz") ? threads : 1;
+    for (unsigned k = 0; k < parts; ++k) {
+      auto u = std::make_unique<Unit>();
+      u->input = i;
+      u->nominal_begin = size * k / parts;
+      u->nominal_end = k + 1 == parts ? UINT64_MAX : size * (k + 1) / parts;
+      units.push_back(std::move(u));
+    }
+  }
+  std::mutex progress_mu;
+  auto report = [&] {
+    if (!progress) return;
+    std::unique_lock<std::mutex> lock(progress_mu, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    uint64_t bytes = 0, events = 0;
+    for (const auto& u : units) {
+      bytes += u->bytes.load(std::memory_order_relaxed);
+      events += u->events.load(std::memory_order_relaxed);
+    }
+    progress(bytes, events);
+  };
+  auto run_unit = [&](Unit& u) -> Status {
+    const ParseInput& in = inputs[u.input];
+    const bool csv = is_csv(in.path, in.kind);
+    std::unique_ptr<ByteSource> source;
+    uint64_t limit = UINT64_MAX, line_shift = 0, stream_base = 0;
+    std::string prefix;
+    if (u.nominal_begin == 0) {
+      auto s = ByteSource::open_file(in.path);
+      if (!s) return s.status();
+      source = std::move(*s);
+      limit = u.nominal_end;
+    } else {
+      auto sp = find_split(in.path, u.nominal_begin, csv);
+      if (!sp) return sp.status();
+      if (csv) {
+        auto header = csv_header(in.path);
+        if (!header) return header.status();
+        prefix = std::move(*header);
+      }
+      stream_base = prefix.size();
+      if (u.nominal_end != UINT64_MAX) {
+        if (sp->begin >= u.nominal_end) return Status::ok();  // no record starts in this part
+        limit = stream_base + (u.nominal_end - sp->begin);
+      }
+      // Stream line L is file line L + newlines_before (CSV: minus the copied header line).
+      line_shift = sp->newlines_before - (csv ? 1 : 0);
+      auto s = ByteSource::open_range(in.path, sp->begin, prefix);
+      if (!s) return s.status();
+      source = std::move(*s);
+    }
+    ProgressFn unit_progress = [&](uint64_t bytes, uint64_t events) {
+      u.bytes.store(bytes > stream_base ? bytes - stream_base : 0, std::memory_order_relaxed);
+      u.events.store(events, std::memory_order_relaxed);
+      report();
+    };
+    ParseContext ctx{in.path, in.kind, source.get(), u.batch, u.errors, &unit_progress};
+    ctx.limit = limit;
+    ctx.header_is_copy = u.nominal_begin != 0;
+    Status st = run(ctx);
+    if (line_shift != 0) {
+      ImportErrors shifted;
+      for (RowError e : u.errors.all()) {
+        e.line += line_shift;
+        shifted.add(std::move(e));
+      }
+      u.errors = std::move(shifted);
+    }
+    return st;
+  };
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < units.size();) units[i]->status = run_unit(*units[i]);
+  };
+  {
+    std::vector<std::thread> pool;
+    const size_t n = std::min<size_t>(std::max(threads, 1u), units.size());
+    for (size_t t = 1; t < n; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+  }
+  for (auto& u : units) {
+    CAIRN_RETURN_IF_ERROR(u->status);
+    if (batch.events.empty() && batch.ids.size() == 0 && batch.traits.empty() && batch.costs.empty() &&
+        batch.links.empty())
+      batch = std::move(u->batch);
+    else
+      batch.append(std::move(u->batch));
+    for (const RowError& e : u->errors.all()) errors.add(e);
+    u->errors = ImportErrors();
+  }
+  return Status::ok();
 }
 
 Status parse_buffer(const std::string& name, std::string_view text, InputKind kind, ImportBatch& batch,

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "ingest/batch.h"
@@ -21,13 +22,25 @@ enum class InputKind {
   kCosts,     // CSV: date, channel, campaign, cost
 };
 
-// Called now and then with the number of input bytes consumed so far.
-using ProgressFn = std::function<void(uint64_t bytes_done)>;
+// Called now and then with the input bytes consumed and events parsed so far.
+using ProgressFn = std::function<void(uint64_t bytes_done, uint64_t events_done)>;
 
 // Parses one file. Returns an error Status only when the file cannot be read
 // at all (missing, unreadable, bad gzip stream); bad rows go to `errors`.
 Status parse_file(const std::string& path, InputKind kind, ImportBatch& batch, ImportErrors& errors,
                   const ProgressFn& progress = {});
+
+struct ParseInput {
+  std::string path;
+  InputKind kind;
+};
+
+// Parses several files on `threads` threads, splitting large plain files at
+// record boundaries; the batch and the errors (with their line numbers) are
+// exactly those of parsing the files one after another. `progress` gets the
+// input bytes consumed over all files.
+Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, ImportBatch& batch, ImportErrors& errors,
+                   const ProgressFn& progress = {});
 
 // Parses in-memory text as if it were the file `name` (used by tests and
 // fuzzers). The format follows `name`'s extension as for parse_file.

@@ -88,6 +88,38 @@ class GzipSource final : public ByteSource {
   std::vector<char> in_;
 };
 
+// A plain file from an offset on, after a prefix.
+class RangeSource final : public ByteSource {
+ public:
+  RangeSource(int fd, std::string path, uint64_t pos, std::string prefix)
+      : fd_(fd), path_(std::move(path)), pos_(pos), prefix_(std::move(prefix)) {}
+  ~RangeSource() override { ::close(fd_); }
+  Result<size_t> read(char* dst, size_t n) override {
+    if (prefix_done_ < prefix_.size()) {
+      const size_t k = std::min(n, prefix_.size() - prefix_done_);
+      std::memcpy(dst, prefix_.data() + prefix_done_, k);
+      prefix_done_ += k;
+      return k;
+    }
+    for (;;) {
+      const ssize_t r = ::pread(fd_, dst, n, static_cast<off_t>(pos_));
+      if (r >= 0) {
+        pos_ += static_cast<uint64_t>(r);
+        return static_cast<size_t>(r);
+      }
+      if (errno == EINTR) continue;
+      return Status::io_error(fmt::format("cannot read {}: {}", path_, std::strerror(errno)));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+  uint64_t pos_;
+  std::string prefix_;
+  size_t prefix_done_ = 0;
+};
+
 class MemorySource final : public ByteSource {
  public:
   explicit MemorySource(std::string_view text) : text_(text) {}
@@ -111,6 +143,13 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& pat
   std::unique_ptr<ByteSource> src = std::make_unique<FdSource>(fd, path);
   if (ends_with_gz(path)) src = std::make_unique<GzipSource>(std::move(src), path);
   return src;
+}
+
+Result<std::unique_ptr<ByteSource>> ByteSource::open_range(const std::string& path, uint64_t begin,
+                                                          std::string prefix) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  return std::unique_ptr<ByteSource>(std::make_unique<RangeSource>(fd, path, begin, std::move(prefix)));
 }
 
 std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view text, bool gzipped) {
@@ -173,6 +212,8 @@ size_t RecordReader::find_end() {
 
 Result<bool> RecordReader::next(Record& out) {
   for (;;) {
+    // The stream offset of the next record's first byte.
+    if (bytes_read_ - (end_ - begin_) >= limit_) return false;
     size_t e = find_end();
     while (e == npos && !eof_) {
       if (end_ - begin_ > kMaxRecord) {

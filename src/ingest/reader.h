@@ -25,6 +25,8 @@ class ByteSource {
   static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);
   // In-memory bytes (not copied: `text` must outlive the source).
   static std::unique_ptr<ByteSource> from_memory(std::string_view text, bool gzipped);
+  // Bytes [begin, EOF) of a plain file, after `prefix` (e.g. a CSV header).
+  static Result<std::unique_ptr<ByteSource>> open_range(const std::string& path, uint64_t begin, std::string prefix);
 };
 
 struct Record {
@@ -45,6 +47,8 @@ class RecordReader {
   Result<bool> next(Record& out);
   // Input bytes consumed so far (of the decompressed stream).
   uint64_t bytes_read() const { return bytes_read_; }
+  // Stops before the first record that starts at or after this stream offset.
+  void set_limit(uint64_t offset) { limit_ = offset; }
 
  private:
   Status fill();  // moves the unread tail to the front and reads more
@@ -64,6 +68,7 @@ class RecordReader {
   bool first_ = true;
   uint64_t line_ = 1;
   uint64_t bytes_read_ = 0;
+  uint64_t limit_ = UINT64_MAX;
 };
 
 }  // namespace cairn

@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -29,6 +32,30 @@ constexpr size_t kMaxSegmentsPerPartition = 8;
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+// LSD radix sort of 64-bit values, 16 bits a pass (passes over constant
+// digits are skipped).
+void radix_sort(std::vector<uint64_t>& v) {
+  if (v.size() < 256) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  std::vector<uint64_t> tmp(v.size());
+  std::vector<size_t> count(65536);
+  for (int shift = 0; shift < 64; shift += 16) {
+    std::fill(count.begin(), count.end(), 0);
+    for (uint64_t x : v) ++count[(x >> shift) & 0xFFFF];
+    if (count[(v[0] >> shift) & 0xFFFF] == v.size()) continue;
+    size_t sum = 0;
+    for (size_t& c : count) {
+      const size_t n = c;
+      c = sum;
+      sum += n;
+    }
+    for (uint64_t x : v) tmp[count[(x >> shift) & 0xFFFF]++] = x;
+    v.swap(tmp);
+  }
 }
 
 }  // namespace
@@ -186,9 +213,25 @@ Result<ImportStats> Store::import(const ImportBatch& batch, bool wal_only) {
   if (!lock_) return Status::invalid_argument("import needs a store opened for writing");
   const std::string path = dir_ + "/wal.log";
   const uint64_t seq = manifest_.wal_applied + 1;
-  CAIRN_RETURN_IF_ERROR(wal_append(path, seq, batch));
-  if (wal_only) return ImportStats{};
-  auto stats = apply(seq, batch);
+  if (wal_only) {
+    CAIRN_RETURN_IF_ERROR(wal_append(path, seq, batch));
+    return ImportStats{};
+  }
+  // The WAL is written and fsynced on another core while the batch is
+  // applied; the manifest switch waits for it, so the import is acknowledged
+  // (and visible) only once it is in the WAL.
+  Status wal_status;
+  std::thread wal_writer([&] { wal_status = wal_append(path, seq, batch); });
+  bool joined = false;
+  auto join = [&]() -> Status {
+    if (!joined) {
+      wal_writer.join();
+      joined = true;
+    }
+    return wal_status;
+  };
+  auto stats = apply(seq, batch, join);
+  if (!joined) wal_writer.join();
   if (!stats) return stats;
   if (::unlink(path.c_str()) != 0) return Status::io_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
   CAIRN_RETURN_IF_ERROR(fsync_dir(dir_));
@@ -228,7 +271,7 @@ Status Store::read_person(uint32_t person, RowSet& out) const {
   return Status::ok();
 }
 
-Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b) {
+Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::function<Status()>& before_commit) {
   ImportStats stats;
   const uint32_t old_ids = catalog_.id_count();
   std::vector<uint32_t> ev_map(b.event_names.size()), key_map(b.keys.size()), str_map(b.strings.size()),
@@ -260,78 +303,138 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b) {
   stats.costs = b.costs.size();
 
   // De-duplication by message id: against the store, and within the batch
-  // (the first occurrence wins).
+  // (the first occurrence wins). Hashes are radix-sorted to find the values
+  // that repeat; then one pass in arrival order keeps each first occurrence.
   std::vector<uint8_t> keep(b.events.size(), 1);
   {
     std::vector<uint64_t> stored;
     for (const auto& list : readers_)
       for (const SegmentReader& seg : list) CAIRN_RETURN_IF_ERROR(seg.read_message_hashes(stored));
-    std::sort(stored.begin(), stored.end());
-    std::vector<std::pair<uint64_t, uint32_t>> mine;
-    for (uint32_t i = 0; i < b.events.size(); ++i)
-      if (b.events[i].message_hash != 0) mine.emplace_back(b.events[i].message_hash, i);
-    std::sort(mine.begin(), mine.end());
-    for (size_t i = 0; i < mine.size(); ++i) {
-      const bool repeat = i > 0 && mine[i].first == mine[i - 1].first;
-      if (repeat || std::binary_search(stored.begin(), stored.end(), mine[i].first)) {
-        keep[mine[i].second] = 0;
+    radix_sort(stored);
+    std::vector<uint64_t> repeated;
+    {
+      std::vector<uint64_t> mine;
+      mine.reserve(b.events.size());
+      for (const BatchEvent& e : b.events)
+        if (e.message_hash != 0) mine.push_back(e.message_hash);
+      radix_sort(mine);
+      for (size_t i = 1; i < mine.size(); ++i)
+        if (mine[i] == mine[i - 1] && (repeated.empty() || repeated.back() != mine[i])) repeated.push_back(mine[i]);
+    }
+    std::vector<uint8_t> repeat_seen(repeated.size(), 0);
+    for (uint32_t i = 0; i < b.events.size(); ++i) {
+      const uint64_t h = b.events[i].message_hash;
+      if (h == 0) continue;
+      bool drop = !stored.empty() && std::binary_search(stored.begin(), stored.end(), h);
+      if (!drop && !repeated.empty()) {
+        const auto it = std::lower_bound(repeated.begin(), repeated.end(), h);
+        if (it != repeated.end() && *it == h) {
+          uint8_t& seen = repeat_seen[static_cast<size_t>(it - repeated.begin())];
+          drop = seen;
+          seen = 1;
+        }
+      }
+      if (drop) {
+        keep[i] = 0;
         ++stats.duplicates;
       }
     }
   }
 
   const uint32_t P = manifest_.partitions;
-  std::vector<uint32_t> person(b.events.size());
+  auto person_of = [&](const BatchEvent& e) {
+    return catalog_.root(id_map[e.user_id != kNoId ? e.user_id : e.anonymous_id]);
+  };
   std::vector<std::vector<uint32_t>> bucket(P);
-  for (uint32_t i = 0; i < b.events.size(); ++i) {
-    if (!keep[i]) continue;
-    const BatchEvent& e = b.events[i];
-    person[i] = catalog_.root(id_map[e.user_id != kNoId ? e.user_id : e.anonymous_id]);
-    bucket[partition_of(person[i])].push_back(i);
-  }
+  for (uint32_t i = 0; i < b.events.size(); ++i)
+    if (keep[i]) bucket[partition_of(person_of(b.events[i]))].push_back(i);
   std::vector<uint8_t> rewrite(P, 0);
   for (uint32_t gone : moved) rewrite[partition_of(gone)] = 1;
   for (uint32_t p = 0; p < P; ++p)
     if (readers_[p].size() + 1 >= kMaxSegmentsPerPartition && !bucket[p].empty()) rewrite[p] = 1;
 
+  // Partitions are built and written in parallel: each worker takes the next
+  // partition, builds its rows (rewritten old rows + new ones), sorts and
+  // writes them; rows that restitching moved to another partition go to the
+  // worker's own spill sets, written once every partition is done.
   Manifest next = manifest_;
-  std::vector<RowSet> spill(P);
+  std::mutex next_mu;  // guards `next` (file names, segment lists)
   auto write_rows = [&](uint32_t p, RowSet& rs) -> Status {
     rs.sort_stable();
-    const std::string name = next_file_name(next, "seg", ".cseg");
+    std::string name;
+    {
+      std::lock_guard<std::mutex> g(next_mu);
+      name = next_file_name(next, "seg", ".cseg");
+    }
     auto st = write_segment(dir_ + "/" + name, rs);
     if (!st) return st.status();
+    std::lock_guard<std::mutex> g(next_mu);
     next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
     return Status::ok();
   };
+  const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 4));
+  std::vector<std::vector<RowSet>> spills(workers, std::vector<RowSet>(P));
+  std::vector<Status> worker_status(workers);
+  std::atomic<uint32_t> next_partition{0};
+  std::atomic<uint64_t> rewritten{0};
+  auto work = [&](unsigned w) {
+    std::vector<RowSet>& spill = spills[w];
+    for (uint32_t p; (p = next_partition.fetch_add(1)) < P;) {
+      RowSet rs;
+      if (rewrite[p]) {
+        RowSet old;
+        Status st = read_partition(p, old);
+        if (!st.is_ok()) {
+          worker_status[w] = st;
+          return;
+        }
+        for (Row r : old.rows) {
+          r.person = catalog_.root(r.person);
+          const uint32_t q = partition_of(r.person);
+          (q == p ? rs : spill[q]).append(old, r);
+        }
+        {
+          std::lock_guard<std::mutex> g(next_mu);
+          next.segments[p].clear();
+        }
+        ++rewritten;
+      }
+      for (uint32_t i : bucket[p]) {
+        const BatchEvent& e = b.events[i];
+        Row r{person_of(e), ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count,
+              e.message_hash};
+        for (uint32_t k = 0; k < e.prop_count; ++k) {
+          const BatchProperty& bp = b.props[e.prop_begin + k];
+          rs.props.push_back(map_value(bp.key, bp.value()));
+        }
+        rs.rows.push_back(r);
+      }
+      if (!rs.rows.empty()) {
+        Status st = write_rows(p, rs);
+        if (!st.is_ok()) {
+          worker_status[w] = st;
+          return;
+        }
+      }
+    }
+  };
+  {
+    std::vector<std::thread> threads;
+    for (unsigned w = 1; w < workers; ++w) threads.emplace_back(work, w);
+    work(0);
+    for (auto& t : threads) t.join();
+  }
+  for (const Status& st : worker_status) CAIRN_RETURN_IF_ERROR(st);
+  for (uint32_t p = 0; p < P; ++p) stats.events_added += bucket[p].size();
+  stats.partitions_rewritten = rewritten;
+  // Rows of persons that were linked into a person of another partition.
   for (uint32_t p = 0; p < P; ++p) {
     RowSet rs;
-    if (rewrite[p]) {
-      RowSet old;
-      CAIRN_RETURN_IF_ERROR(read_partition(p, old));
-      for (Row r : old.rows) {
-        r.person = catalog_.root(r.person);
-        const uint32_t q = partition_of(r.person);
-        (q == p ? rs : spill[q]).append(old, r);
-      }
-      next.segments[p].clear();
-      ++stats.partitions_rewritten;
-    }
-    for (uint32_t i : bucket[p]) {
-      const BatchEvent& e = b.events[i];
-      Row r{person[i], ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count, e.message_hash};
-      for (uint32_t k = 0; k < e.prop_count; ++k) {
-        const BatchProperty& bp = b.props[e.prop_begin + k];
-        rs.props.push_back(map_value(bp.key, bp.value()));
-      }
-      rs.rows.push_back(r);
-    }
-    stats.events_added += bucket[p].size();
+    for (unsigned w = 0; w < workers; ++w)
+      for (const Row& r : spills[w][p].rows) rs.append(spills[w][p], r);
     if (!rs.rows.empty()) CAIRN_RETURN_IF_ERROR(write_rows(p, rs));
   }
-  // Rows of persons that were linked into a person of another partition.
-  for (uint32_t p = 0; p < P; ++p)
-    if (!spill[p].rows.empty()) CAIRN_RETURN_IF_ERROR(write_rows(p, spill[p]));
+  if (before_commit) CAIRN_RETURN_IF_ERROR(before_commit());
   next.wal_applied = seq;
   CAIRN_RETURN_IF_ERROR(commit(std::move(next)));
   return stats;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,7 +67,9 @@ class Store {
   Store() = default;
   Status load_current();
   Status recover_wal();
-  Result<ImportStats> apply(uint64_t seq, const ImportBatch& batch);
+  // Applies a batch: new segments, then one manifest switch. before_commit
+  // runs just before the switch (import waits there for its WAL write).
+  Result<ImportStats> apply(uint64_t seq, const ImportBatch& batch, const std::function<Status()>& before_commit = {});
   // Writes catalog + manifest for the next version and switches CURRENT.
   Status commit(Manifest next);
   Status remove_unreferenced_files();
