@@ -10,7 +10,7 @@ void set_exit_code(int code) { g_exit_code = code; }
 int exit_code() { return g_exit_code; }
 
 void register_commands(CLI::App& app) {
-  (void)app;
+  register_simulate(app);
 }
 
 }  // namespace cairn::cli
