@@ -5,11 +5,12 @@
 
 #include <array>
 #include <cstddef>
+#include <string_view>
 
 namespace cairn::sim {
 
 enum Channel : int { kOrganic, kPaidSearch, kSocial, kEmail, kReferral, kDisplay, kDirect, kChannelCount };
-inline constexpr std::array<const char*, kChannelCount> kChannelNames = {
+inline constexpr std::array<std::string_view, kChannelCount> kChannelNames = {
     "organic_search", "paid_search", "social", "email", "referral", "display", "direct"};
 
 // Planted log-odds effect of having been touched by the channel before the
@@ -17,12 +18,12 @@ inline constexpr std::array<const char*, kChannelCount> kChannelNames = {
 inline constexpr std::array<double, kChannelCount> kChannelEffect = {0.45, 1.0, 0.35, 1.3, 0.7, 0.15, 0.0};
 
 enum Segment : int { kSalesLed, kSelfServe, kShopper, kSegmentCount };
-inline constexpr std::array<const char*, kSegmentCount> kSegmentNames = {"sales_led", "self_serve", "shopper"};
+inline constexpr std::array<std::string_view, kSegmentCount> kSegmentNames = {"sales_led", "self_serve", "shopper"};
 inline constexpr std::array<double, kSegmentCount> kSegmentShare = {0.30, 0.35, 0.35};
 inline constexpr std::array<double, kSegmentCount> kSegmentBase = {-3.0, -2.8, -2.6};
 
 enum Feature : int { kReports, kDashboards, kIntegrations, kApi, kAlerts, kExport, kSso, kFeatureCount };
-inline constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
+inline constexpr std::array<std::string_view, kFeatureCount> kFeatureNames = {
     "reports", "dashboards", "integrations", "api", "alerts", "export", "sso"};
 // Planted upgrade model for customers: p = sigmoid(kUpgradeBase + sum of
 // effects of distinct features used in the first 28 days after conversion).
@@ -38,7 +39,7 @@ enum EventName : int {
   kCrossSell, kSubscriptionRenewed, kSubscriptionCancelled, kChurned, kSupportTicketOpened,
   kSupportFirstResponse, kSupportTicketResolved, kNpsResponse, kCsatResponse, kEventNameCount
 };
-inline constexpr std::array<const char*, kEventNameCount> kEventNames = {
+inline constexpr std::array<std::string_view, kEventNameCount> kEventNames = {
     "ad_impression", "ad_click", "page_view", "email_sent", "email_open", "email_click",
     "email_unsubscribed", "social_engagement", "form_submit", "signup", "lead_created", "mql",
     "opportunity_created", "sales_call", "deal_won", "deal_lost", "webinar_registered",
@@ -56,7 +57,7 @@ enum PropKey : int {
   kKeyPlan, kKeyOrderId, kKeyFromTrial, kKeyTicketId, kKeyPriority, kKeyResponseMinutes,
   kKeyResolutionMinutes, kKeyScore, kPropKeyCount
 };
-inline constexpr std::array<const char*, kPropKeyCount> kPropKeyNames = {
+inline constexpr std::array<std::string_view, kPropKeyCount> kPropKeyNames = {
     "channel", "utm_source", "utm_medium", "utm_campaign", "utm_content", "landing_page",
     "referrer", "page", "page_path", "session_id", "email_id", "email_name", "action",
     "form_id", "form_name", "lead_source", "webinar_id", "webinar_name", "opportunity_id",

@@ -93,7 +93,7 @@ class Rng {
     return static_cast<int>(N - 1);
   }
   template <size_t N>
-  const char* one_of(const std::array<const char*, N>& values) {
+  std::string_view one_of(const std::array<std::string_view, N>& values) {
     return values[static_cast<size_t>(below(static_cast<int>(N)))];
   }
 
@@ -114,7 +114,7 @@ constexpr int kCampaignsPerChannel = 6;
 enum CostChannel : int { kCostPaidSearch, kCostSocial, kCostDisplay, kCostEmail, kCostReferral, kCostChannelCount };
 constexpr std::array<Channel, kCostChannelCount> kCostChannel = {kPaidSearch, kSocial, kDisplay, kEmail, kReferral};
 
-constexpr std::array<std::array<const char*, kCampaignsPerChannel>, kCostChannelCount> kCampaigns = {{
+constexpr std::array<std::array<std::string_view, kCampaignsPerChannel>, kCostChannelCount> kCampaigns = {{
     {"brand_search", "competitor_terms", "generic_analytics", "attribution_keywords", "pricing_intent",
      "retargeting_search"},
     {"linkedin_abm", "linkedin_thought_leadership", "facebook_retargeting", "facebook_lookalike",
@@ -135,21 +135,21 @@ constexpr double kDisplayCostPerImpression = 0.02;
 constexpr double kDisplayCpc = 0.9;
 constexpr double kEmailCostPerSend = 0.05;
 constexpr std::array<double, kCampaignsPerChannel> kReferralFee = {4.0, 3.0, 2.5, 1.5, 2.5, 4.0};
-constexpr std::array<const char*, kCampaignsPerChannel> kReferralSite = {
+constexpr std::array<std::string_view, kCampaignsPerChannel> kReferralSite = {
     "https://www.g2.com/products/cairn/reviews", "https://www.capterra.com/p/cairn/",
     "https://partners.example.org/blog/journey-analytics-stack", "https://www.saasworthy.com/product/cairn",
     "https://partners.example.org/blog/attribution-guide", "https://www.g2.com/categories/marketing-analytics"};
-constexpr std::array<const char*, kCampaignsPerChannel> kReferralSource = {"g2", "capterra", "partner_blog",
+constexpr std::array<std::string_view, kCampaignsPerChannel> kReferralSource = {"g2", "capterra", "partner_blog",
                                                                           "saasworthy", "partner_blog", "g2"};
 
-constexpr std::array<const char*, 10> kAssets = {
+constexpr std::array<std::string_view, 10> kAssets = {
     "ebook_journey_analytics_101", "ebook_attribution_guide", "case_study_acme", "case_study_globex",
     "video_product_tour", "video_customer_story", "webinar_recording_q1", "whitepaper_data_privacy",
     "checklist_funnel_audit", "infographic_benchmarks"};
 
 struct Email {
-  const char* id;
-  const char* name;  // some names hold commas and quotes on purpose: CSV and JSON escaping
+  std::string_view id;
+  std::string_view name;  // some names hold commas and quotes on purpose: CSV and JSON escaping
   int campaign;
 };
 constexpr std::array<Email, 8> kEmails = {{
@@ -164,8 +164,8 @@ constexpr std::array<Email, 8> kEmails = {{
 }};
 
 struct Page {
-  const char* page;  // page type label
-  const char* path;  // nullptr: "/product/<id>"
+  std::string_view page;  // page type label
+  std::string_view path;  // empty: "/product/<id>"
 };
 constexpr std::array<Page, 16> kB2bPages = {{
     {"home", "/"},
@@ -183,37 +183,37 @@ constexpr std::array<Page, 16> kB2bPages = {{
     {"case_study", "/case-studies/globex"},
     {"integrations", "/integrations"},
     {"docs", "/docs/getting-started"},
-    {"product", nullptr},
+    {"product", ""},
 }};
 constexpr std::array<Page, 8> kShopPages = {{
     {"home", "/"},
-    {"product", nullptr},
-    {"product", nullptr},
-    {"product", nullptr},
+    {"product", ""},
+    {"product", ""},
+    {"product", ""},
     {"shop", "/shop/accessories"},
     {"shop", "/shop/new-arrivals"},
     {"blog", "/blog/gift-guide"},
     {"cart", "/cart"},
 }};
 
-constexpr std::array<const char*, 3> kPlans = {"starter", "pro", "enterprise"};
+constexpr std::array<std::string_view, 3> kPlans = {"starter", "pro", "enterprise"};
 constexpr std::array<double, 3> kPlanPrice = {49.0, 149.0, 499.0};
-constexpr std::array<const char*, 4> kAddOns = {"analytics_addon", "extra_seats", "premium_support",
+constexpr std::array<std::string_view, 4> kAddOns = {"analytics_addon", "extra_seats", "premium_support",
                                                 "data_warehouse_sync"};
 constexpr std::array<double, 4> kAddOnPrice = {99.0, 45.0, 199.0, 149.0};
-constexpr std::array<const char*, 4> kShopCategories = {"accessories", "apparel", "home", "gadgets"};
+constexpr std::array<std::string_view, 4> kShopCategories = {"accessories", "apparel", "home", "gadgets"};
 
-constexpr std::array<const char*, 10> kFirstNames = {"Ana", "Ben", "Chloé", "Dmitri", "Elif",
+constexpr std::array<std::string_view, 10> kFirstNames = {"Ana", "Ben", "Chloé", "Dmitri", "Elif",
                                                      "Femi", "Grace", "Hiro", "Ines", "Jon"};
-constexpr std::array<const char*, 10> kLastNames = {"Silva", "Okafor", "Müller", "Nguyen", "O'Brien",
+constexpr std::array<std::string_view, 10> kLastNames = {"Silva", "Okafor", "Müller", "Nguyen", "O'Brien",
                                                     "Kowalski", "Haddad", "Tanaka", "García", "Smith"};
-constexpr std::array<const char*, 8> kCompanyWords = {"Acme", "Globex", "Initech", "Umbrella",
+constexpr std::array<std::string_view, 8> kCompanyWords = {"Acme", "Globex", "Initech", "Umbrella",
                                                       "Northwind", "Hooli", "Vandelay", "Stark"};
-constexpr std::array<const char*, 6> kCompanySuffix = {"Inc.", "Labs", "GmbH", "Ltd", "Group", "Systems"};
-constexpr std::array<const char*, 7> kIndustries = {"software", "finance", "healthcare", "retail",
+constexpr std::array<std::string_view, 6> kCompanySuffix = {"Inc.", "Labs", "GmbH", "Ltd", "Group", "Systems"};
+constexpr std::array<std::string_view, 7> kIndustries = {"software", "finance", "healthcare", "retail",
                                                     "manufacturing", "education", "media"};
-constexpr std::array<const char*, 5> kCompanySizes = {"1-10", "11-50", "51-200", "201-1000", "1000+"};
-constexpr std::array<const char*, 10> kCountries = {"US", "GB", "DE", "FR", "CA", "AU", "NL", "IN", "BR", "JP"};
+constexpr std::array<std::string_view, 5> kCompanySizes = {"1-10", "11-50", "51-200", "201-1000", "1000+"};
+constexpr std::array<std::string_view, 10> kCountries = {"US", "GB", "DE", "FR", "CA", "AU", "NL", "IN", "BR", "JP"};
 
 // Exposure rates of engaged (non-bouncing) persons per segment; email is
 // among persons identified early (a send needs an address).
@@ -235,7 +235,7 @@ enum class PropKind : uint8_t { kStr, kPrefixed, kInt, kNum, kBool };
 struct Prop {
   PropKey key;
   PropKind kind;
-  const char* str;  // kStr value, or kPrefixed prefix
+  std::string_view str;  // kStr value, or kPrefixed prefix
   int64_t i;        // kInt, kPrefixed number, kBool
   double d;         // kNum
 };
@@ -270,11 +270,11 @@ class Journey {
     e.cost_slot = -1;
     events_.push_back(e);
   }
-  void str(PropKey k, const char* v) { push({k, PropKind::kStr, v, 0, 0}); }
-  void prefixed(PropKey k, const char* prefix, int64_t n) { push({k, PropKind::kPrefixed, prefix, n, 0}); }
-  void integer(PropKey k, int64_t v) { push({k, PropKind::kInt, nullptr, v, 0}); }
-  void number(PropKey k, double v) { push({k, PropKind::kNum, nullptr, 0, v}); }
-  void boolean(PropKey k, bool v) { push({k, PropKind::kBool, nullptr, v ? 1 : 0, 0}); }
+  void str(PropKey k, std::string_view v) { push({k, PropKind::kStr, v, 0, 0}); }
+  void prefixed(PropKey k, std::string_view prefix, int64_t n) { push({k, PropKind::kPrefixed, prefix, n, 0}); }
+  void integer(PropKey k, int64_t v) { push({k, PropKind::kInt, {}, v, 0}); }
+  void number(PropKey k, double v) { push({k, PropKind::kNum, {}, 0, v}); }
+  void boolean(PropKey k, bool v) { push({k, PropKind::kBool, {}, v ? 1 : 0, 0}); }
   void revenue(double v) {
     events_.back().has_revenue = true;
     events_.back().revenue = round_cents(v);
@@ -425,25 +425,39 @@ char* put_date(char* p, int64_t day) {
   return put_2(p, c.d);
 }
 
-// "2026-01-03T10:15:02.123Z"; t >= 0, millisecond precision.
-char* put_timestamp(char* p, Micros t) {
-  const int64_t day = t / kDay;
-  const int64_t in_day = (t % kDay) / kMs;
-  p = put_date(p, day);
-  *p++ = 'T';
-  const auto secs = static_cast<unsigned>(in_day / 1000);
-  p = put_2(p, secs / 3600);
-  *p++ = ':';
-  p = put_2(p, secs / 60 % 60);
-  *p++ = ':';
-  p = put_2(p, secs % 60);
-  *p++ = '.';
-  const auto ms = static_cast<unsigned>(in_day % 1000);
-  *p++ = static_cast<char>('0' + ms / 100);
-  p = put_2(p, ms % 100);
-  *p++ = 'Z';
-  return p;
-}
+// "2026-01-03T10:15:02.123Z"; t >= 0, millisecond precision. Caches the
+// date part, since a person's events mostly share a few days.
+class TimestampWriter {
+ public:
+  char* put(char* p, Micros t) {
+    const int64_t day = t / kDay;
+    if (day != day_) {
+      day_ = day;
+      date_len_ = static_cast<size_t>(put_date(date_, day) - date_);
+    }
+    std::memcpy(p, date_, date_len_);
+    p += date_len_;
+    const int64_t in_day = (t % kDay) / kMs;
+    *p++ = 'T';
+    const auto secs = static_cast<unsigned>(in_day / 1000);
+    p = put_2(p, secs / 3600);
+    *p++ = ':';
+    p = put_2(p, secs / 60 % 60);
+    *p++ = ':';
+    p = put_2(p, secs % 60);
+    *p++ = '.';
+    const auto ms = static_cast<unsigned>(in_day % 1000);
+    *p++ = static_cast<char>('0' + ms / 100);
+    p = put_2(p, ms % 100);
+    *p++ = 'Z';
+    return p;
+  }
+
+ private:
+  int64_t day_ = -1;
+  char date_[32] = {};
+  size_t date_len_ = 0;
+};
 
 char* put_json_string(char* p, std::string_view s) {
   *p++ = '"';
@@ -548,6 +562,7 @@ struct Person {
   Micros t0 = 0;
   Micros t_pre_end = 0;      // last touch time bound; the conversion visit starts here
   Micros t_id = -1;          // identifying event time, -1 while unknown
+  int id_device = 0;         // device of the identifying event
   Micros t_conversion = -1;  // conversion event time
   double value = 0;          // conversion revenue if the person converts
   int plan = 0;
@@ -563,7 +578,9 @@ class Simulator {
       : opt_(options),
         start_(floor_ms(options.start)),
         end_(start_ + static_cast<Micros>(options.days) * kDay),
-        costs_(static_cast<size_t>(options.days) * kCostChannelCount * kCampaignsPerChannel, 0.0) {}
+        costs_(static_cast<size_t>(options.days) * kCostChannelCount * kCampaignsPerChannel, 0.0) {
+    for (size_t k = 0; k < kPropKeyCount; ++k) json_keys_[k] = fmt::format("\"{}\":", kPropKeyNames[k]);
+  }
 
   Result<SimulateSummary> run() {
     const auto began = std::chrono::steady_clock::now();
@@ -642,8 +659,10 @@ class Simulator {
     if (p.t_id >= 0) {
       emit_pipeline();
       if (p.two_devices) {
-        // The second device signs in: its anonymous id now links to the user.
-        journey_.add(p.t_id + kHour + span(rng, 2.0 * kDay), kLogin, 1);
+        // The other device signs in: its anonymous id now links to the user.
+        // Kept inside the window: without it the second id would stay unlinked.
+        const Micros link = std::min(p.t_id + kHour + span(rng, 2.0 * kDay), end_ - kMs);
+        journey_.add(std::max(link, p.t_id), kLogin, 1 - p.id_device);
       }
     }
     if (p.converted) emit_customer_life();
@@ -792,19 +811,19 @@ class Simulator {
 
   // Marketing properties of a touch, on the current event.
   struct Touch {
-    Channel channel;
+    Channel channel = kDirect;
     int campaign = -1;
-    const char* source = nullptr;
-    const char* medium = nullptr;
-    const char* content = nullptr;
-    const char* referrer = nullptr;
+    std::string_view source;
+    std::string_view medium;
+    std::string_view content;
+    std::string_view referrer;
     const Email* email = nullptr;
   };
 
   void put_touch(const Touch& t) {
     journey_.str(kKeyChannel, kChannelNames[t.channel]);
-    if (t.source != nullptr) journey_.str(kKeyUtmSource, t.source);
-    if (t.medium != nullptr) journey_.str(kKeyUtmMedium, t.medium);
+    if (!t.source.empty()) journey_.str(kKeyUtmSource, t.source);
+    if (!t.medium.empty()) journey_.str(kKeyUtmMedium, t.medium);
     if (t.campaign >= 0) {
       const int cc = t.channel == kPaidSearch ? 0
                      : t.channel == kSocial   ? 1
@@ -813,8 +832,8 @@ class Simulator {
                                               : 4;
       journey_.str(kKeyUtmCampaign, kCampaigns[static_cast<size_t>(cc)][static_cast<size_t>(t.campaign)]);
     }
-    if (t.content != nullptr) journey_.str(kKeyUtmContent, t.content);
-    if (t.referrer != nullptr) journey_.str(kKeyReferrer, t.referrer);
+    if (!t.content.empty()) journey_.str(kKeyUtmContent, t.content);
+    if (!t.referrer.empty()) journey_.str(kKeyReferrer, t.referrer);
     if (t.email != nullptr) {
       journey_.str(kKeyEmailId, t.email->id);
       journey_.str(kKeyEmailName, t.email->name);
@@ -822,8 +841,8 @@ class Simulator {
   }
 
   struct PagePick {
-    const char* page;
-    const char* path;
+    std::string_view page;
+    std::string_view path;
     int64_t product;
   };
   PagePick pick_page() {
@@ -834,7 +853,7 @@ class Simulator {
   }
   void put_page(const PagePick& pg, bool landing) {
     journey_.str(kKeyPage, pg.page);
-    if (pg.path != nullptr) {
+    if (!pg.path.empty()) {
       journey_.str(kKeyPagePath, pg.path);
       if (landing) journey_.str(kKeyLandingPage, pg.path);
     } else {
@@ -845,13 +864,14 @@ class Simulator {
 
   Touch make_touch(Channel c) {
     Rng& rng = *rng_;
-    Touch t{c};
+    Touch t;
+    t.channel = c;
     switch (c) {
       case kPaidSearch:
         t.campaign = rng.pick(kCampaignWeight);
         t.source = rng.chance(0.8) ? "google" : "bing";
         t.medium = "cpc";
-        t.content = rng.chance(0.3) ? rng.one_of(kAssets) : nullptr;
+        t.content = rng.chance(0.3) ? rng.one_of(kAssets) : std::string_view();
         break;
       case kSocial:
         t.campaign = rng.pick(kCampaignWeight);
@@ -870,7 +890,7 @@ class Simulator {
         t.campaign = t.email->campaign;
         t.source = "newsletter";
         t.medium = "email";
-        t.content = rng.chance(0.5) ? rng.one_of(kAssets) : nullptr;
+        t.content = rng.chance(0.5) ? rng.one_of(kAssets) : std::string_view();
         break;
       case kReferral:
         t.campaign = rng.below(kCampaignsPerChannel);
@@ -903,7 +923,7 @@ class Simulator {
         journey_.cost(cost_slot(kCostPaidSearch, touch.campaign), kSearchCpc[static_cast<size_t>(touch.campaign)]);
         break;
       case kSocial:
-        if (std::strcmp(touch.medium, "paid_social") == 0) {
+        if (touch.medium == "paid_social") {
           journey_.add(earlier(3 * kMinute), kAdImpression, device);
           put_touch(touch);
           journey_.cost(cost_slot(kCostSocial, touch.campaign), kSocialCostPerImpression);
@@ -913,7 +933,7 @@ class Simulator {
         } else {
           journey_.add(earlier(5 * kMinute), kSocialEngagement, device);
           put_touch(touch);
-          journey_.str(kKeyAction, rng.one_of(std::array<const char*, 3>{"like", "comment", "share"}));
+          journey_.str(kKeyAction, rng.one_of(std::array<std::string_view, 3>{"like", "comment", "share"}));
         }
         break;
       case kDisplay:
@@ -952,7 +972,7 @@ class Simulator {
     const int64_t session = session_number();
     Micros t = v.t;
     PagePick landing = pick_page();
-    if (v.converts && p.segment == kShopper) landing = {"product", nullptr, 1000 + rng.below(400)};
+    if (v.converts && p.segment == kShopper) landing = {"product", "", 1000 + rng.below(400)};
     journey_.add(t, kPageView, v.device);
     put_touch(touch);
     put_page(landing, true);
@@ -972,8 +992,8 @@ class Simulator {
       const int pages = std::min(8, rng.geometric(1.8));
       for (int k = 0; k < pages; ++k) page_view(pick_page());
       if (rng.chance(0.08)) {
-        const char* topic =
-            rng.one_of(std::array<const char*, 5>{"pricing", "integration", "support", "demo", "billing"});
+        const std::string_view topic =
+            rng.one_of(std::array<std::string_view, 5>{"pricing", "integration", "support", "demo", "billing"});
         journey_.add(step(), kChatStarted, v.device);
         journey_.str(kKeyTopic, topic);
         const int messages = 1 + rng.below(3);
@@ -1000,7 +1020,7 @@ class Simulator {
   void emit_webinar(Micros t, int device) {
     Rng& rng = *rng_;
     const int w = rng.below(3);
-    static constexpr std::array<const char*, 3> kWebinarNames = {
+    static constexpr std::array<std::string_view, 3> kWebinarNames = {
         "Journey analytics live", "Attribution masterclass", "Reducing churn with cohorts"};
     journey_.add(t, kWebinarRegistered, device);
     journey_.prefixed(kKeyWebinarId, "web-", 201 + w);
@@ -1018,8 +1038,8 @@ class Simulator {
     switch (p.segment) {
       case kSalesLed: {
         const int f = rng.below(3);
-        static constexpr std::array<const char*, 3> kIds = {"demo_request", "ebook_download", "contact_sales"};
-        static constexpr std::array<const char*, 3> kNames = {"Request a demo", "Download the ebook",
+        static constexpr std::array<std::string_view, 3> kIds = {"demo_request", "ebook_download", "contact_sales"};
+        static constexpr std::array<std::string_view, 3> kNames = {"Request a demo", "Download the ebook",
                                                               "Contact sales"};
         journey_.add(t, kFormSubmit, device);
         journey_.str(kKeyFormId, kIds[static_cast<size_t>(f)]);
@@ -1039,6 +1059,7 @@ class Simulator {
     }
     journey_.identifies();
     p.t_id = journey_.last_time();
+    p.id_device = device;
     if (p.segment != kShopper) {
       journey_.add(t + kSecond, kLeadCreated, device);
       journey_.str(kKeyLeadSource, kChannelNames[p.entry]);
@@ -1086,6 +1107,7 @@ class Simulator {
         journey_.str(kKeyFormName, "Create your account");
         journey_.identifies();
         p.t_id = journey_.last_time();
+        p.id_device = device;
       }
       journey_.add(step(), kPurchase, device);
       journey_.prefixed(kKeyProduct, "sku-", product);
@@ -1122,7 +1144,7 @@ class Simulator {
         // visit) and before the conversion.
         const Micros t = p.t0 + kMinute + rng.below64(std::max<Micros>(pre - 2 * kMinute, kMinute));
         const Touch touch = make_touch(c);
-        if (c == kDisplay || std::strcmp(touch.medium, "paid_social") == 0) {
+        if (c == kDisplay || touch.medium == "paid_social") {
           journey_.add(t, kAdImpression, 0);
           put_touch(touch);
           journey_.cost(cost_slot(c == kDisplay ? kCostDisplay : kCostSocial, touch.campaign),
@@ -1130,7 +1152,7 @@ class Simulator {
         } else {
           journey_.add(t, kSocialEngagement, 0);
           put_touch(touch);
-          journey_.str(kKeyAction, rng.one_of(std::array<const char*, 3>{"like", "comment", "share"}));
+          journey_.str(kKeyAction, rng.one_of(std::array<std::string_view, 3>{"like", "comment", "share"}));
         }
       }
     }
@@ -1224,7 +1246,7 @@ class Simulator {
     if (rng.chance(0.7)) {
       journey_.add(t + kDay + span(rng, 14.0 * kDay), kDealLost, 0);
       journey_.prefixed(kKeyOpportunityId, "opp-", opp_id);
-      journey_.str(kKeyReason, rng.one_of(std::array<const char*, 4>{"price", "timing", "competitor", "no_decision"}));
+      journey_.str(kKeyReason, rng.one_of(std::array<std::string_view, 4>{"price", "timing", "competitor", "no_decision"}));
     }
   }
 
@@ -1232,7 +1254,7 @@ class Simulator {
     Rng& rng = *rng_;
     journey_.add(t, kSalesCall, 0);
     journey_.str(kKeyObjection,
-                 rng.one_of(std::array<const char*, 5>{"price", "timing", "features", "competitor", "none"}));
+                 rng.one_of(std::array<std::string_view, 5>{"price", "timing", "features", "competitor", "none"}));
     const double u = rng.uniform();
     journey_.str(kKeyOutcome, u < positive_rate ? "positive" : u < positive_rate + 0.25 ? "neutral" : "negative");
   }
@@ -1251,7 +1273,7 @@ class Simulator {
         active_end = churn_at;
         p.churned = true;
         journey_.add(churn_at, kSubscriptionCancelled, 0);
-        journey_.str(kKeyReason, rng.one_of(std::array<const char*, 4>{"price", "missing_features",
+        journey_.str(kKeyReason, rng.one_of(std::array<std::string_view, 4>{"price", "missing_features",
                                                                          "switched_competitor", "no_longer_needed"}));
         journey_.str(kKeyPlan, kPlans[static_cast<size_t>(p.plan)]);
         journey_.add(churn_at + kDay + rng.below64(20 * kDay), kChurned, 0);
@@ -1373,8 +1395,8 @@ class Simulator {
     const int64_t ticket = static_cast<int64_t>(p.index) * 100 + std::min(p.ticket_counter++, 99);
     journey_.add(t, kSupportTicketOpened, 0);
     journey_.prefixed(kKeyTicketId, "t-", ticket);
-    journey_.str(kKeyPriority, rng.one_of(std::array<const char*, 4>{"low", "normal", "high", "urgent"}));
-    journey_.str(kKeyTopic, rng.one_of(std::array<const char*, 5>{"billing", "bug", "how_to", "integration",
+    journey_.str(kKeyPriority, rng.one_of(std::array<std::string_view, 4>{"low", "normal", "high", "urgent"}));
+    journey_.str(kKeyTopic, rng.one_of(std::array<std::string_view, 5>{"billing", "bug", "how_to", "integration",
                                                                      "account"}));
     const int64_t response = std::clamp<int64_t>(1 + static_cast<int64_t>(rng.exponential(90.0)), 1, 2880);
     journey_.add(t + response * kMinute, kSupportFirstResponse, 0);
@@ -1397,7 +1419,7 @@ class Simulator {
 
   void write_csv_header() {
     std::string header = "message_id,user_id,anonymous_id,timestamp,event";
-    for (const char* k : kPropKeyNames) {
+    for (std::string_view k : kPropKeyNames) {
       header += ',';
       header += k;
     }
@@ -1488,14 +1510,12 @@ class Simulator {
     p = put(p, "\",\"event\":\"");
     p = put(p, kEventNames[e.name]);
     p = put(p, "\",\"timestamp\":\"");
-    p = put_timestamp(p, e.t);
+    p = timestamps_.put(p, e.t);
     p = put(p, "\",\"properties\":{");
     const Prop* props = journey_.props(e);
     for (uint16_t k = 0; k < e.props_count; ++k) {
       if (k > 0) *p++ = ',';
-      *p++ = '"';
-      p = put(p, kPropKeyNames[props[k].key]);
-      p = put(p, "\":");
+      p = put(p, json_keys_[props[k].key]);
       p = put_prop_value(p, props[k], true);
     }
     *p++ = '}';
@@ -1519,7 +1539,7 @@ class Simulator {
     *p++ = ',';
     p = put(p, anon_id);
     *p++ = ',';
-    p = put_timestamp(p, e.t);
+    p = timestamps_.put(p, e.t);
     *p++ = ',';
     p = put(p, kEventNames[e.name]);
     for (int c = 0; c < kPropKeyCount; ++c) {
@@ -1535,8 +1555,8 @@ class Simulator {
   void write_contact() {
     const Person& p = p_;
     Rng rng(opt_.seed ^ 0xc0ffee, p.index);
-    const char* first = rng.one_of(kFirstNames);
-    const char* last = rng.one_of(kLastNames);
+    const std::string_view first = rng.one_of(kFirstNames);
+    const std::string_view last = rng.one_of(kLastNames);
     const bool b2b = p.segment != kShopper;
     std::string company;
     if (b2b) company = fmt::format("{} {}, {}", rng.one_of(kCompanyWords), p.index % 97, rng.one_of(kCompanySuffix));
@@ -1568,7 +1588,7 @@ class Simulator {
     *o++ = ',';
     o = put(o, kChannelNames[p.entry]);
     *o++ = ',';
-    o = put_timestamp(o, std::min(p.t_id, end_ - kMs));
+    o = timestamps_.put(o, std::min(p.t_id, end_ - kMs));
     *o++ = '\n';
     contacts_out_.commit(o);
   }
@@ -1583,13 +1603,13 @@ class Simulator {
         // Campaign names may repeat within a channel (two slots, one
         // campaign): sum them into one row.
         for (int k = 0; k < kCampaignsPerChannel; ++k) {
-          const char* name = kCampaigns[static_cast<size_t>(c)][static_cast<size_t>(k)];
+          const std::string_view name = kCampaigns[static_cast<size_t>(c)][static_cast<size_t>(k)];
           bool seen = false;
-          for (int j = 0; j < k; ++j) seen = seen || std::strcmp(kCampaigns[static_cast<size_t>(c)][static_cast<size_t>(j)], name) == 0;
+          for (int j = 0; j < k; ++j) seen = seen || kCampaigns[static_cast<size_t>(c)][static_cast<size_t>(j)] == name;
           if (seen) continue;
           double cost = 0;
           for (int j = k; j < kCampaignsPerChannel; ++j) {
-            if (std::strcmp(kCampaigns[static_cast<size_t>(c)][static_cast<size_t>(j)], name) == 0) {
+            if (kCampaigns[static_cast<size_t>(c)][static_cast<size_t>(j)] == name) {
               cost += costs_[(static_cast<size_t>(d) * kCostChannelCount + static_cast<size_t>(c)) * kCampaignsPerChannel +
                              static_cast<size_t>(j)];
             }
@@ -1732,6 +1752,8 @@ class Simulator {
   std::array<FeatureTruth, kFeatureCount> features_{};
   Totals totals_;
   uint64_t message_counter_ = 0;
+  TimestampWriter timestamps_;
+  std::array<std::string, kPropKeyCount> json_keys_;  // "\"key\":"
 
   Journey journey_;
   std::vector<Visit> visits_;
