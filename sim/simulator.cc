@@ -231,13 +231,12 @@ constexpr double kTwoDeviceRate = 0.15;
 // ---------------------------------------------------------------------------
 // One person's events before they are sorted and written.
 
-enum class PropKind : uint8_t { kStr, kPrefixed, kInt, kNum, kBool };
+enum class PropKind : uint8_t { kStr, kPrefixed, kInt, kBool };
 struct Prop {
   PropKey key;
   PropKind kind;
   std::string_view str;  // kStr value, or kPrefixed prefix
-  int64_t i;        // kInt, kPrefixed number, kBool
-  double d;         // kNum
+  int64_t i;             // kInt, kPrefixed number, kBool
 };
 
 struct Event {
@@ -270,11 +269,10 @@ class Journey {
     e.cost_slot = -1;
     events_.push_back(e);
   }
-  void str(PropKey k, std::string_view v) { push({k, PropKind::kStr, v, 0, 0}); }
-  void prefixed(PropKey k, std::string_view prefix, int64_t n) { push({k, PropKind::kPrefixed, prefix, n, 0}); }
-  void integer(PropKey k, int64_t v) { push({k, PropKind::kInt, {}, v, 0}); }
-  void number(PropKey k, double v) { push({k, PropKind::kNum, {}, 0, v}); }
-  void boolean(PropKey k, bool v) { push({k, PropKind::kBool, {}, v ? 1 : 0, 0}); }
+  void str(PropKey k, std::string_view v) { push({k, PropKind::kStr, v, 0}); }
+  void prefixed(PropKey k, std::string_view prefix, int64_t n) { push({k, PropKind::kPrefixed, prefix, n}); }
+  void integer(PropKey k, int64_t v) { push({k, PropKind::kInt, {}, v}); }
+  void boolean(PropKey k, bool v) { push({k, PropKind::kBool, {}, v ? 1 : 0}); }
   void revenue(double v) {
     events_.back().has_revenue = true;
     events_.back().revenue = round_cents(v);
@@ -388,6 +386,7 @@ class OutputFile {
 };
 
 char* put(char* p, std::string_view s) {
+  if (s.empty()) return p;  // an empty view may hold nullptr, which memcpy must not get
   std::memcpy(p, s.data(), s.size());
   return p + s.size();
 }
@@ -489,7 +488,7 @@ char* put_csv_field(char* p, std::string_view s) {
   return p;
 }
 
-// A property value as text (strings unquoted); numbers as JSON numbers.
+// A property value: a JSON value, or a CSV field.
 char* put_prop_value(char* p, const Prop& prop, bool json) {
   switch (prop.kind) {
     case PropKind::kStr:
@@ -503,8 +502,6 @@ char* put_prop_value(char* p, const Prop& prop, bool json) {
     }
     case PropKind::kInt:
       return put_int(p, prop.i);
-    case PropKind::kNum:
-      return put_double(p, prop.d);
     case PropKind::kBool:
       return put(p, prop.i != 0 ? std::string_view("true") : std::string_view("false"));
   }
@@ -759,7 +756,7 @@ class Simulator {
     if (!p.bouncer) {
       for (int c = 0; c < kChannelCount; ++c) {
         if (!p.touched[c] || c == kEmail || c == kDisplay || c == kSocial) continue;
-        const int extra = (c == p.entry ? 0 : 1) + rng.geometric(0.8);
+        const int extra = (c == p.entry ? 0 : 1) + rng.geometric(1.0);
         for (int k = 0; k < extra; ++k) {
           visits_.push_back({p.t0 + 1 + rng.below64(pre), static_cast<Channel>(c), 0, false, false});
         }
@@ -989,7 +986,7 @@ class Simulator {
 
     const bool single_page = p.bouncer && !v.converts && !v.identifies;
     if (!single_page) {
-      const int pages = std::min(8, rng.geometric(1.8));
+      const int pages = std::min(8, rng.geometric(2.2));
       for (int k = 0; k < pages; ++k) page_view(pick_page());
       if (rng.chance(0.08)) {
         const std::string_view topic =
