@@ -460,6 +460,13 @@ class TimestampWriter {
 
 char* put_json_string(char* p, std::string_view s) {
   *p++ = '"';
+  bool plain = true;
+  for (char ch : s) plain = plain && ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20;
+  if (plain) {
+    p = put(p, s);
+    *p++ = '"';
+    return p;
+  }
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if (c == '"' || c == '\\') {
@@ -575,7 +582,8 @@ class Simulator {
       : opt_(options),
         start_(floor_ms(options.start)),
         end_(start_ + static_cast<Micros>(options.days) * kDay),
-        costs_(static_cast<size_t>(options.days) * kCostChannelCount * kCampaignsPerChannel, 0.0) {
+        // One more day: a window that starts mid-day touches days + 1 UTC dates.
+        costs_(static_cast<size_t>(options.days + 1) * kCostChannelCount * kCampaignsPerChannel, 0.0) {
     for (size_t k = 0; k < kPropKeyCount; ++k) json_keys_[k] = fmt::format("\"{}\":", kPropKeyNames[k]);
   }
 
@@ -694,14 +702,14 @@ class Simulator {
     p.early_identified = rng.chance(kEarlyIdentify[p.segment]);
     if (p.early_identified) p.touched[kEmail] = rng.chance(kExposure[p.segment][kEmail]);
     if (!any) p.touched[rng.pick(kEntryWeight)] = true;
-    p.entry = pick_touched(false);
+    p.entry = pick_touched();
   }
 
-  // A touched channel, weighted like entries; email only when allowed.
-  Channel pick_touched(bool allow_email) {
+  // A touched channel other than email, weighted like entries.
+  Channel pick_touched() {
     std::array<double, kChannelCount> w{};
     for (int c = 0; c < kChannelCount; ++c) {
-      if (p_.touched[c]) w[c] = c == kEmail ? (allow_email ? 0.5 : 0.0) : kEntryWeight[c];
+      if (p_.touched[c]) w[c] = kEntryWeight[c];
     }
     return static_cast<Channel>(rng_->pick(w));
   }
@@ -769,7 +777,7 @@ class Simulator {
       } else {
         // Email can bring the buyer back only after the address is known,
         // which the first visits settle.
-        Channel c = pick_touched(false);
+        Channel c = pick_touched();
         if (p.touched[kEmail] && rng.chance(0.35)) c = kEmail;
         visits_.push_back({p.t_pre_end, c, 0, true, false});
       }
@@ -788,17 +796,12 @@ class Simulator {
       for (const Visit& v : visits_) candidates += (!v.converts && v.t <= p.t0 + pre / 2) ? 1 : 0;
       id_visit = candidates > 0 ? rng.below(candidates) : 0;
     } else if (p.converted) {
-      {
-        for (size_t v = 0; v < visits_.size(); ++v) {
-          if (visits_[v].converts) id_visit = static_cast<int>(v);
-        }
+      // Signs up at checkout, in the conversion visit.
+      for (size_t v = 0; v < visits_.size(); ++v) {
+        if (visits_[v].converts) id_visit = static_cast<int>(v);
       }
     }
     if (id_visit >= 0) visits_[static_cast<size_t>(id_visit)].identifies = true;
-    // A conversion visit through email needs a known address before it.
-    for (Visit& v : visits_) {
-      if (v.converts && v.channel == kEmail && visits_[0].converts) v.channel = pick_touched(false);
-    }
   }
 
   int next_session() { return p_.session_counter < 999 ? p_.session_counter++ : 999; }
@@ -1452,7 +1455,7 @@ class Simulator {
       ++totals_.event_counts[e.name];
       if (e.has_revenue) totals_.all_revenue += e.revenue;
       if (e.cost_slot >= 0) {
-        const auto day = static_cast<size_t>((e.t - start_) / kDay);
+        const auto day = static_cast<size_t>(e.t / kDay - start_ / kDay);
         costs_[day * kCostChannelCount * kCampaignsPerChannel + static_cast<size_t>(e.cost_slot)] += e.cost;
       }
       // Sessions by the 30-minute rule, for the truth file.
@@ -1595,7 +1598,7 @@ class Simulator {
     CAIRN_RETURN_IF_ERROR(out.open(opt_.out + ".costs.csv", false));
     out.append("date,channel,campaign,cost\n");
     const int64_t first_day = start_ / kDay;
-    for (int d = 0; d < opt_.days; ++d) {
+    for (int d = 0; d <= opt_.days; ++d) {
       for (int c = 0; c < kCostChannelCount; ++c) {
         // Campaign names may repeat within a channel (two slots, one
         // campaign): sum them into one row.
@@ -1744,7 +1747,7 @@ class Simulator {
   const Micros end_;
   OutputFile events_out_;
   OutputFile contacts_out_;
-  std::vector<double> costs_;  // [day][cost channel][campaign slot]
+  std::vector<double> costs_;  // [UTC day - first day][cost channel][campaign slot]
   std::array<ChannelTruth, kChannelCount> channels_{};
   std::array<FeatureTruth, kFeatureCount> features_{};
   Totals totals_;
