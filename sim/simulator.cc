@@ -568,6 +568,7 @@ struct Person {
   Micros t_id = -1;          // identifying event time, -1 while unknown
   int id_device = 0;         // device of the identifying event
   Micros t_conversion = -1;  // conversion event time
+  Micros active_end = 0;     // customers: end of the window or churn
   double value = 0;          // conversion revenue if the person converts
   int plan = 0;
   int company_size = 0;
@@ -659,7 +660,6 @@ class Simulator {
 
     plan_visits();
     for (size_t v = 0; v < visits_.size(); ++v) emit_visit(visits_[v]);
-    if (p.touched[kEmail]) emit_email_program();
     emit_offsite_touches();
     if (p.t_id >= 0) {
       emit_pipeline();
@@ -671,6 +671,8 @@ class Simulator {
       }
     }
     if (p.converted) emit_customer_life();
+    // After the customer life: mail to customers stops when they churn.
+    if (p.touched[kEmail]) emit_email_program();
 
     ++totals_.persons;
     ++totals_.segment_persons[p.segment];
@@ -1167,7 +1169,7 @@ class Simulator {
     const int sends = 1 + rng.geometric(2.5);
     for (int k = 0; k < sends && !p.unsubscribed; ++k) emit_email(lo + rng.below64(hi - lo));
     if (p.converted) {
-      for (Micros t = p.t_pre_end + 3 * kDay + rng.below64(7 * kDay); t < end_ && !p.unsubscribed;
+      for (Micros t = p.t_pre_end + 3 * kDay + rng.below64(7 * kDay); t < p.active_end && !p.unsubscribed;
            t += 10 * kDay + rng.below64(8 * kDay)) {
         emit_email(t);
       }
@@ -1265,7 +1267,8 @@ class Simulator {
     Rng& rng = *rng_;
     const Micros t = p.t_conversion;
     const bool subscriber = p.segment != kShopper;
-    Micros active_end = end_;
+    Micros& active_end = p.active_end;
+    active_end = end_;
     if (subscriber) {
       const double monthly_churn = p.segment == kSelfServe ? 0.05 : 0.02;
       const Micros churn_at = t + kDay + span(rng, 30.0 * kDay / monthly_churn);

@@ -218,7 +218,16 @@ TEST_F(SimulatorTest, EveryLineIsAValidEventInTheWindowAndJourneysAreOrdered) {
   for (const auto& [key, p] : persons) {
     Micros last = 0;
     bool has_user = false;
+    bool cancelled = false;
     for (const json* e : p.events) {
+      // Churners stop being active.
+      const std::string& name = (*e)["event"].get_ref<const std::string&>();
+      if (cancelled) {
+        EXPECT_TRUE(name != "login" && name != "feature_used" && name != "subscription_renewed" &&
+                    name != "upgrade" && name != "email_sent")
+            << key << ": " << name << " after cancelling";
+      }
+      cancelled = cancelled || name == "subscription_cancelled";
       const Micros t = parse_time((*e)["timestamp"].get<std::string>()).value();
       EXPECT_GE(t, last) << "journey out of order for " << key;
       last = t;
