@@ -10,6 +10,7 @@ void set_exit_code(int code) { g_exit_code = code; }
 int exit_code() { return g_exit_code; }
 
 void register_commands(CLI::App& app) {
+  register_simulate(app);
   register_import(app);
   register_info(app);
   register_person(app);
