@@ -1,5 +1,6 @@
 #include "cli/output.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -15,6 +16,8 @@ nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits)
     case ValueType::kNumber: {
       double d;
       std::memcpy(&d, &bits, 8);
+      // Whole numbers print as integers (12, not 12.0).
+      if (d == std::trunc(d) && std::fabs(d) < 9007199254740992.0) return static_cast<int64_t>(d);
       return d;
     }
   }

@@ -165,9 +165,13 @@ std::string format_time(Micros t) {
                   c.d, static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
                   static_cast<long long>(secs % 60));
   } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ", static_cast<long long>(c.y),
-                  c.m, c.d, static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                  static_cast<long long>(secs % 60), static_cast<long long>(frac));
+    // Milliseconds when that is exact, else microseconds.
+    const bool millis = frac % 1000 == 0;
+    std::snprintf(buf, sizeof buf, millis ? "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ"
+                                          : "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
+                  static_cast<long long>(c.y), c.m, c.d, static_cast<long long>(secs / 3600),
+                  static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60),
+                  static_cast<long long>(millis ? frac / 1000 : frac));
   }
   return buf;
 }

@@ -24,7 +24,7 @@ std::optional<Micros> parse_time(std::string_view text);
 // A unix time given as a JSON number, with the same unit rule as parse_time.
 std::optional<Micros> time_from_unix_number(double value);
 
-// "2026-01-05T10:00:00Z", with ".123456" only when there are fractions.
+// "2026-01-05T10:00:00Z", with ".123" or ".123456" only when there are fractions.
 std::string format_time(Micros t);
 
 }  // namespace cairn

@@ -41,9 +41,6 @@ Status run(const std::string& name, ByteSource& source, InputKind kind, ImportBa
   return run(ctx);
 }
 
-// Files at least this big are split between threads.
-constexpr uint64_t kSplitBytes = 32u << 20;
-
 // Where a later part of a split file starts: the first record that starts
 // at or after `nominal` (for CSV, outside quotes, counted from the file's
 // start), and how many newlines come before it.
@@ -129,7 +126,7 @@ Status parse_file(const std::string& path, InputKind kind, ImportBatch& batch, I
 }
 
 Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, ImportBatch& batch, ImportErrors& errors,
-                   const ProgressFn& progress) {
+                   const ProgressFn& progress, uint64_t split_bytes) {
   struct Unit {
     size_t input;
     uint64_t nominal_begin, nominal_end;  // nominal_end = UINT64_MAX: to the end
@@ -143,7 +140,7 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string& path = inputs[i].path;
     const uint64_t size = file_size(path);
-    const unsigned parts = threads > 1 && size >= kSplitBytes && !ends_with(path, ".gz") ? threads : 1;
+    const unsigned parts = threads > 1 && size >= split_bytes && !ends_with(path, ".gz") ? threads : 1;
     for (unsigned k = 0; k < parts; ++k) {
       auto u = std::make_unique<Unit>();
       u->input = i;

@@ -39,8 +39,9 @@ struct ParseInput {
 // record boundaries; the batch and the errors (with their line numbers) are
 // exactly those of parsing the files one after another. `progress` gets the
 // input bytes consumed over all files.
+// Files smaller than split_bytes are not split.
 Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, ImportBatch& batch, ImportErrors& errors,
-                   const ProgressFn& progress = {});
+                   const ProgressFn& progress = {}, uint64_t split_bytes = 32u << 20);
 
 // Parses in-memory text as if it were the file `name` (used by tests and
 // fuzzers). The format follows `name`'s extension as for parse_file.

@@ -41,6 +41,11 @@ for round in $(seq 1 "$ROUNDS"); do
   kill -9 "$pid" 2>/dev/null || true
   rc=0
   wait "$pid" || rc=$?
+  if ((expected == 0)) && [[ ! -e $DB/CURRENT ]]; then
+    # Killed before the first import created the database: nothing landed.
+    dropped_killed=$((dropped_killed + 1))
+    continue
+  fi
   if ! "$CAIRN" info --db "$DB" --verify --json >"$WORK/info.json" 2>"$WORK/info.err"; then
     echo "round $round: database does not open after kill (rc $rc):"
     cat "$WORK/info.err"

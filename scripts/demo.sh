@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make demo`: simulate realistic journeys, import them, and show the reports
+# that exist today: the database summary and one person's stitched timeline.
+# usage: demo.sh CAIRN DEMO_DIR PERSONS
+set -euo pipefail
+CAIRN=$1
+DIR=$2
+PERSONS=${3:-20000}
+mkdir -p "$DIR"
+rm -rf "$DIR/db"
+echo "== simulate $PERSONS persons"
+"$CAIRN" simulate --persons "$PERSONS" --seed 42 --out "$DIR/events.ndjson"
+echo "== import events, contacts and campaign costs"
+"$CAIRN" import --db "$DIR/db" "$DIR/events.ndjson" --contacts "$DIR/events.ndjson.contacts.csv" \
+  --costs "$DIR/events.ndjson.costs.csv"
+echo "== importing the same file again adds nothing (message ids are de-duplicated)"
+"$CAIRN" import --db "$DIR/db" "$DIR/events.ndjson"
+echo "== cairn info"
+"$CAIRN" info --db "$DIR/db"
+# A customer: someone with a purchase, shown by the anonymous id they began with.
+customer=$(grep -m1 '"event":"purchase"' "$DIR/events.ndjson" | sed -E 's/.*"user_id":"([^"]+)".*/\1/')
+anon=$(grep -m1 "\"user_id\":\"$customer\",\"anonymous_id\"" "$DIR/events.ndjson" | sed -E 's/.*"anonymous_id":"([^"]+)".*/\1/' || true)
+echo "== cairn person ${anon:-$customer} (a customer${anon:+, looked up by the anonymous id they began with})"
+"$CAIRN" person --db "$DIR/db" "${anon:-$customer}"
