@@ -129,6 +129,7 @@ int run_import(const ImportArgs& args) {
   }
 
   const auto parsed = std::chrono::steady_clock::now();
+  if (args.timing) ::setenv("CAIRN_TIMING", "1", 1);  // the store reports its phases too
   auto store = Store::open(args.db, Store::Mode::kWrite);
   if (!store) {
     std::fprintf(stderr, "cairn import: %s\n", store.status().message().c_str());
@@ -170,7 +171,7 @@ void register_import(CLI::App& app) {
   cmd->add_option("--rejects", args->rejects, "Where --skip-invalid writes rejected rows (default DB.rejects.txt)");
   cmd->add_flag("--wal-only", args->wal_only, "Stop once the batch is in the WAL (for recovery tests)")->group("");
   cmd->add_option("--threads", args->threads, "Parsing threads (default: one per core)");
-  cmd->add_flag("--timing", args->timing, "Print the time spent parsing and storing")->group("");
+  cmd->add_flag("--timing", args->timing, "Print the time spent parsing and in each phase of storing")->group("");
   cmd->callback([args]() { set_exit_code(run_import(*args)); });
 }
 

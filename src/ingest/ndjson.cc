@@ -81,10 +81,10 @@ class NdjsonParser {
       fail("", "invalid JSON: expected an object");
       return;
     }
-    element batch;
-    if (!obj["batch"].get(batch)) {
+    const Fields fields = scan(obj);
+    if (const element* batch = fields.get(kBatch)) {
       simdjson::dom::array items;
-      if (batch.get_array().get(items)) {
+      if (batch->get_array().get(items)) {
         fail("batch", "expected an array of messages");
         return;
       }
@@ -102,8 +102,7 @@ class NdjsonParser {
       return;
     }
     row_.clear();
-    element type;
-    const bool ok = obj["type"].get(type) ? parse_flat(obj) : parse_segment(obj, nullptr);
+    const bool ok = fields.get(kType) ? parse_segment(obj, nullptr) : parse_flat(fields);
     if (ok) row_.commit(ctx_.batch);
   }
 
@@ -112,6 +111,10 @@ class NdjsonParser {
     element v;
     out = {};
     if (o[key].get(v)) return true;
+    return id_value(v, out, field);
+  }
+  bool id_value(const element& v, std::string_view& out, const char* field) {
+    out = {};
     switch (v.type()) {
       case element_type::STRING:
         out = v.get_string().value_unsafe();
@@ -199,7 +202,11 @@ class NdjsonParser {
 
   bool get_properties(const object& o, PendingEvent& e, const char* key) {
     element props;
-    if (o[key].get(props) || props.type() == element_type::NULL_VALUE) return true;
+    if (o[key].get(props)) return true;
+    return properties_value(props, e, key);
+  }
+  bool properties_value(const element& props, PendingEvent& e, const char* key) {
+    if (props.type() == element_type::NULL_VALUE) return true;
     object po;
     if (props.get_object().get(po)) return fail(key, "expected an object");
     add_props(e, po, "", 0);
@@ -208,7 +215,11 @@ class NdjsonParser {
 
   bool get_revenue(const object& o, PendingEvent& e) {
     element v;
-    if (o["revenue"].get(v) || v.type() == element_type::NULL_VALUE) return true;
+    if (o["revenue"].get(v)) return true;
+    return revenue_value(v, e);
+  }
+  bool revenue_value(const element& v, PendingEvent& e) {
+    if (v.type() == element_type::NULL_VALUE) return true;
     PendingValue pv;
     pv.type = ValueType::kNumber;
     if (v.type() == element_type::STRING) {
@@ -242,29 +253,74 @@ class NdjsonParser {
     return true;
   }
 
-  bool parse_flat(const object& o) {
+  // The top-level members of one line, found in a single pass.
+  struct Fields {
+    const element* get(int k) const { return has & (1u << k) ? &v[k] : nullptr; }
+    element v[12];
+    uint32_t has = 0;
+  };
+  enum Field { kUser, kUserCamel, kAnon, kAnonCamel, kMessage, kMessageCamel, kEvent, kTime, kProps, kRevenue, kType, kBatch };
+
+  static int field_of(std::string_view k) {
+    switch (k.size()) {
+      case 4:
+        return k == "type" ? kType : -1;
+      case 5:
+        return k == "event" ? kEvent : k == "batch" ? kBatch : -1;
+      case 6:
+        return k == "userId" ? kUserCamel : -1;
+      case 7:
+        return k == "user_id" ? kUser : k == "revenue" ? kRevenue : -1;
+      case 9:
+        return k == "timestamp" ? kTime : k == "messageId" ? kMessageCamel : -1;
+      case 10:
+        return k == "message_id" ? kMessage : k == "properties" ? kProps : -1;
+      case 11:
+        return k == "anonymousId" ? kAnonCamel : -1;
+      case 12:
+        return k == "anonymous_id" ? kAnon : -1;
+      default:
+        return -1;
+    }
+  }
+
+  static Fields scan(const object& o) {
+    Fields f;
+    for (auto field : o) {
+      const int k = field_of(field.key);
+      if (k >= 0 && !(f.has & (1u << k))) {  // the first of repeated keys wins, as o[key] would
+        f.v[k] = field.value;
+        f.has |= 1u << k;
+      }
+    }
+    return f;
+  }
+
+  bool parse_flat(const Fields& f) {
     PendingEvent e;
     e.prop_begin = row_.props.size();
-    const char* user_key = "user_id";
-    const char* anon_key = "anonymous_id";
-    element probe;
-    if (o["user_id"].get(probe) && !o["userId"].get(probe)) user_key = "userId";
-    if (o["anonymous_id"].get(probe) && !o["anonymousId"].get(probe)) anon_key = "anonymousId";
-    const char* msg_key = o["message_id"].get(probe) && !o["messageId"].get(probe) ? "messageId" : "message_id";
-    if (!get_id(o, user_key, e.user_id, user_key)) return false;
-    if (!get_id(o, anon_key, e.anonymous_id, anon_key)) return false;
-    if (!get_id(o, msg_key, e.message_id, msg_key)) return false;
+    const bool user_snake = f.get(kUser) || !f.get(kUserCamel);
+    const bool anon_snake = f.get(kAnon) || !f.get(kAnonCamel);
+    const bool msg_snake = f.get(kMessage) || !f.get(kMessageCamel);
+    const char* user_key = user_snake ? "user_id" : "userId";
+    const element* user = f.get(user_snake ? kUser : kUserCamel);
+    const element* anon = f.get(anon_snake ? kAnon : kAnonCamel);
+    const element* msg = f.get(msg_snake ? kMessage : kMessageCamel);
+    if (user && !id_value(*user, e.user_id, user_key)) return false;
+    if (anon && !id_value(*anon, e.anonymous_id, anon_snake ? "anonymous_id" : "anonymousId")) return false;
+    if (msg && !id_value(*msg, e.message_id, msg_snake ? "message_id" : "messageId")) return false;
     if (e.user_id.empty() && e.anonymous_id.empty())
       return fail(user_key, "is missing (an event needs user_id or anonymous_id)");
-    element v;
-    if (o["event"].get(v) || v.type() == element_type::NULL_VALUE) return fail("event", "is missing");
-    if (v.get_string().get(e.event)) return fail("event", "expected a string");
+    const element* v = f.get(kEvent);
+    if (!v || v->type() == element_type::NULL_VALUE) return fail("event", "is missing");
+    if (v->get_string().get(e.event)) return fail("event", "expected a string");
     if (e.event.empty()) return fail("event", "is missing");
-    if (o["timestamp"].get(v) || v.type() == element_type::NULL_VALUE) return fail("timestamp", "is missing");
-    if (!get_time(v, "timestamp", e.time)) return false;
-    if (!get_properties(o, e, "properties")) return false;
+    v = f.get(kTime);
+    if (!v || v->type() == element_type::NULL_VALUE) return fail("timestamp", "is missing");
+    if (!get_time(*v, "timestamp", e.time)) return false;
+    if ((v = f.get(kProps)) && !properties_value(*v, e, "properties")) return false;
     if (!check_revenue_property(e)) return false;
-    if (!get_revenue(o, e)) return false;
+    if ((v = f.get(kRevenue)) && !revenue_value(*v, e)) return false;
     row_.events.push_back(e);
     return true;
   }

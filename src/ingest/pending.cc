@@ -71,18 +71,56 @@ uint64_t PendingRow::content_hash(const PendingEvent& e) const {
   return message_hash(s);
 }
 
+uint32_t PendingRow::intern_cached(Cached& c, StringPool& pool, std::string_view s) const {
+  if (c.id != kNoId && c.text == s) return c.id;
+  c.id = pool.intern(s);
+  c.text = pool.get(c.id);
+  return c.id;
+}
+
+uint32_t PendingRow::cached_id(Cached& c, ImportBatch& batch, std::string_view s, bool known) const {
+  // A hit needs no work: the known flag was set when the id was first seen
+  // in this role (a cache entry serves one role only).
+  if (c.id != kNoId && c.text == s) return c.id;
+  c.id = batch.intern_id(s, known);
+  c.text = batch.ids.get(c.id);
+  return c.id;
+}
+
+uint32_t PendingRow::cached_small(std::vector<Cached>& cache, StringPool& pool, std::string_view s) const {
+  if (cache.empty()) cache.resize(kSmallCache);
+  return intern_cached(cache[slot_of(s)], pool, s);
+}
+
 void PendingRow::commit(ImportBatch& batch) const {
   for (const PendingEvent& e : events) {
     BatchEvent be{};
     be.time = e.time;
-    be.user_id = e.user_id.empty() ? kNoId : batch.intern_id(e.user_id, true);
-    be.anonymous_id = e.anonymous_id.empty() ? kNoId : batch.intern_id(e.anonymous_id, false);
-    be.event = batch.event_names.intern(e.event);
+    be.user_id = e.user_id.empty() ? kNoId : cached_id(last_user_, batch, e.user_id, true);
+    be.anonymous_id = e.anonymous_id.empty() ? kNoId : cached_id(last_anon_, batch, e.anonymous_id, false);
+    be.event = cached_small(event_cache_, batch.event_names, e.event);
     be.prop_begin = static_cast<uint32_t>(batch.props.size());
     be.prop_count = static_cast<uint32_t>(e.prop_count);
     be.message_hash = e.message_id.empty() ? content_hash(e) : message_hash(e.message_id);
-    for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i)
-      batch.props.push_back(BatchProperty::of(batch.keys.intern(props[i].key), intern_value(batch, props[i].value)));
+    for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i) {
+      const PendingProp& p = props[i];
+      const uint32_t key = cached_small(key_cache_, batch.keys, p.key);
+      TypedValue v;
+      v.type = p.value.type;
+      switch (p.value.type) {
+        case ValueType::kString:
+          if (key >= value_cache_.size()) value_cache_.resize(key + 1);
+          v.bits = intern_cached(value_cache_[key], batch.strings, p.value.str);
+          break;
+        case ValueType::kNumber:
+          std::memcpy(&v.bits, &p.value.num, sizeof(double));
+          break;
+        case ValueType::kBool:
+          v.bits = p.value.flag ? 1 : 0;
+          break;
+      }
+      batch.props.push_back(BatchProperty::of(key, v));
+    }
     batch.events.push_back(be);
     if (be.user_id != kNoId && be.anonymous_id != kNoId) batch.links.push_back(BatchLink{be.anonymous_id, be.user_id});
   }

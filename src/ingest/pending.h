@@ -76,8 +76,27 @@ class PendingRow {
  private:
   uint64_t content_hash(const PendingEvent& e) const;
 
+  // Interning caches: consecutive rows mostly repeat the same person ids,
+  // event names, keys and many values (a session id, a campaign), so a
+  // remembered (text, id) pair checked with one compare saves most probes of
+  // the batch's large dictionaries. Texts point into the batch's pools.
+  struct Cached {
+    std::string_view text;
+    uint32_t id = kNoId;
+  };
+  static constexpr size_t kSmallCache = 256;
+  static size_t slot_of(std::string_view s) {
+    return s.empty() ? 0 : (s.size() * 131 + static_cast<unsigned char>(s[0]) * 31 +
+                            static_cast<unsigned char>(s.back())) % kSmallCache;
+  }
+  uint32_t intern_cached(Cached& c, StringPool& pool, std::string_view s) const;
+  uint32_t cached_id(Cached& c, ImportBatch& batch, std::string_view s, bool known) const;
+  uint32_t cached_small(std::vector<Cached>& cache, StringPool& pool, std::string_view s) const;
+
   std::deque<std::string> owned_;
   mutable std::string scratch_;
+  mutable Cached last_user_, last_anon_;
+  mutable std::vector<Cached> event_cache_, key_cache_, value_cache_;  // value cache: by batch key id
 };
 
 // Parses text as a JSON-style number (no leading zeros, no hex, no inf/nan).

@@ -5,17 +5,37 @@
 
 #include <fmt/format.h>
 
+#include <memory>
+
 #include "storage/binary_io.h"
 
 namespace cairn {
 
 uint64_t checksum64(std::string_view data) { return XXH3_64bits(data.data(), data.size()); }
 
+namespace {
+
+// Per-thread compression context and output scratch: ZSTD_compress would
+// allocate (and the kernel zero) a fresh context of ~1 MiB on every call.
+struct ZstdScratch {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  std::unique_ptr<char[]> buf;
+  size_t cap = 0;
+  ~ZstdScratch() { ZSTD_freeCCtx(cctx); }
+};
+
+}  // namespace
+
 std::string zstd_compress(std::string_view raw, int level) {
-  std::string out(ZSTD_compressBound(raw.size()), '\0');
-  const size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), level);
-  out.resize(ZSTD_isError(n) ? 0 : n);
-  return out;
+  thread_local ZstdScratch z;
+  const size_t bound = ZSTD_compressBound(raw.size());
+  if (z.cap < bound) {
+    z.buf.reset(new char[bound]);
+    z.cap = bound;
+  }
+  const size_t n = ZSTD_compressCCtx(z.cctx, z.buf.get(), bound, raw.data(), raw.size(), level);
+  if (ZSTD_isError(n)) return std::string();
+  return std::string(z.buf.get(), n);
 }
 
 Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size) {

@@ -19,6 +19,27 @@ namespace cairn {
 
 namespace {
 
+// Stable sort of (key, row) pairs by key: a counting sort when the keys span
+// a small range (the usual case: a block has tens of property keys).
+void stable_sort_by_key(std::vector<std::pair<uint32_t, uint32_t>>& v) {
+  if (v.empty()) return;
+  uint32_t lo = v[0].first, hi = v[0].first;
+  for (const auto& e : v) {
+    lo = std::min(lo, e.first);
+    hi = std::max(hi, e.first);
+  }
+  if (hi - lo >= (1u << 16)) {
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return;
+  }
+  std::vector<uint32_t> start(hi - lo + 2, 0);
+  for (const auto& e : v) ++start[e.first - lo + 1];
+  for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+  std::vector<std::pair<uint32_t, uint32_t>> out(v.size());
+  for (const auto& e : v) out[start[e.first - lo]++] = e;
+  v.swap(out);
+}
+
 void put_chunk_ref(BinaryWriter& w, const ChunkRef& c) {
   w.put_varint(c.offset);
   w.put_varint(c.comp_size);
@@ -93,10 +114,15 @@ bool get_value(BinaryReader& r, StoredProp& p) {
 class SegmentFileWriter {
  public:
   explicit SegmentFileWriter(std::string* out) : out_(out) {}
-  ChunkRef add_chunk(const std::string& raw) {
-    const std::string comp = zstd_compress(raw, 3);
-    ChunkRef ref{out_->size(), comp.size(), raw.size(), checksum64(comp)};
-    out_->append(comp);
+  // level 0 stores the bytes as they are (for data zstd cannot shrink,
+  // such as message-id hashes); so does any chunk zstd would not make smaller.
+  // A chunk is raw exactly when comp_size == raw_size.
+  ChunkRef add_chunk(const std::string& raw, int level) {
+    std::string comp;
+    if (level > 0) comp = zstd_compress(raw, level);
+    const std::string& stored = level > 0 && comp.size() < raw.size() ? comp : raw;
+    ChunkRef ref{out_->size(), stored.size(), raw.size(), checksum64(stored)};
+    out_->append(stored);
     return ref;
   }
 
@@ -154,12 +180,12 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
       i = j;
     }
     for (size_t i = begin; i < end; ++i) event.put_varint(rows[i].event);
-    b.person = chunks.add_chunk(person.buffer());
-    b.time = chunks.add_chunk(time.buffer());
-    b.event = chunks.add_chunk(event.buffer());
+    b.person = chunks.add_chunk(person.buffer(), 3);
+    b.time = chunks.add_chunk(time.buffer(), 3);
+    b.event = chunks.add_chunk(event.buffer(), 3);
     BinaryWriter message;
     for (size_t i = begin; i < end; ++i) message.put_u64(rows[i].message_hash);
-    b.message = chunks.add_chunk(message.buffer());
+    b.message = chunks.add_chunk(message.buffer(), 0);
     stats.core_bytes += b.person.comp_size + b.time.comp_size + b.event.comp_size;
 
     // Property columns: one per key present in the block, rows ascending.
@@ -167,8 +193,7 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
     for (size_t i = begin; i < end; ++i)
       for (uint32_t p = 0; p < rows[i].prop_count; ++p)
         key_rows.emplace_back(set.props[rows[i].prop_begin + p].key, static_cast<uint32_t>(i - begin));
-    std::stable_sort(key_rows.begin(), key_rows.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    stable_sort_by_key(key_rows);
     for (size_t i = 0; i < key_rows.size();) {
       size_t j = i;
       while (j < key_rows.size() && key_rows[j].first == key_rows[i].first) ++j;
@@ -189,7 +214,7 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
           }
         }
       }
-      b.keys.emplace_back(key_rows[i].first, chunks.add_chunk(col.buffer()));
+      b.keys.emplace_back(key_rows[i].first, chunks.add_chunk(col.buffer(), 1));
       i = j;
     }
     if (blocks.empty()) {
@@ -342,6 +367,7 @@ Result<std::string> SegmentReader::read_chunk(const ChunkRef& ref, size_t block,
   if (checksum64(comp) != ref.checksum)
     return Status::corruption(
         fmt::format("{}: checksum mismatch in block {} column '{}' at offset {}", path_, block, column, ref.offset));
+  if (ref.comp_size == ref.raw_size) return comp;  // stored raw
   auto raw = zstd_decompress(comp, ref.raw_size);
   if (!raw)
     return Status::corruption(

@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -34,26 +37,28 @@ bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
 
-// LSD radix sort of 64-bit values, 16 bits a pass (passes over constant
+// LSD radix sort of 64-bit values, 11 bits a pass (passes over constant
 // digits are skipped).
 void radix_sort(std::vector<uint64_t>& v) {
   if (v.size() < 256) {
     std::sort(v.begin(), v.end());
     return;
   }
+  constexpr int kBits = 11;
+  constexpr size_t kBuckets = size_t{1} << kBits;
   std::vector<uint64_t> tmp(v.size());
-  std::vector<size_t> count(65536);
-  for (int shift = 0; shift < 64; shift += 16) {
+  std::vector<size_t> count(kBuckets);
+  for (int shift = 0; shift < 64; shift += kBits) {
     std::fill(count.begin(), count.end(), 0);
-    for (uint64_t x : v) ++count[(x >> shift) & 0xFFFF];
-    if (count[(v[0] >> shift) & 0xFFFF] == v.size()) continue;
+    for (uint64_t x : v) ++count[(x >> shift) & (kBuckets - 1)];
+    if (count[(v[0] >> shift) & (kBuckets - 1)] == v.size()) continue;
     size_t sum = 0;
     for (size_t& c : count) {
       const size_t n = c;
       c = sum;
       sum += n;
     }
-    for (uint64_t x : v) tmp[count[(x >> shift) & 0xFFFF]++] = x;
+    for (uint64_t x : v) tmp[count[(x >> shift) & (kBuckets - 1)]++] = x;
     v.swap(tmp);
   }
 }
@@ -169,7 +174,28 @@ Status Store::commit(Manifest next) {
   CAIRN_RETURN_IF_ERROR(
       write_new_file(dir_ + "/" + manifest_name, seal_file(std::string_view(kManifestMagic, 8), next.serialize())));
   CAIRN_RETURN_IF_ERROR(write_file_atomic(dir_ + "/CURRENT", manifest_name + "\n"));
-  CAIRN_RETURN_IF_ERROR(load_current());
+  // The new version is what we hold in memory: keep the catalog, keep the
+  // readers of segments that stay, open the new ones.
+  std::vector<std::vector<SegmentReader>> readers(next.partitions);
+  for (uint32_t p = 0; p < next.partitions; ++p) {
+    for (const SegmentMeta& meta : next.segments[p]) {
+      const std::string path = dir_ + "/" + meta.file;
+      bool kept = false;
+      if (p < readers_.size())
+        for (SegmentReader& r : readers_[p])
+          if (r.path() == path) {
+            readers[p].push_back(std::move(r));
+            kept = true;
+            break;
+          }
+      if (kept) continue;
+      auto r = SegmentReader::open(path);
+      if (!r) return r.status();
+      readers[p].push_back(std::move(*r));
+    }
+  }
+  manifest_ = std::move(next);
+  readers_ = std::move(readers);
   return remove_unreferenced_files();
 }
 
@@ -271,17 +297,78 @@ Status Store::read_person(uint32_t person, RowSet& out) const {
   return Status::ok();
 }
 
+// De-duplication by message id: against the store, and within the batch
+// (the first occurrence wins). Hashes are radix-sorted to find the values
+// that repeat; then one pass in arrival order keeps each first occurrence.
+Status Store::find_duplicates(const ImportBatch& b, std::vector<uint8_t>& keep, uint64_t& duplicates) const {
+  std::vector<uint64_t> stored;
+  for (const auto& list : readers_)
+    for (const SegmentReader& seg : list) CAIRN_RETURN_IF_ERROR(seg.read_message_hashes(stored));
+  radix_sort(stored);
+  std::vector<uint64_t> repeated;
+  {
+    std::vector<uint64_t> mine;
+    mine.reserve(b.events.size());
+    for (const BatchEvent& e : b.events)
+      if (e.message_hash != 0) mine.push_back(e.message_hash);
+    radix_sort(mine);
+    for (size_t i = 1; i < mine.size(); ++i)
+      if (mine[i] == mine[i - 1] && (repeated.empty() || repeated.back() != mine[i])) repeated.push_back(mine[i]);
+  }
+  std::vector<uint8_t> repeat_seen(repeated.size(), 0);
+  for (uint32_t i = 0; i < b.events.size(); ++i) {
+    const uint64_t h = b.events[i].message_hash;
+    if (h == 0) continue;
+    bool drop = !stored.empty() && std::binary_search(stored.begin(), stored.end(), h);
+    if (!drop && !repeated.empty()) {
+      const auto it = std::lower_bound(repeated.begin(), repeated.end(), h);
+      if (it != repeated.end() && *it == h) {
+        uint8_t& seen = repeat_seen[static_cast<size_t>(it - repeated.begin())];
+        drop = seen;
+        seen = 1;
+      }
+    }
+    if (drop) {
+      keep[i] = 0;
+      ++duplicates;
+    }
+  }
+  return Status::ok();
+}
+
 Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::function<Status()>& before_commit) {
+  // With CAIRN_TIMING set, the seconds each phase took go to stderr.
+  const bool timing = std::getenv("CAIRN_TIMING") != nullptr;
+  auto phase_start = std::chrono::steady_clock::now();
+  auto mark = [&](const char* phase) {
+    if (!timing) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "  apply: %-8s %.3f s\n", phase, std::chrono::duration<double>(now - phase_start).count());
+    phase_start = now;
+  };
   ImportStats stats;
+  // Duplicates are found on another thread while the dictionaries and links
+  // are mapped: it needs only the message hashes.
+  std::vector<uint8_t> keep(b.events.size(), 1);
+  Status dedupe_status;
+  std::jthread dedupe([&] { dedupe_status = find_duplicates(b, keep, stats.duplicates); });
   const uint32_t old_ids = catalog_.id_count();
   std::vector<uint32_t> ev_map(b.event_names.size()), key_map(b.keys.size()), str_map(b.strings.size()),
       id_map(b.ids.size());
-  for (uint32_t i = 0; i < b.event_names.size(); ++i) ev_map[i] = catalog_.events.intern(b.event_names.get(i));
-  for (uint32_t i = 0; i < b.keys.size(); ++i) key_map[i] = catalog_.keys.intern(b.keys.get(i));
-  for (uint32_t i = 0; i < b.strings.size(); ++i) str_map[i] = catalog_.strings.intern(b.strings.get(i));
-  for (uint32_t i = 0; i < b.ids.size(); ++i)
-    id_map[i] = catalog_.intern_id(b.ids.get(i), i < b.id_is_known.size() && b.id_is_known[i]);
+  {
+    // Person ids and value strings are the big dictionaries; they live in
+    // separate parts of the catalog, so they are mapped on two threads.
+    std::thread ids([&] {
+      for (uint32_t i = 0; i < b.ids.size(); ++i)
+        id_map[i] = catalog_.intern_id(b.ids.get(i), i < b.id_is_known.size() && b.id_is_known[i]);
+    });
+    for (uint32_t i = 0; i < b.event_names.size(); ++i) ev_map[i] = catalog_.events.intern(b.event_names.get(i));
+    for (uint32_t i = 0; i < b.keys.size(); ++i) key_map[i] = catalog_.keys.intern(b.keys.get(i));
+    for (uint32_t i = 0; i < b.strings.size(); ++i) str_map[i] = catalog_.strings.intern(b.strings.get(i));
+    ids.join();
+  }
 
+  mark("dicts");
   // Identity: explicit links, then events that carry both ids.
   std::vector<uint32_t> moved;  // roots with stored rows that stopped being roots
   auto link = [&](uint32_t from, uint32_t to) {
@@ -302,45 +389,10 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   for (const BatchCost& c : b.costs) catalog_.set_cost(CostRow{c.day, str_map[c.channel], str_map[c.campaign], c.cost});
   stats.costs = b.costs.size();
 
-  // De-duplication by message id: against the store, and within the batch
-  // (the first occurrence wins). Hashes are radix-sorted to find the values
-  // that repeat; then one pass in arrival order keeps each first occurrence.
-  std::vector<uint8_t> keep(b.events.size(), 1);
-  {
-    std::vector<uint64_t> stored;
-    for (const auto& list : readers_)
-      for (const SegmentReader& seg : list) CAIRN_RETURN_IF_ERROR(seg.read_message_hashes(stored));
-    radix_sort(stored);
-    std::vector<uint64_t> repeated;
-    {
-      std::vector<uint64_t> mine;
-      mine.reserve(b.events.size());
-      for (const BatchEvent& e : b.events)
-        if (e.message_hash != 0) mine.push_back(e.message_hash);
-      radix_sort(mine);
-      for (size_t i = 1; i < mine.size(); ++i)
-        if (mine[i] == mine[i - 1] && (repeated.empty() || repeated.back() != mine[i])) repeated.push_back(mine[i]);
-    }
-    std::vector<uint8_t> repeat_seen(repeated.size(), 0);
-    for (uint32_t i = 0; i < b.events.size(); ++i) {
-      const uint64_t h = b.events[i].message_hash;
-      if (h == 0) continue;
-      bool drop = !stored.empty() && std::binary_search(stored.begin(), stored.end(), h);
-      if (!drop && !repeated.empty()) {
-        const auto it = std::lower_bound(repeated.begin(), repeated.end(), h);
-        if (it != repeated.end() && *it == h) {
-          uint8_t& seen = repeat_seen[static_cast<size_t>(it - repeated.begin())];
-          drop = seen;
-          seen = 1;
-        }
-      }
-      if (drop) {
-        keep[i] = 0;
-        ++stats.duplicates;
-      }
-    }
-  }
-
+  mark("links");
+  dedupe.join();
+  CAIRN_RETURN_IF_ERROR(dedupe_status);
+  mark("dedupe");
   const uint32_t P = manifest_.partitions;
   auto person_of = [&](const BatchEvent& e) {
     return catalog_.root(id_map[e.user_id != kNoId ? e.user_id : e.anonymous_id]);
@@ -353,6 +405,7 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   for (uint32_t p = 0; p < P; ++p)
     if (readers_[p].size() + 1 >= kMaxSegmentsPerPartition && !bucket[p].empty()) rewrite[p] = 1;
 
+  mark("bucket");
   // Partitions are built and written in parallel: each worker takes the next
   // partition, builds its rows (rewritten old rows + new ones), sorts and
   // writes them; rows that restitching moved to another partition go to the
@@ -399,6 +452,12 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
         }
         ++rewritten;
       }
+      {
+        size_t props = rs.props.size();
+        for (uint32_t i : bucket[p]) props += b.events[i].prop_count;
+        rs.rows.reserve(rs.rows.size() + bucket[p].size());
+        rs.props.reserve(props);
+      }
       for (uint32_t i : bucket[p]) {
         const BatchEvent& e = b.events[i];
         Row r{person_of(e), ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count,
@@ -427,6 +486,7 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   for (const Status& st : worker_status) CAIRN_RETURN_IF_ERROR(st);
   for (uint32_t p = 0; p < P; ++p) stats.events_added += bucket[p].size();
   stats.partitions_rewritten = rewritten;
+  mark("workers");
   // Rows of persons that were linked into a person of another partition.
   for (uint32_t p = 0; p < P; ++p) {
     RowSet rs;
@@ -434,9 +494,12 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
       for (const Row& r : spills[w][p].rows) rs.append(spills[w][p], r);
     if (!rs.rows.empty()) CAIRN_RETURN_IF_ERROR(write_rows(p, rs));
   }
+  mark("spill");
   if (before_commit) CAIRN_RETURN_IF_ERROR(before_commit());
+  mark("wal wait");
   next.wal_applied = seq;
   CAIRN_RETURN_IF_ERROR(commit(std::move(next)));
+  mark("commit");
   return stats;
 }
 

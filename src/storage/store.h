@@ -72,6 +72,9 @@ class Store {
   Result<ImportStats> apply(uint64_t seq, const ImportBatch& batch, const std::function<Status()>& before_commit = {});
   // Writes catalog + manifest for the next version and switches CURRENT.
   Status commit(Manifest next);
+  // Marks with 0 in `keep` every event whose message hash is stored already
+  // or repeats an earlier event of the batch.
+  Status find_duplicates(const ImportBatch& b, std::vector<uint8_t>& keep, uint64_t& duplicates) const;
   Status remove_unreferenced_files();
   Status read_partition(uint32_t p, RowSet& out) const;
   std::string next_file_name(Manifest& m, const char* prefix, const char* ext) const;
