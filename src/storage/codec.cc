@@ -1,6 +1,7 @@
 #include "storage/codec.h"
 
 #include <xxhash.h>
+#include <lz4.h>
 #include <zstd.h>
 
 #include <fmt/format.h>
@@ -47,6 +48,25 @@ Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size
   const size_t n = ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
   if (ZSTD_isError(n)) return Status::corruption(fmt::format("zstd: {}", ZSTD_getErrorName(n)));
   if (n != raw_size) return Status::corruption(fmt::format("zstd: {} bytes, expected {}", n, raw_size));
+  return out;
+}
+
+std::string lz4_compress(std::string_view raw) {
+  if (raw.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return std::string();
+  std::string out(static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size()))), '\0');
+  const int n = LZ4_compress_default(raw.data(), out.data(), static_cast<int>(raw.size()), static_cast<int>(out.size()));
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+Result<std::string> lz4_decompress(std::string_view compressed, size_t raw_size) {
+  if (raw_size > static_cast<size_t>(LZ4_MAX_INPUT_SIZE) || compressed.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE))
+    return Status::corruption(fmt::format("lz4: block of {} bytes is too large", raw_size));
+  std::string out(raw_size, '\0');
+  const int n = LZ4_decompress_safe(compressed.data(), out.data(), static_cast<int>(compressed.size()),
+                                    static_cast<int>(raw_size));
+  if (n < 0 || static_cast<size_t>(n) != raw_size)
+    return Status::corruption(fmt::format("lz4: cannot decode {} bytes", raw_size));
   return out;
 }
 

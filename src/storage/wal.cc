@@ -28,7 +28,7 @@ class WalWriter {
   WalWriter(int fd, std::string path, uint64_t seq) : fd_(fd), path_(std::move(path)), seq_(seq) {}
 
   Status frame(FrameType type, const std::string& raw) {
-    const std::string comp = zstd_compress(raw, 1);
+    const std::string comp = lz4_compress(raw);
     BinaryWriter h;
     h.put_bytes(std::string_view(kFrameMagic, 4));
     h.put_u8(type);
@@ -294,7 +294,7 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
       if (pos != record_start && frame_seq != seq)
         return Status::corruption(fmt::format("{}: frame at offset {} belongs to another record", path, pos));
       seq = frame_seq;
-      auto bytes = zstd_decompress(body, raw);
+      auto bytes = lz4_decompress(body, raw);
       if (!bytes) return Status::corruption(fmt::format("{}: frame at offset {}: {}", path, pos, bytes.status().message()));
       BinaryReader r(*bytes);
       if (type == kCommit) {

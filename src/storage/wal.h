@@ -7,7 +7,7 @@
 //   Record := Frame* CommitFrame  (all frames of a record share its seq)
 //   Frame  := "CWAL" | type u8 | seq u64 | comp_size u32 | raw_size u32
 //             | xxh3_64(compressed) u64 | low 32 bits of xxh3_64 of the
-//             29 header bytes before it u32 | zstd bytes   (33-byte header)
+//             29 header bytes before it u32 | LZ4 block   (33-byte header)
 //   type   : 1 pool (u8 which: 0 ids, 1 event names, 2 keys, 3 strings;
 //                    varint count; strings; for ids one u8 known flag each)
 //            2 events (varint count; per event time zigzag, user_id varint+1,
