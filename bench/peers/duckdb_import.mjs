@@ -1,13 +1,13 @@
 // Peer for the import benchmark: DuckDB loads the same file into a table of
-// its own database file, with 2 threads, as a user of DuckDB would.
-// usage: node duckdb_import.mjs FILE ndjson|csv DBFILE
+// its own database file, with 2 threads (or THREADS), as a user of DuckDB would.
+// usage: node duckdb_import.mjs FILE ndjson|csv DBFILE [THREADS]
 import { DuckDBInstance } from '@duckdb/node-api';
 import { rmSync } from 'node:fs';
 
-const [file, format, dbfile] = process.argv.slice(2);
+const [file, format, dbfile, threads = '2'] = process.argv.slice(2);
 rmSync(dbfile, { force: true });
 rmSync(dbfile + '.wal', { force: true });
-const instance = await DuckDBInstance.create(dbfile, { threads: '2' });
+const instance = await DuckDBInstance.create(dbfile, { threads: String(threads) });
 const con = await instance.connect();
 const reader = format === 'csv' ? `read_csv('${file}')` : `read_json('${file}', format = 'newline_delimited')`;
 await con.run(`CREATE TABLE events AS SELECT * FROM ${reader}`);

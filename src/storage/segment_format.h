@@ -5,8 +5,11 @@
 //
 //   File    := Header Chunk* Footer Tail
 //   Header  := "CAIRNSEG" | version u32 (= 1)
-//   Chunk   := zstd frame of one column of one block. Chunks are found only
-//              through the footer.
+//   Chunk   := one column of one block: a zstd frame, or the raw bytes when
+//              comp_size == raw_size in its ChunkRef (message hashes, and any
+//              column zstd would not shrink). Person, time and event columns
+//              use zstd level 3, property columns level 1. Chunks are found
+//              only through the footer.
 //   Footer  := zstd frame of FooterBody
 //   Tail    := footer_offset u64 | footer_comp_size u64 | footer_raw_size u64
 //              | xxh3_64(footer bytes) u64 | "CSEGTAIL"              (40 bytes)
