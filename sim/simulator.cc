@@ -201,7 +201,6 @@ constexpr std::array<double, 3> kPlanPrice = {49.0, 149.0, 499.0};
 constexpr std::array<std::string_view, 4> kAddOns = {"analytics_addon", "extra_seats", "premium_support",
                                                 "data_warehouse_sync"};
 constexpr std::array<double, 4> kAddOnPrice = {99.0, 45.0, 199.0, 149.0};
-constexpr std::array<std::string_view, 4> kShopCategories = {"accessories", "apparel", "home", "gadgets"};
 
 constexpr std::array<std::string_view, 10> kFirstNames = {"Ana", "Ben", "Chloé", "Dmitri", "Elif",
                                                      "Femi", "Grace", "Hiro", "Ines", "Jon"};

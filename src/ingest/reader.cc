@@ -160,11 +160,12 @@ std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view text, bool 
 
 namespace {
 constexpr size_t kChunk = 1u << 20;
+constexpr size_t kFirstChunk = 1u << 16;
 constexpr size_t npos = static_cast<size_t>(-1);
 }  // namespace
 
 RecordReader::RecordReader(ByteSource& source, bool csv_quotes) : source_(source), csv_(csv_quotes) {
-  buf_.resize(kChunk + kPadding);
+  buf_.resize(kFirstChunk + kPadding);
 }
 
 Status RecordReader::fill() {
@@ -174,7 +175,9 @@ Status RecordReader::fill() {
     scan_ -= begin_;
     begin_ = 0;
   }
-  if (buf_.size() - kPadding - end_ < kChunk / 2) buf_.resize(std::max(buf_.size() * 2, end_ + kChunk + kPadding));
+  // Reads grow with the input, from 64 KiB (small inputs stay cheap) to 1 MiB.
+  const size_t want = std::clamp<size_t>(bytes_read_, kFirstChunk, kChunk);
+  if (buf_.size() - kPadding - end_ < want / 2) buf_.resize(std::max(buf_.size() * 2, end_ + want + kPadding));
   auto got = source_.read(buf_.data() + end_, buf_.size() - kPadding - end_);
   if (!got) return got.status();
   if (*got == 0) eof_ = true;
