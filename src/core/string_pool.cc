@@ -35,9 +35,11 @@ size_t StringPool::probe(std::string_view s, uint64_t h) const {
   }
 }
 
-void StringPool::grow() {
-  std::vector<uint64_t> old = std::move(slots_);
-  slots_.assign(old.empty() ? 64 : old.size() * 2, 0);
+void StringPool::grow() { rebuild(slots_.empty() ? 64 : slots_.size() * 2); }
+
+void StringPool::rebuild(size_t slots) {
+  while (slots < 2 * (strings_.size() + 1)) slots *= 2;
+  slots_.assign(slots, 0);
   const size_t mask = slots_.size() - 1;
   for (uint32_t id = 0; id < strings_.size(); ++id) {
     const uint64_t h = hash(strings_[id]);
@@ -56,6 +58,11 @@ uint32_t StringPool::intern(std::string_view s) {
   strings_.push_back(store(s));
   slots_[i] = (h >> 32 << 32) | (uint64_t{id} + 1);
   return id;
+}
+
+void StringPool::replace(uint32_t id, std::string_view text) {
+  strings_[id] = store(text);
+  rebuild(slots_.empty() ? 64 : slots_.size());
 }
 
 uint32_t StringPool::find(std::string_view s) const {

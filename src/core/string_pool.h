@@ -26,6 +26,9 @@ class StringPool {
   // Id of s, or kMissing when it was never interned.
   uint32_t find(std::string_view s) const;
   std::string_view get(uint32_t id) const { return strings_[id]; }
+  // Gives id a new text (which must not be interned already) and forgets the
+  // old one; O(size) (the index is rebuilt), for rare erasures.
+  void replace(uint32_t id, std::string_view text);
   uint32_t size() const { return static_cast<uint32_t>(strings_.size()); }
 
   static constexpr uint32_t kMissing = 0xFFFFFFFFu;
@@ -35,6 +38,7 @@ class StringPool {
   // The slot holding s, or the empty slot where it would go.
   size_t probe(std::string_view s, uint64_t h) const;
   void grow();
+  void rebuild(size_t slots);  // slots: a power of two
   std::string_view store(std::string_view s);
 
   std::vector<std::unique_ptr<char[]>> blocks_;

@@ -1,6 +1,8 @@
 // CSV input: events, contacts and costs. RFC 4180: comma separated, fields
 // may be quoted with "" as an escaped quote and may then hold commas and
 // newlines; the first record is the header.
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "ingest/parse_internal.h"
@@ -170,6 +172,8 @@ class CsvParser {
   }
 
   bool parse_row(const Record& rec) {
+    if (std::memchr(rec.text.data(), '\0', rec.text.size()) != nullptr)
+      return fail(rec, "", "contains a NUL byte, which cairn does not store");
     std::string err;
     if (!split_csv(rec.text, row_, fields_, err)) return fail(rec, "", err);
     if (fields_.size() != columns_.size())

@@ -67,6 +67,17 @@ class NdjsonParser {
     return false;
   }
 
+  // True when the JSON text holds an escaped NUL (\u0000): cairn stores no
+  // NUL characters (they mark erased dictionary entries).
+  static bool has_nul_escape(std::string_view s) {
+    for (size_t i = s.find("u0000"); i != std::string_view::npos; i = s.find("u0000", i + 1)) {
+      size_t slashes = 0;
+      while (slashes < i && s[i - 1 - slashes] == '\\') ++slashes;
+      if (slashes % 2 == 1) return true;
+    }
+    return false;
+  }
+
   void parse_line(const Record& rec) {
     element doc;
     // The reader guarantees RecordReader::kPadding readable bytes past the end.
@@ -79,6 +90,10 @@ class NdjsonParser {
     object obj;
     if (doc.get_object().get(obj)) {
       fail("", "invalid JSON: expected an object");
+      return;
+    }
+    if (has_nul_escape(rec.text)) {
+      fail("", "contains a NUL character (\\u0000), which cairn does not store");
       return;
     }
     const Fields fields = scan(obj);

@@ -116,6 +116,8 @@ void Catalog::erase_person(uint32_t r) {
   traits_.erase(r);
 }
 
+void Catalog::erase_string(uint32_t id) { strings.replace(id, erased_placeholder(id)); }
+
 void Catalog::set_cost(const CostRow& row) {
   for (CostRow& c : costs_) {
     if (c.day == row.day && c.channel == row.channel && c.campaign == row.campaign) {

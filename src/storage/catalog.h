@@ -53,6 +53,11 @@ class Catalog {
   size_t persons_with_traits() const { return traits_.size(); }
   // Removes the cluster of `root` for good: its id strings and traits.
   void erase_person(uint32_t root);
+  // Replaces a value string by a placeholder (keeping the numbering), so its
+  // text is in no later catalog file: for values only a deleted person used.
+  void erase_string(uint32_t id);
+  // Every trait of every person: (root, traits).
+  const std::unordered_map<uint32_t, std::vector<StoredProp>>& all_traits() const { return traits_; }
 
   const std::vector<CostRow>& costs() const { return costs_; }
   // Sets the cost of (day, channel, campaign); importing a costs file twice

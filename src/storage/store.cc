@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -546,7 +547,44 @@ Result<uint64_t> Store::delete_person(std::string_view id) {
     if (!st) return st.status();
     next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
   }
+  // Value strings that only this person used (an email in a property, a
+  // name in a trait) leave the dictionary too.
+  std::unordered_set<uint32_t> only_theirs;
+  for (const Row& r : all.rows)
+    if (r.person == person)
+      for (uint32_t k = 0; k < r.prop_count; ++k) {
+        const StoredProp& sp = all.props[r.prop_begin + k];
+        if (sp.type == ValueType::kString) only_theirs.insert(static_cast<uint32_t>(sp.bits));
+      }
+  if (const auto* traits = catalog_.traits_of(person))
+    for (const StoredProp& sp : *traits)
+      if (sp.type == ValueType::kString) only_theirs.insert(static_cast<uint32_t>(sp.bits));
+  auto still_used = [&](const RowSet& rows, bool skip_person) {
+    for (const Row& r : rows.rows) {
+      if (skip_person && r.person == person) continue;
+      for (uint32_t k = 0; k < r.prop_count && !only_theirs.empty(); ++k) {
+        const StoredProp& sp = rows.props[r.prop_begin + k];
+        if (sp.type == ValueType::kString) only_theirs.erase(static_cast<uint32_t>(sp.bits));
+      }
+    }
+  };
+  still_used(all, true);
+  for (uint32_t q = 0; q < manifest_.partitions && !only_theirs.empty(); ++q) {
+    if (q == p) continue;
+    RowSet rows;
+    CAIRN_RETURN_IF_ERROR(read_partition(q, rows));
+    still_used(rows, false);
+  }
+  for (const auto& [root, traits] : catalog_.all_traits())
+    if (root != person)
+      for (const StoredProp& sp : traits)
+        if (sp.type == ValueType::kString) only_theirs.erase(static_cast<uint32_t>(sp.bits));
+  for (const CostRow& c : catalog_.costs()) {
+    only_theirs.erase(c.channel);
+    only_theirs.erase(c.campaign);
+  }
   catalog_.erase_person(person);
+  for (uint32_t s : only_theirs) catalog_.erase_string(s);
   CAIRN_RETURN_IF_ERROR(commit(std::move(next)));
   return removed;
 }

@@ -256,6 +256,20 @@ std::string gzip(const std::string& text) {
 
 // Many rows crossing the reader's 1 MiB chunks, a CSV cell with newlines
 // among them; plain and gzip (two concatenated members) must agree.
+// NUL characters mark erased dictionary entries, so no input may carry one.
+TEST(ParseNdjson, NulCharactersAreRejected) {
+  auto p = parse("n.ndjson",
+                 "{\"user_id\":\"u\\u0000x\",\"event\":\"e\",\"timestamp\":1}\n"
+                 "{\"user_id\":\"u\",\"event\":\"e\",\"timestamp\":1767607200,\"properties\":{\"k\":\"a\\\\u0000\"}}\n");
+  EXPECT_EQ(messages(p->errors),
+            std::vector<std::string>{"n.ndjson:1: contains a NUL character (\\u0000), which cairn does not store"});
+  ASSERT_EQ(p->batch.events.size(), 1u);  // an escaped backslash before u0000 is no NUL
+  EXPECT_EQ(prop(p->batch, 0, "k"), "s:a\\u0000");
+  auto c = parse("n.csv", std::string("user_id,timestamp,event\nu\0x,1,e\nu,1,e\n", 38));
+  EXPECT_EQ(messages(c->errors), std::vector<std::string>{"n.csv:2: contains a NUL byte, which cairn does not store"});
+  EXPECT_EQ(c->batch.events.size(), 1u);
+}
+
 TEST(ParseStreaming, ChunkBoundariesAndGzip) {
   std::string csv = "user_id,timestamp,event,note\n";
   std::string nd;

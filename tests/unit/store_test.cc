@@ -230,8 +230,11 @@ TEST(Store, DeletePersonRemovesEventsIdsAndTraits) {
   const std::string dir = temp_dir("delete");
   auto store = open_write(dir);
   BatchBuilder bb;
-  bb.event("", "anon-9", "visit", kT0).link("anon-9", "bob").event("bob", "", "purchase", kT0 + 1)
-      .trait("bob", "email", std::string("bob@example.com")).event("carol", "", "visit", kT0 + 2);
+  bb.event("", "anon-9", "visit", kT0, {{"note", std::string("bob-only-note")}})
+      .link("anon-9", "bob")
+      .event("bob", "", "purchase", kT0 + 1, {{"plan", std::string("shared-plan")}})
+      .trait("bob", "email", std::string("bob@example.com"))
+      .event("carol", "", "visit", kT0 + 2, {{"plan", std::string("shared-plan")}});
   ASSERT_TRUE(store->import(bb.b).is_ok());
   auto removed = store->delete_person("anon-9");
   ASSERT_TRUE(removed.is_ok());
@@ -249,6 +252,16 @@ TEST(Store, DeletePersonRemovesEventsIdsAndTraits) {
     EXPECT_NE(cat.id_string(i), "bob");
     EXPECT_NE(cat.id_string(i), "anon-9");
   }
+  // So are the values only bob had (a property, a trait), while a value
+  // carol shares stays and her event still shows it.
+  EXPECT_EQ(cat.strings.find("bob-only-note"), StringPool::kMissing);
+  EXPECT_EQ(cat.strings.find("bob@example.com"), StringPool::kMissing);
+  ASSERT_NE(cat.strings.find("shared-plan"), StringPool::kMissing);
+  RowSet carol;
+  ASSERT_TRUE(reader->read_person(cat.root(cat.find_id("carol")), carol).is_ok());
+  ASSERT_EQ(carol.rows.size(), 1u);
+  ASSERT_EQ(carol.props.size(), 1u);
+  EXPECT_EQ(cat.strings.get(static_cast<uint32_t>(carol.props[0].bits)), "shared-plan");
   EXPECT_FALSE(store->delete_person("bob").is_ok());
   std::filesystem::remove_all(dir);
 }
