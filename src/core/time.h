@@ -15,6 +15,13 @@ constexpr Micros kMicrosPerDay = 86'400 * kMicrosPerSecond;
 // Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 
+struct Civil {
+  int64_t y;
+  unsigned m, d;
+};
+// The date of a day number (the inverse of days_from_civil).
+Civil civil_from_days(int64_t days);
+
 // Parses ISO-8601 ("2026-01-05", "2026-01-05T10:00:00Z",
 // "2026-01-05 10:00:00.25+02:00"; no zone means UTC) or a unix time given as
 // digits: seconds below 1e11, milliseconds below 1e14, microseconds above.

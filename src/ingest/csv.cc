@@ -82,28 +82,20 @@ class CsvParser {
   CsvParser(ParseContext& ctx) : ctx_(ctx) {}
 
   Status run() {
-    RecordReader reader(*ctx_.source, /*csv_quotes=*/true);
-    reader.set_limit(ctx_.limit);
-    Record rec;
     bool header_done = false;
-    for (;;) {
-      auto more = reader.next(rec);
-      if (!more) return more.status();
-      if (!*more) break;
-      ctx_.report_progress(reader.bytes_read());
-      if (rec.too_long) {
-        ctx_.errors.add(row_error(ctx_.name, rec.line, "", "record is longer than 16 MiB", ""));
-        continue;
-      }
-      if (rec.text.empty()) continue;
+    bool header_bad = false;
+    CAIRN_RETURN_IF_ERROR(for_each_record(ctx_, /*csv=*/true, [&](const Record& rec) {
+      if (rec.text.empty()) return true;
       if (!header_done) {
-        if (!read_header(rec)) return Status::ok();  // header error reported; rows cannot be read
         header_done = true;
-        continue;
+        header_bad = !read_header(rec);
+        return !header_bad;  // after a bad header (reported) no row can be read
       }
       row_.clear();
       if (parse_row(rec)) row_.commit(ctx_.batch);
-    }
+      return true;
+    }));
+    if (header_bad) return Status::ok();
     if (!header_done && !ctx_.header_is_copy)
       ctx_.errors.add(row_error(ctx_.name, 1, "", "the file is empty (no header row)", ""));
     return Status::ok();

@@ -35,23 +35,12 @@ class NdjsonParser {
   explicit NdjsonParser(ParseContext& ctx) : ctx_(ctx) {}
 
   Status run() {
-    RecordReader reader(*ctx_.source, /*csv_quotes=*/false);
-    reader.set_limit(ctx_.limit);
-    Record rec;
-    for (;;) {
-      auto more = reader.next(rec);
-      if (!more) return more.status();
-      if (!*more) break;
-      ctx_.report_progress(reader.bytes_read());
-      if (rec.too_long) {
-        ctx_.errors.add(row_error(ctx_.name, rec.line, "", "line is longer than 16 MiB", ""));
-        continue;
-      }
-      if (is_blank(rec.text)) continue;
+    return for_each_record(ctx_, /*csv=*/false, [&](const Record& rec) {
+      if (is_blank(rec.text)) return true;
       rec_ = &rec;
       parse_line(rec);
-    }
-    return Status::ok();
+      return true;
+    });
   }
 
  private:

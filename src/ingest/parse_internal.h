@@ -31,6 +31,27 @@ struct ParseContext {
   }
 };
 
+// Reads ctx's records in order (CSV-quoted or plain lines), reports
+// progress and over-long records, and calls on_record(rec) for each other
+// one until it returns false.
+template <typename OnRecord>
+Status for_each_record(ParseContext& ctx, bool csv, OnRecord&& on_record) {
+  RecordReader reader(*ctx.source, csv);
+  reader.set_limit(ctx.limit);
+  Record rec;
+  for (;;) {
+    auto more = reader.next(rec);
+    if (!more) return more.status();
+    if (!*more) return Status::ok();
+    ctx.report_progress(reader.bytes_read());
+    if (rec.too_long) {
+      ctx.errors.add(row_error(ctx.name, rec.line, "", csv ? "record is longer than 16 MiB" : "line is longer than 16 MiB", ""));
+      continue;
+    }
+    if (!on_record(rec)) return Status::ok();
+  }
+}
+
 Status parse_csv(ParseContext& ctx);
 Status parse_ndjson(ParseContext& ctx);
 
