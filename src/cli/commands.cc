@@ -16,6 +16,7 @@ void register_commands(CLI::App& app) {
   register_person(app);
   register_compact(app);
   register_delete_person(app);
+  register_query(app);
 }
 
 }  // namespace cairn::cli

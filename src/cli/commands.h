@@ -16,5 +16,6 @@ void register_info(CLI::App& app);
 void register_person(CLI::App& app);
 void register_compact(CLI::App& app);
 void register_delete_person(CLI::App& app);
+void register_query(CLI::App& app);
 
 }  // namespace cairn::cli

@@ -37,7 +37,8 @@ size_t StringPool::probe(std::string_view s, uint64_t h) const {
 
 void StringPool::grow() { rebuild(slots_.empty() ? 64 : slots_.size() * 2); }
 
-void StringPool::rebuild(size_t slots) {
+void StringPool::rebuild(size_t slots) const {
+  indexed_ = true;
   while (slots < 2 * (strings_.size() + 1)) slots *= 2;
   slots_.assign(slots, 0);
   const size_t mask = slots_.size() - 1;
@@ -49,7 +50,14 @@ void StringPool::rebuild(size_t slots) {
   }
 }
 
+uint32_t StringPool::append_unchecked(std::string_view s) {
+  indexed_ = false;
+  strings_.push_back(store(s));
+  return static_cast<uint32_t>(strings_.size() - 1);
+}
+
 uint32_t StringPool::intern(std::string_view s) {
+  ensure_index();
   if ((strings_.size() + 1) * 2 > slots_.size()) grow();  // load factor <= 1/2
   const uint64_t h = hash(s);
   const size_t i = probe(s, h);
@@ -66,6 +74,7 @@ void StringPool::replace(uint32_t id, std::string_view text) {
 }
 
 uint32_t StringPool::find(std::string_view s) const {
+  ensure_index();
   if (slots_.empty()) return kMissing;
   const size_t i = probe(s, hash(s));
   return slots_[i] == 0 ? kMissing : static_cast<uint32_t>(slots_[i]) - 1;

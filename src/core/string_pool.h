@@ -23,6 +23,11 @@ class StringPool {
   StringPool& operator=(StringPool&&) = default;
 
   uint32_t intern(std::string_view s);
+  // Appends s as the next id without looking it up (loading a dictionary
+  // that is known to hold distinct strings); the lookup index is built on
+  // the first intern() or find() after, so opening a database for a scan
+  // does not pay for indexing millions of values it never looks up.
+  uint32_t append_unchecked(std::string_view s);
   // Id of s, or kMissing when it was never interned.
   uint32_t find(std::string_view s) const;
   std::string_view get(uint32_t id) const { return strings_[id]; }
@@ -38,15 +43,22 @@ class StringPool {
   // The slot holding s, or the empty slot where it would go.
   size_t probe(std::string_view s, uint64_t h) const;
   void grow();
-  void rebuild(size_t slots);  // slots: a power of two
+  void rebuild(size_t slots) const;  // slots: a power of two
   std::string_view store(std::string_view s);
 
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t block_used_ = 0;
   size_t block_size_ = 0;
   std::vector<std::string_view> strings_;
+  // Not safe for two threads' first lookups at once (the index is built
+  // lazily); the store looks up from one thread at a time.
+  void ensure_index() const {
+    if (!indexed_) rebuild(64);
+  }
+
   // Each slot: high 32 bits a tag from the hash, low 32 bits id + 1; 0 = empty.
-  std::vector<uint64_t> slots_;
+  mutable std::vector<uint64_t> slots_;
+  mutable bool indexed_ = true;  // slots_ covers every string
 };
 
 }  // namespace cairn

@@ -23,7 +23,7 @@ void put_pool(BinaryWriter& w, const StringPool& pool) {
 bool get_pool(BinaryReader& r, StringPool& pool) {
   const uint64_t n = r.get_count(1);
   for (uint64_t i = 0; i < n && r.ok(); ++i)
-    if (pool.intern(r.get_string()) != i) return false;
+    pool.append_unchecked(r.get_string());  // the file is checksummed; written from a pool of distinct strings
   return r.ok();
 }
 
@@ -175,7 +175,7 @@ Result<Catalog> Catalog::parse(std::string_view payload, const std::string& what
     if (parent >= nids) return bad();
     c.parent_[i] = static_cast<uint32_t>(parent);
     const std::string placeholder = c.erased_[i] ? erased_placeholder(static_cast<uint32_t>(i)) : std::string();
-    if (c.ids_.intern(c.erased_[i] ? std::string_view(placeholder) : s) != i) return bad();
+    c.ids_.append_unchecked(c.erased_[i] ? std::string_view(placeholder) : s);
   }
   for (uint64_t i = 0; i < nids; ++i)  // roots must be roots
     if (c.parent_[c.parent_[i]] != c.parent_[i]) return bad();

@@ -1,0 +1,118 @@
+// cairn query --db DIR SPEC.json|- [--threads N] [--format json|table|csv]
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "query/funnel.h"
+
+namespace cairn::cli {
+
+namespace {
+
+struct QueryArgs {
+  std::string db;
+  std::string spec;
+  unsigned threads = 0;
+  std::string format = "json";
+};
+
+std::string fmt_seconds(const nlohmann::json& v) {
+  if (v.is_null()) return "-";
+  const double s = v.get<double>();
+  if (s < 120) return fmt::format("{:.0f}s", s);
+  if (s < 7200) return fmt::format("{:.1f}m", s / 60);
+  if (s < 172800) return fmt::format("{:.1f}h", s / 3600);
+  return fmt::format("{:.1f}d", s / 86400);
+}
+
+void print_funnel(const nlohmann::json& r, const std::string& format) {
+  const bool csv = format == "csv";
+  if (csv)
+    std::printf("step,label,persons,conversion_from_start,conversion_from_previous,dropped,median_time_from_previous_s\n");
+  else
+    std::printf("%-4s %-32s %10s %9s %9s %10s %12s\n", "step", "label", "persons", "of start", "of prev", "dropped",
+                "median time");
+  for (const auto& s : r["steps"]) {
+    const std::string label = s["label"].get<std::string>() + (s["optional"].get<bool>() ? " (optional)" : "");
+    const auto median = s.contains("time_from_previous") ? s["time_from_previous"]["median"] : nlohmann::json();
+    if (csv) {
+      std::string quoted = "\"";
+      for (char c : label) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      quoted += "\"";
+      std::printf("%d,%s,%llu,%.6f,%.6f,%llu,%s\n", s["step"].get<int>(), quoted.c_str(),
+                  static_cast<unsigned long long>(s["persons"].get<uint64_t>()), s["conversion_from_start"].get<double>(),
+                  s["conversion_from_previous"].get<double>(), static_cast<unsigned long long>(s["dropped"].get<uint64_t>()),
+                  median.is_null() ? "" : fmt::format("{}", median.get<double>()).c_str());
+    } else {
+      std::printf("%-4d %-32s %10llu %8.1f%% %8.1f%% %10llu %12s\n", s["step"].get<int>(), label.c_str(),
+                  static_cast<unsigned long long>(s["persons"].get<uint64_t>()),
+                  100 * s["conversion_from_start"].get<double>(), 100 * s["conversion_from_previous"].get<double>(),
+                  static_cast<unsigned long long>(s["dropped"].get<uint64_t>()), fmt_seconds(median).c_str());
+    }
+  }
+}
+
+int run_query(const QueryArgs& args) {
+  std::string text;
+  if (args.spec == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    text = ss.str();
+  } else {
+    std::ifstream in(args.spec, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "cairn query: cannot open %s\n", args.spec.c_str());
+      return 2;
+    }
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    std::fprintf(stderr, "cairn query: %s: not valid JSON\n", args.spec == "-" ? "stdin" : args.spec.c_str());
+    return 2;
+  }
+  const std::string type = doc.is_object() && doc.contains("type") && doc["type"].is_string() ? doc["type"].get<std::string>() : "";
+  if (type != "funnel") {
+    std::fprintf(stderr, "cairn query: type: %s\n",
+                 type.empty() ? "is missing (e.g. \"funnel\")"
+                              : fmt::format("unknown query type \"{}\" (this build answers \"funnel\")", type).c_str());
+    return 2;
+  }
+  auto spec = query::parse_funnel(doc);
+  if (!spec) {
+    std::fprintf(stderr, "cairn query: %s\n", spec.status().message().c_str());
+    return 2;
+  }
+  auto store = open_or_report("query", args.db, Store::Mode::kRead);
+  if (!store) return 1;
+  auto result = query::run_funnel(*store, *spec, args.threads);
+  if (!result) {
+    std::fprintf(stderr, "cairn query: %s\n", result.status().message().c_str());
+    return 1;
+  }
+  if (args.format == "json")
+    print_json(*result);
+  else
+    print_funnel(*result, args.format);
+  return 0;
+}
+
+}  // namespace
+
+void register_query(CLI::App& app) {
+  auto args = std::make_shared<QueryArgs>();
+  auto* cmd = app.add_subcommand("query", "Answer a JSON query document (docs/QUERY.md): funnels");
+  cmd->add_option("--db", args->db, "Database directory")->required();
+  cmd->add_option("spec", args->spec, "Query file, or - for standard input")->required();
+  cmd->add_option("--threads", args->threads, "Scan threads (default: one per core)");
+  cmd->add_option("--format", args->format, "json (default), table or csv")
+      ->check(CLI::IsMember({"json", "table", "csv"}));
+  cmd->callback([args]() { set_exit_code(run_query(*args)); });
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,157 @@
+#include "query/scan.h"
+
+#include <algorithm>
+#include <atomic>
+#include <numeric>
+#include <thread>
+
+namespace cairn::query {
+
+namespace {
+
+// Walks one segment block by block, decoding the core columns and the
+// plan's keys of each block it does not skip.
+class Cursor {
+ public:
+  Cursor(const SegmentReader& seg, const ScanPlan& plan) : seg_(seg), plan_(plan) {}
+
+  // Loads the next block that overlaps the plan's time range.
+  Status advance() {
+    row_ = 0;
+    while (next_block_ < seg_.blocks().size()) {
+      const size_t b = next_block_++;
+      const BlockInfo& info = seg_.blocks()[b];
+      if (info.max_time < plan_.min_time || info.min_time > plan_.max_time) continue;
+      CAIRN_RETURN_IF_ERROR(seg_.read_core(b, core_));
+      cells_.assign(plan_.keys.size(), {});
+      for (size_t k = 0; k < plan_.keys.size(); ++k) {
+        std::vector<Cell>& col = cells_[k];
+        col.assign(core_.person.size(), Cell{});
+        for (size_t slot = 0; slot < info.keys.size(); ++slot) {
+          if (info.keys[slot].first != plan_.keys[k]) continue;
+          CAIRN_RETURN_IF_ERROR(seg_.read_key(b, slot, key_));
+          for (size_t i = 0; i < key_.rows.size(); ++i)
+            col[key_.rows[i]] = Cell{true, key_.values[i].type, key_.values[i].bits};
+        }
+      }
+      if (!core_.person.empty()) return Status::ok();
+    }
+    done_ = true;
+    return Status::ok();
+  }
+
+  bool done() const { return done_; }
+  uint32_t person() const { return core_.person[row_]; }
+  // Appends the current person's rows within the time range, then moves on.
+  Status take(std::vector<Micros>& time, std::vector<uint32_t>& event, std::vector<std::vector<Cell>>& cells) {
+    const uint32_t p = person();
+    const size_t n = core_.person.size();
+    for (; row_ < n && core_.person[row_] == p; ++row_) {
+      const Micros t = core_.time[row_];
+      if (t < plan_.min_time || t > plan_.max_time) continue;
+      time.push_back(t);
+      event.push_back(core_.event[row_]);
+      for (size_t k = 0; k < cells_.size(); ++k) cells[k].push_back(cells_[k][row_]);
+    }
+    if (row_ == n) return advance();
+    return Status::ok();
+  }
+
+ private:
+  const SegmentReader& seg_;
+  const ScanPlan& plan_;
+  size_t next_block_ = 0;
+  size_t row_ = 0;
+  bool done_ = false;
+  BlockColumns core_;
+  KeyColumn key_;
+  std::vector<std::vector<Cell>> cells_;
+};
+
+// Feeds every person of one partition to the kernel.
+Status scan_partition(const std::vector<SegmentReader>& segments, const ScanPlan& plan, Kernel& kernel) {
+  std::vector<Cursor> cursors;
+  cursors.reserve(segments.size());
+  for (const SegmentReader& s : segments) {
+    cursors.emplace_back(s, plan);
+    CAIRN_RETURN_IF_ERROR(cursors.back().advance());
+  }
+  std::vector<Micros> time;
+  std::vector<uint32_t> event;
+  std::vector<std::vector<Cell>> cells(plan.keys.size());
+  // For persons spread over several segments: merge by time, keeping the
+  // segments' order (older segments first) for equal times.
+  std::vector<uint32_t> order;
+  std::vector<Micros> time2;
+  std::vector<uint32_t> event2;
+  std::vector<std::vector<Cell>> cells2(plan.keys.size());
+  for (;;) {
+    uint32_t person = UINT32_MAX;
+    bool any = false;
+    for (const Cursor& c : cursors)
+      if (!c.done()) {
+        person = any ? std::min(person, c.person()) : c.person();
+        any = true;
+      }
+    if (!any) return Status::ok();
+    time.clear();
+    event.clear();
+    for (auto& col : cells) col.clear();
+    int sources = 0;
+    for (Cursor& c : cursors) {
+      if (c.done() || c.person() != person) continue;
+      ++sources;
+      CAIRN_RETURN_IF_ERROR(c.take(time, event, cells));
+    }
+    if (time.empty()) continue;
+    PersonView view{person, time.size(), time.data(), event.data(), &cells};
+    if (sources > 1 && !std::is_sorted(time.begin(), time.end())) {
+      order.resize(time.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return time[a] < time[b]; });
+      time2.clear();
+      event2.clear();
+      for (size_t k = 0; k < cells.size(); ++k) cells2[k].clear();
+      for (uint32_t i : order) {
+        time2.push_back(time[i]);
+        event2.push_back(event[i]);
+        for (size_t k = 0; k < cells.size(); ++k) cells2[k].push_back(cells[k][i]);
+      }
+      view = PersonView{person, time2.size(), time2.data(), event2.data(), &cells2};
+    }
+    kernel.add(view);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Kernel>> scan(const Store& store, const ScanPlan& plan,
+                                     const std::function<std::unique_ptr<Kernel>()>& make) {
+  const uint32_t partitions = store.partitions();
+  unsigned threads = plan.threads ? plan.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::max(1u, std::min<unsigned>(threads, std::max(partitions, 1u)));
+  std::vector<std::unique_ptr<Kernel>> kernels;
+  for (unsigned t = 0; t < threads; ++t) kernels.push_back(make());
+  std::vector<Status> status(threads);
+  std::atomic<uint32_t> next{0};
+  auto work = [&](unsigned t) {
+    for (uint32_t p; (p = next.fetch_add(1)) < partitions;) {
+      Status st = scan_partition(store.segments(p), plan, *kernels[t]);
+      if (!st.is_ok()) {
+        status[t] = st;
+        return;
+      }
+    }
+  };
+  {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& th : pool) th.join();
+  }
+  for (const Status& st : status) CAIRN_RETURN_IF_ERROR(st);
+  for (unsigned t = 1; t < threads; ++t) kernels[0]->merge(*kernels[t]);
+  return std::move(kernels[0]);
+}
+
+}  // namespace cairn::query

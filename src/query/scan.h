@@ -1,0 +1,56 @@
+// The executor: scans the store's partitions on several threads and hands
+// each person's events, in (time, arrival) order, to an analysis kernel.
+// Segments of a partition are merged person by person (a person's rows may
+// sit in several segments until compaction); blocks outside the plan's time
+// range are skipped unread. Kernels fold persons into a state, states of the
+// threads merge, and the kernel's owner turns the merged state into a result.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/status.h"
+#include "storage/store.h"
+
+namespace cairn::query {
+
+// One property value of one event, as the query reads it.
+struct Cell {
+  bool present = false;
+  ValueType type = ValueType::kString;
+  uint64_t bits = 0;  // string id, double bits or 0/1
+};
+
+// A person's events within the plan's time range.
+struct PersonView {
+  uint32_t person = 0;
+  size_t n = 0;
+  const Micros* time = nullptr;
+  const uint32_t* event = nullptr;
+  // cells[k][i]: the value of the plan's k-th key on event i.
+  const std::vector<std::vector<Cell>>* cells = nullptr;
+  const Cell& cell(size_t key, size_t i) const { return (*cells)[key][i]; }
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual void add(const PersonView& p) = 0;
+  virtual void merge(Kernel& other) = 0;
+};
+
+struct ScanPlan {
+  Micros min_time = INT64_MIN;  // events outside [min_time, max_time] are not read
+  Micros max_time = INT64_MAX;
+  std::vector<uint32_t> keys;  // catalog key ids whose values kernels read
+  unsigned threads = 0;        // 0: one per core
+};
+
+// Runs make() once per thread, scans, and merges every thread's kernel into
+// the first, which is returned.
+Result<std::unique_ptr<Kernel>> scan(const Store& store, const ScanPlan& plan,
+                                     const std::function<std::unique_ptr<Kernel>()>& make);
+
+}  // namespace cairn::query

@@ -1,0 +1,175 @@
+#include "query/spec.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace cairn::query {
+
+namespace {
+
+using nlohmann::json;
+
+Status field_error(const std::string& path, const std::string& msg) {
+  return Status::invalid_argument(fmt::format("{}: {}", path, msg));
+}
+
+Result<Op> parse_op(const std::string& s, const std::string& path) {
+  static const std::pair<const char*, Op> kOps[] = {
+      {"eq", Op::kEq},   {"neq", Op::kNeq}, {"in", Op::kIn},   {"not_in", Op::kNotIn}, {"contains", Op::kContains},
+      {"gt", Op::kGt},   {"gte", Op::kGte}, {"lt", Op::kLt},   {"lte", Op::kLte},      {"exists", Op::kExists},
+      {"regex", Op::kRegex}};
+  for (const auto& [name, op] : kOps)
+    if (s == name) return op;
+  return field_error(path, fmt::format("unknown op \"{}\" (expected eq, neq, in, not_in, contains, gt, gte, lt, "
+                                       "lte, exists or regex)",
+                                       s));
+}
+
+Result<Filter> parse_filter(const json& j, const std::string& path) {
+  if (!j.is_object()) return field_error(path, "expected an object like {\"property\": \"plan\", \"op\": \"eq\", \"value\": \"pro\"}");
+  Filter f;
+  if (!j.contains("property") || !j["property"].is_string() || j["property"].get<std::string>().empty())
+    return field_error(path + ".property", "expected a property name");
+  f.property = j["property"].get<std::string>();
+  const std::string op = j.value("op", std::string("eq"));
+  if (j.contains("op") && !j["op"].is_string()) return field_error(path + ".op", "expected a string");
+  auto o = parse_op(op, path + ".op");
+  if (!o) return o.status();
+  f.op = *o;
+  if (f.op == Op::kExists) return f;
+  if (!j.contains("value")) return field_error(path + ".value", "is missing");
+  const json& v = j["value"];
+  if (f.op == Op::kIn || f.op == Op::kNotIn) {
+    if (!v.is_array() || v.empty()) return field_error(path + ".value", "expected a non-empty array of values");
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string() && !v[i].is_number() && !v[i].is_boolean())
+        return field_error(fmt::format("{}.value[{}]", path, i), "expected a string, number or boolean");
+      f.values.push_back(v[i]);
+    }
+    return f;
+  }
+  if (f.op == Op::kContains || f.op == Op::kRegex) {
+    if (!v.is_string()) return field_error(path + ".value", "expected a string");
+  } else if (f.op == Op::kGt || f.op == Op::kGte || f.op == Op::kLt || f.op == Op::kLte) {
+    if (!v.is_number()) return field_error(path + ".value", "expected a number");
+  } else if (!v.is_string() && !v.is_number() && !v.is_boolean()) {
+    return field_error(path + ".value", "expected a string, number or boolean");
+  }
+  f.values.push_back(v);
+  return f;
+}
+
+Result<EventDef> parse_event_def(const json& j, const std::string& path) {
+  EventDef d;
+  if (!j.contains("event") || !j["event"].is_string() || j["event"].get<std::string>().empty())
+    return field_error(path + ".event", "expected an event name");
+  d.event = j["event"].get<std::string>();
+  if (j.contains("where")) {
+    const json& w = j["where"];
+    if (!w.is_array()) return field_error(path + ".where", "expected an array of filters");
+    for (size_t i = 0; i < w.size(); ++i) {
+      auto f = parse_filter(w[i], fmt::format("{}.where[{}]", path, i));
+      if (!f) return f.status();
+      d.where.push_back(std::move(*f));
+    }
+  }
+  return d;
+}
+
+Result<Micros> parse_range_time(const json& j, const std::string& path) {
+  if (!j.is_string()) return field_error(path, "expected a date or time like \"2026-01-01\"");
+  auto t = parse_time(j.get<std::string>());
+  if (!t) return field_error(path, fmt::format("cannot parse \"{}\" as a date or time", j.get<std::string>()));
+  return *t;
+}
+
+}  // namespace
+
+std::optional<Micros> parse_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  const char unit = text.back();
+  int64_t n = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size() - 1, n);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size() - 1 || n < 0) return std::nullopt;
+  Micros per;
+  switch (unit) {
+    case 's': per = kMicrosPerSecond; break;
+    case 'm': per = 60 * kMicrosPerSecond; break;
+    case 'h': per = 3600 * kMicrosPerSecond; break;
+    case 'd': per = kMicrosPerDay; break;
+    case 'w': per = 7 * kMicrosPerDay; break;
+    default: return std::nullopt;
+  }
+  if (n > INT64_MAX / per / 2) return std::nullopt;
+  return n * per;
+}
+
+Result<FunnelSpec> parse_funnel(const json& doc) {
+  if (!doc.is_object()) return field_error("query", "expected a JSON object");
+  if (!doc.contains("type") || !doc["type"].is_string()) return field_error("type", "is missing (e.g. \"funnel\")");
+  if (doc["type"] != "funnel") return field_error("type", fmt::format("expected \"funnel\", got {}", doc["type"].dump()));
+  FunnelSpec spec;
+  if (doc.contains("range")) {
+    const json& r = doc["range"];
+    if (!r.is_object()) return field_error("range", "expected {\"from\": ..., \"to\": ...}");
+    if (r.contains("from")) {
+      auto t = parse_range_time(r["from"], "range.from");
+      if (!t) return t.status();
+      spec.from = *t;
+    }
+    if (r.contains("to")) {
+      auto t = parse_range_time(r["to"], "range.to");
+      if (!t) return t.status();
+      spec.to = *t;
+    }
+    if (spec.from >= spec.to) return field_error("range", "from must be before to");
+  }
+  if (!doc.contains("steps") || !doc["steps"].is_array() || doc["steps"].size() < 2)
+    return field_error("steps", "expected an array of at least two steps");
+  const json& steps = doc["steps"];
+  if (steps.size() > 32) return field_error("steps", "at most 32 steps");
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const std::string path = fmt::format("steps[{}]", i);
+    const json& s = steps[i];
+    if (!s.is_object()) return field_error(path, "expected an object");
+    Step step;
+    if (s.contains("optional")) {
+      if (!s["optional"].is_boolean()) return field_error(path + ".optional", "expected true or false");
+      step.optional = s["optional"].get<bool>();
+    }
+    if (s.contains("any_of")) {
+      const json& a = s["any_of"];
+      if (!a.is_array() || a.empty()) return field_error(path + ".any_of", "expected a non-empty array of events");
+      for (size_t k = 0; k < a.size(); ++k) {
+        auto d = parse_event_def(a[k], fmt::format("{}.any_of[{}]", path, k));
+        if (!d) return d.status();
+        step.any_of.push_back(std::move(*d));
+      }
+    } else {
+      auto d = parse_event_def(s, path);
+      if (!d) return d.status();
+      step.any_of.push_back(std::move(*d));
+    }
+    spec.steps.push_back(std::move(step));
+  }
+  if (spec.steps.front().optional) return field_error("steps[0].optional", "the first step cannot be optional");
+  if (spec.steps.back().optional)
+    return field_error(fmt::format("steps[{}].optional", spec.steps.size() - 1), "the last step cannot be optional");
+  if (doc.contains("window")) {
+    const json& w = doc["window"];
+    auto d = w.is_string() ? parse_duration(w.get<std::string>()) : std::nullopt;
+    if (!d) return field_error("window", "expected a duration like \"7d\" (s, m, h, d or w)");
+    spec.window = *d;
+  }
+  if (doc.contains("order")) {
+    const json& o = doc["order"];
+    if (o == "ordered") spec.order = Order::kOrdered;
+    else if (o == "strict") spec.order = Order::kStrict;
+    else if (o == "any") spec.order = Order::kAny;
+    else return field_error("order", "expected \"ordered\", \"strict\" or \"any\"");
+  }
+  return spec;
+}
+
+}  // namespace cairn::query

@@ -1,0 +1,54 @@
+// The JSON query document, parsed and checked. Every error names the field
+// at fault with its path, e.g. `steps[2].window: expected a duration like "7d"`.
+// docs/QUERY.md is the public description of these fields.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace cairn::query {
+
+enum class Op { kEq, kNeq, kIn, kNotIn, kContains, kGt, kGte, kLt, kLte, kExists, kRegex };
+
+// A condition on one event property: {"property", "op", "value"}.
+struct Filter {
+  std::string property;
+  Op op = Op::kEq;
+  std::vector<nlohmann::json> values;  // one for eq/neq/contains/gt/.../regex, several for in/not_in, none for exists
+};
+
+// One event definition: a name and property conditions (all must hold).
+struct EventDef {
+  std::string event;
+  std::vector<Filter> where;
+};
+
+// A funnel step: one event definition or any of several (a branch).
+struct Step {
+  std::vector<EventDef> any_of;
+  bool optional = false;
+};
+
+enum class Order { kOrdered, kStrict, kAny };
+
+struct FunnelSpec {
+  Micros from = INT64_MIN, to = INT64_MAX;  // half-open range of the entry step
+  std::vector<Step> steps;
+  Micros window = 14 * kMicrosPerDay;
+  Order order = Order::kOrdered;
+};
+
+// Parses "7d", "12h", "30m", "45s", "1w" into microseconds.
+std::optional<Micros> parse_duration(std::string_view text);
+
+// Parses a whole funnel query ({"type": "funnel", ...}).
+Result<FunnelSpec> parse_funnel(const nlohmann::json& doc);
+
+}  // namespace cairn::query
