@@ -91,9 +91,49 @@ bool CompiledFilter::pass(const Cell& c) const {
   return false;
 }
 
+namespace {
+
+// Resolves one event definition; `path` names it in errors.
+Result<CompiledDef> compile_def(const EventDef& def, const std::string& path, const Catalog& cat,
+                                const std::function<uint32_t(uint32_t)>& key_index) {
+  CompiledDef c;
+  const uint32_t ev = cat.events.find(def.event);
+  c.known = ev != StringPool::kMissing;
+  c.event = c.known ? ev : 0;
+  for (size_t w = 0; w < def.where.size(); ++w) {
+    const Filter& filter = def.where[w];
+    const uint32_t key = cat.keys.find(filter.property);
+    if (key == StringPool::kMissing) {
+      // No event has this property: only neq and not_in (absent differs) can hold.
+      if (filter.op != Op::kNeq && filter.op != Op::kNotIn) c.known = false;
+      continue;
+    }
+    CompiledFilter cf;
+    cf.key = key_index(key);
+    cf.op = filter.op;
+    if (filter.op == Op::kGt || filter.op == Op::kGte || filter.op == Op::kLt || filter.op == Op::kLte) {
+      cf.numbers.push_back(filter.values[0].get<double>());
+    } else if (filter.op != Op::kExists) {
+      CAIRN_RETURN_IF_ERROR(compile_strings(filter, cat, cf, fmt::format("{}.where[{}]", path, w)));
+    }
+    c.where.push_back(std::move(cf));
+  }
+  return c;
+}
+
+bool def_matches(const CompiledDef& d, const PersonView& p, size_t i) {
+  if (!d.known || d.event != p.event[i]) return false;
+  for (const CompiledFilter& cf : d.where)
+    if (!cf.pass(p.cell(cf.key, i))) return false;
+  return true;
+}
+
+}  // namespace
+
 Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat) {
   CompiledFunnel f;
   f.spec = spec;
+  f.catalog = &cat;
   auto key_index = [&](uint32_t key) {
     for (size_t i = 0; i < f.plan.keys.size(); ++i)
       if (f.plan.keys[i] == key) return static_cast<uint32_t>(i);
@@ -103,34 +143,26 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
   for (size_t s = 0; s < spec.steps.size(); ++s) {
     std::vector<CompiledDef> defs;
     for (size_t d = 0; d < spec.steps[s].any_of.size(); ++d) {
-      const EventDef& def = spec.steps[s].any_of[d];
-      CompiledDef c;
-      const uint32_t ev = cat.events.find(def.event);
-      c.known = ev != StringPool::kMissing;
-      c.event = c.known ? ev : 0;
-      for (size_t w = 0; w < def.where.size(); ++w) {
-        const Filter& filter = def.where[w];
-        const std::string path = spec.steps[s].any_of.size() > 1 ? fmt::format("steps[{}].any_of[{}].where[{}]", s, d, w)
-                                                                  : fmt::format("steps[{}].where[{}]", s, w);
-        const uint32_t key = cat.keys.find(filter.property);
-        if (key == StringPool::kMissing) {
-          // No event has this property: only neq, not_in (absent differs) can hold.
-          if (filter.op != Op::kNeq && filter.op != Op::kNotIn) c.known = false;
-          continue;
-        }
-        CompiledFilter cf;
-        cf.key = key_index(key);
-        cf.op = filter.op;
-        if (filter.op == Op::kGt || filter.op == Op::kGte || filter.op == Op::kLt || filter.op == Op::kLte) {
-          cf.numbers.push_back(filter.values[0].get<double>());
-        } else if (filter.op != Op::kExists) {
-          CAIRN_RETURN_IF_ERROR(compile_strings(filter, cat, cf, path));
-        }
-        c.where.push_back(std::move(cf));
-      }
-      defs.push_back(std::move(c));
+      const std::string path =
+          spec.steps[s].any_of.size() > 1 ? fmt::format("steps[{}].any_of[{}]", s, d) : fmt::format("steps[{}]", s);
+      auto c = compile_def(spec.steps[s].any_of[d], path, cat, key_index);
+      if (!c) return c.status();
+      defs.push_back(std::move(*c));
     }
     f.steps.push_back(std::move(defs));
+  }
+  for (size_t e = 0; e < spec.exclusions.size(); ++e) {
+    auto c = compile_def(spec.exclusions[e].event, fmt::format("exclusions[{}]", e), cat, key_index);
+    if (!c) return c.status();
+    f.exclusions.push_back(CompiledExclusion{std::move(*c), spec.exclusions[e].from, spec.exclusions[e].to});
+  }
+  if (spec.breakdown) {
+    if (!spec.breakdown->property.empty()) {
+      const uint32_t key = cat.keys.find(spec.breakdown->property);
+      if (key != StringPool::kMissing) f.breakdown_key = static_cast<int>(key_index(key));
+    } else {
+      f.breakdown_trait = cat.keys.find(spec.breakdown->trait);
+    }
   }
   // Only events that can take part: entries in the range, later steps within
   // the window after the last possible entry.
@@ -141,21 +173,12 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
 
 uint32_t step_mask(const CompiledFunnel& f, const PersonView& p, size_t i) {
   uint32_t mask = 0;
-  for (size_t s = 0; s < f.steps.size(); ++s) {
-    for (const CompiledDef& d : f.steps[s]) {
-      if (!d.known || d.event != p.event[i]) continue;
-      bool ok = true;
-      for (const CompiledFilter& cf : d.where)
-        if (!cf.pass(p.cell(cf.key, i))) {
-          ok = false;
-          break;
-        }
-      if (ok) {
+  for (size_t s = 0; s < f.steps.size(); ++s)
+    for (const CompiledDef& d : f.steps[s])
+      if (def_matches(d, p, i)) {
         mask |= 1u << s;
         break;
       }
-    }
-  }
   return mask;
 }
 
@@ -165,6 +188,7 @@ struct Attempt {
   int reached = -1;
   uint32_t passed = 0;
   std::vector<Micros> times;
+  std::vector<size_t> index;
 };
 
 // Ordered and strict: from step k on, the previous step matched at event
@@ -196,6 +220,7 @@ struct Walker {
     if (j != SIZE_MAX) {
       take.passed |= 1u << k;
       take.times[k] = p.time[j];
+      take.index[k] = j;
       take_reach = walk(k + 1, j, take);
     }
     if (!f.spec.steps[k].optional) {
@@ -223,12 +248,15 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p) {
   for (size_t i = 0; i < p.n; ++i) masks[i] = step_mask(f, p, i);
   PersonFunnel best;
   best.times.assign(s, 0);
+  best.index.assign(s, 0);
   for (size_t i = 0; i < p.n; ++i) {
     if (!(masks[i] & 1) || p.time[i] < f.spec.from || p.time[i] >= f.spec.to) continue;
     Attempt a;
     a.times.assign(s, 0);
+    a.index.assign(s, 0);
     a.passed = 1;
     a.times[0] = p.time[i];
+    a.index[0] = i;
     const Micros deadline = p.time[i] > INT64_MAX - f.spec.window ? INT64_MAX : p.time[i] + f.spec.window;
     if (f.spec.order == Order::kAny) {
       // Each later step: its first matching event after the entry, within the window.
@@ -237,6 +265,7 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p) {
           if (masks[j] >> k & 1) {
             a.passed |= 1u << k;
             a.times[k] = p.time[j];
+            a.index[k] = j;
             break;
           }
       a.reached = 0;
@@ -254,55 +283,116 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p) {
       a.reached = w.walk(1, i, a);
       for (size_t k = static_cast<size_t>(a.reached) + 1; k < s; ++k) a.passed &= ~(1u << k);
     }
+    // Exclusions: an excluded event between steps `from` and `to` (or the
+    // last step passed, when `to` was not) stops the attempt at `from`.
+    for (const CompiledExclusion& x : f.exclusions) {
+      if (a.reached <= static_cast<int>(x.from) || !(a.passed >> x.from & 1)) continue;
+      const size_t end = a.passed >> x.to & 1 ? a.index[x.to] : a.index[static_cast<size_t>(a.reached)];
+      for (size_t m = a.index[x.from] + 1; m < end; ++m) {
+        bool own = false;  // the attempt's own step events are not exclusions
+        for (size_t k = 0; k < s; ++k) own = own || ((a.passed >> k & 1) && a.index[k] == m);
+        if (!own && def_matches(x.def, p, m)) {
+          a.reached = static_cast<int>(x.from);
+          for (size_t k = x.from + 1; k < s; ++k) a.passed &= ~(1u << k);
+          break;
+        }
+      }
+    }
     if (a.reached > best.reached) {
       best.reached = a.reached;
       best.passed = a.passed;
       best.times = a.times;
+      best.index = a.index;
       if (best.reached == static_cast<int>(s) - 1) break;  // nothing later can beat it
     }
   }
   return best;
 }
 
-FunnelKernel::FunnelKernel(const CompiledFunnel& f)
-    : f_(f),
-      persons_(f.steps.size(), 0),
-      skipped_(f.steps.size(), 0),
-      from_previous_(f.steps.size()),
-      from_start_(f.steps.size()) {}
+FunnelCounts::FunnelCounts(size_t steps)
+    : persons(steps, 0), skipped(steps, 0), from_previous(steps), from_start(steps), instead(steps) {}
+
+void FunnelCounts::merge(FunnelCounts& o) {
+  for (size_t k = 0; k < persons.size(); ++k) {
+    persons[k] += o.persons[k];
+    skipped[k] += o.skipped[k];
+    from_previous[k].insert(from_previous[k].end(), o.from_previous[k].begin(), o.from_previous[k].end());
+    from_start[k].insert(from_start[k].end(), o.from_start[k].begin(), o.from_start[k].end());
+    for (const auto& [ev, n] : o.instead[k]) instead[k][ev] += n;
+  }
+}
+
+FunnelKernel::FunnelKernel(const CompiledFunnel& f) : f_(f), total_(f.steps.size()) {}
 
 void FunnelKernel::add(const PersonView& p) {
   const PersonFunnel r = evaluate(f_, p);
   if (r.reached < 0) return;
+  const size_t s = f_.steps.size();
+  FunnelCounts* group = nullptr;
+  if (f_.spec.breakdown) {
+    GroupKey key{-1, 0};
+    if (f_.breakdown_key >= 0) {
+      const Cell& c = p.cell(static_cast<size_t>(f_.breakdown_key), r.index[0]);
+      if (c.present) key = GroupKey{static_cast<int>(c.type), c.bits};
+    } else if (f_.breakdown_trait != StringPool::kMissing) {
+      if (const auto* traits = f_.catalog->traits_of(p.person))
+        for (const StoredProp& t : *traits)
+          if (t.key == f_.breakdown_trait) key = GroupKey{static_cast<int>(t.type), t.bits};
+    }
+    auto it = groups_.find(key);
+    if (it == groups_.end()) it = groups_.emplace(key, FunnelCounts(s)).first;
+    group = &it->second;
+  }
   // "Previous" is the step passed just before in the person's own time
   // order: the previous step of the funnel in ordered and strict modes, the
   // previous one they did in any mode.
   std::vector<std::pair<Micros, size_t>> done;
-  for (int k = 0; k <= r.reached; ++k) {
-    const size_t ks = static_cast<size_t>(k);
-    if (!(r.passed >> k & 1)) {
-      ++skipped_[ks];
-      continue;
+  for (FunnelCounts* c : {&total_, group}) {
+    if (!c) continue;
+    done.clear();
+    for (int k = 0; k <= r.reached; ++k) {
+      const size_t ks = static_cast<size_t>(k);
+      if (!(r.passed >> k & 1)) {
+        ++c->skipped[ks];
+        continue;
+      }
+      ++c->persons[ks];
+      done.emplace_back(r.times[ks], ks);
     }
-    ++persons_[ks];
-    done.emplace_back(r.times[ks], ks);
+    std::stable_sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 1; i < done.size(); ++i) {
+      const size_t k = done[i].second;
+      c->from_previous[k].push_back(done[i].first - done[i - 1].first);
+      c->from_start[k].push_back(done[i].first - r.times[0]);
+    }
+    // What a person who dropped did instead: the event after their last
+    // passed step's event, counted at the first required step they missed.
+    size_t missed = static_cast<size_t>(r.reached) + 1;
+    while (missed < s && f_.spec.steps[missed].optional) ++missed;
+    if (missed < s) {
+      const size_t last = r.index[static_cast<size_t>(r.reached)];
+      c->instead[missed][last + 1 < p.n ? p.event[last + 1] : kNoEvent] += 1;
+    }
   }
-  std::stable_sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (size_t i = 1; i < done.size(); ++i) {
-    const size_t k = done[i].second;
-    from_previous_[k].push_back(done[i].first - done[i - 1].first);
-    from_start_[k].push_back(done[i].first - r.times[0]);
+  if (f_.spec.persons && persons_.size() < f_.spec.persons->limit) {
+    const size_t k = f_.spec.persons->step;
+    const bool passed = static_cast<int>(k) <= r.reached && (r.passed >> k & 1);
+    if (f_.spec.persons->converted ? passed : !passed && static_cast<int>(k) == r.reached + 1) persons_.push_back(p.person);
   }
 }
 
 void FunnelKernel::merge(Kernel& other) {
   auto& o = static_cast<FunnelKernel&>(other);
-  for (size_t k = 0; k < persons_.size(); ++k) {
-    persons_[k] += o.persons_[k];
-    skipped_[k] += o.skipped_[k];
-    from_previous_[k].insert(from_previous_[k].end(), o.from_previous_[k].begin(), o.from_previous_[k].end());
-    from_start_[k].insert(from_start_[k].end(), o.from_start_[k].begin(), o.from_start_[k].end());
+  total_.merge(o.total_);
+  for (auto& [key, counts] : o.groups_) {
+    auto it = groups_.find(key);
+    if (it == groups_.end())
+      groups_.emplace(key, std::move(counts));
+    else
+      it->second.merge(counts);
   }
+  for (uint32_t person : o.persons_)
+    if (!f_.spec.persons || persons_.size() < f_.spec.persons->limit) persons_.push_back(person);
 }
 
 namespace {
@@ -328,48 +418,131 @@ std::string step_label(const Step& s) {
   return out;
 }
 
+// Time-to-step histogram buckets (upper bounds in seconds; the last is open).
+constexpr double kBuckets[] = {60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400};
+
+json histogram(const std::vector<Micros>& v) {
+  std::vector<uint64_t> counts(std::size(kBuckets) + 1, 0);
+  for (Micros x : v) {
+    const double sec = static_cast<double>(x) / static_cast<double>(kMicrosPerSecond);
+    size_t b = 0;
+    while (b < std::size(kBuckets) && sec > kBuckets[b]) ++b;
+    ++counts[b];
+  }
+  json out = json::array();
+  for (size_t b = 0; b < counts.size(); ++b)
+    out.push_back(json{{"up_to_seconds", b < std::size(kBuckets) ? json(kBuckets[b]) : json(nullptr)}, {"persons", counts[b]}});
+  return out;
+}
+
 }  // namespace
 
-json FunnelKernel::result() const {
+std::string FunnelKernel::group_label(const GroupKey& k) const {
+  if (k.first < 0) return "(none)";
+  const Cell c{true, static_cast<ValueType>(k.first), k.second};
+  switch (c.type) {
+    case ValueType::kString:
+      return std::string(f_.catalog->strings.get(static_cast<uint32_t>(c.bits)));
+    case ValueType::kBool:
+      return c.bits ? "true" : "false";
+    case ValueType::kNumber: {
+      const double d = as_double(c.bits);
+      return d == std::trunc(d) && std::fabs(d) < 1e15 ? fmt::format("{}", static_cast<int64_t>(d)) : fmt::format("{}", d);
+    }
+  }
+  return "";
+}
+
+json FunnelKernel::counts_json(const FunnelCounts& c) const {
   json steps = json::array();
-  const double entered = static_cast<double>(persons_[0]);
+  const double entered = static_cast<double>(c.persons[0]);
   size_t prev_required = 0;
-  for (size_t k = 0; k < persons_.size(); ++k) {
+  for (size_t k = 0; k < c.persons.size(); ++k) {
     const Step& step = f_.spec.steps[k];
     json s;
     s["step"] = k;
     s["label"] = step_label(step);
     s["optional"] = step.optional;
-    s["persons"] = persons_[k];
-    s["conversion_from_start"] = entered > 0 ? static_cast<double>(persons_[k]) / entered : 0.0;
+    s["persons"] = c.persons[k];
+    s["conversion_from_start"] = entered > 0 ? static_cast<double>(c.persons[k]) / entered : 0.0;
     if (k == 0) {
       s["conversion_from_previous"] = entered > 0 ? 1.0 : 0.0;
       s["dropped"] = 0;
       s["drop_rate"] = 0.0;
     } else {
-      const double prev = static_cast<double>(persons_[prev_required]);
-      s["conversion_from_previous"] = prev > 0 ? static_cast<double>(persons_[k]) / prev : 0.0;
+      const double prev = static_cast<double>(c.persons[prev_required]);
+      s["conversion_from_previous"] = prev > 0 ? static_cast<double>(c.persons[k]) / prev : 0.0;
       if (step.optional) {
         s["dropped"] = 0;
         s["drop_rate"] = 0.0;
-        s["skipped"] = skipped_[k];
+        s["skipped"] = c.skipped[k];
       } else {
-        const uint64_t dropped = persons_[prev_required] - persons_[k];
+        const uint64_t dropped = c.persons[prev_required] - c.persons[k];
         s["dropped"] = dropped;
         s["drop_rate"] = prev > 0 ? static_cast<double>(dropped) / prev : 0.0;
+        std::vector<std::pair<uint64_t, uint32_t>> top;
+        for (const auto& [ev, n] : c.instead[k]) top.emplace_back(n, ev);
+        std::sort(top.begin(), top.end(), [&](const auto& a, const auto& b) {
+          if (a.first != b.first) return a.first > b.first;
+          return a.second < b.second;
+        });
+        json instead = json::array();
+        for (size_t i = 0; i < top.size() && i < 5; ++i)
+          instead.push_back(json{{"event", top[i].second == kNoEvent ? std::string("(nothing)")
+                                                                      : std::string(f_.catalog->events.get(top[i].second))},
+                                 {"persons", top[i].first}});
+        s["dropped_next_events"] = std::move(instead);
       }
-      s["time_from_previous"] = time_stats(from_previous_[k]);
-      s["time_from_start"] = time_stats(from_start_[k]);
+      s["time_from_previous"] = time_stats(c.from_previous[k]);
+      s["time_from_start"] = time_stats(c.from_start[k]);
+      s["time_from_start"]["histogram"] = histogram(c.from_start[k]);
     }
     if (!step.optional) prev_required = k;
     steps.push_back(std::move(s));
   }
+  return steps;
+}
+
+json FunnelKernel::result() const {
   static constexpr const char* kOrder[] = {"ordered", "strict", "any"};
-  return json{{"type", "funnel"},
-              {"order", kOrder[static_cast<int>(f_.spec.order)]},
-              {"window_seconds", static_cast<double>(f_.spec.window) / static_cast<double>(kMicrosPerSecond)},
-              {"persons", persons_[0]},
-              {"steps", std::move(steps)}};
+  json out{{"type", "funnel"},
+           {"order", kOrder[static_cast<int>(f_.spec.order)]},
+           {"window_seconds", static_cast<double>(f_.spec.window) / static_cast<double>(kMicrosPerSecond)},
+           {"persons", total_.persons[0]},
+           {"steps", counts_json(total_)}};
+  if (f_.spec.breakdown) {
+    // The largest groups by entered persons (ties by label); the rest is "other".
+    std::vector<std::pair<std::string, const FunnelCounts*>> groups;
+    for (const auto& [key, counts] : groups_) groups.emplace_back(group_label(key), &counts);
+    std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) {
+      if (a.second->persons[0] != b.second->persons[0]) return a.second->persons[0] > b.second->persons[0];
+      return a.first < b.first;
+    });
+    json list = json::array();
+    FunnelCounts other(f_.steps.size());
+    bool has_other = false;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (i < f_.spec.breakdown->limit) {
+        list.push_back(json{{"value", groups[i].first}, {"persons", groups[i].second->persons[0]},
+                            {"steps", counts_json(*groups[i].second)}});
+      } else {
+        FunnelCounts copy = *groups[i].second;
+        other.merge(copy);
+        has_other = true;
+      }
+    }
+    if (has_other) list.push_back(json{{"value", "other"}, {"persons", other.persons[0]}, {"steps", counts_json(other)}});
+    out["breakdown"] = std::move(list);
+  }
+  if (f_.spec.persons) {
+    std::vector<std::string> ids;
+    for (uint32_t person : persons_) ids.emplace_back(f_.catalog->id_string(person));
+    std::sort(ids.begin(), ids.end());
+    out["persons_list"] = json{{"step", f_.spec.persons->step},
+                               {"status", f_.spec.persons->converted ? "converted" : "dropped"},
+                               {"persons", ids}};
+  }
+  return out;
 }
 
 Result<json> run_funnel(const Store& store, const FunnelSpec& spec, unsigned threads) {

@@ -7,6 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,9 +36,18 @@ struct CompiledDef {
   std::vector<CompiledFilter> where;
 };
 
+struct CompiledExclusion {
+  CompiledDef def;
+  size_t from = 0, to = 1;
+};
+
 struct CompiledFunnel {
   FunnelSpec spec;
   std::vector<std::vector<CompiledDef>> steps;  // per step, its any_of
+  std::vector<CompiledExclusion> exclusions;
+  int breakdown_key = -1;                         // index into plan.keys: breakdown by an entry-event property
+  uint32_t breakdown_trait = StringPool::kMissing;  // catalog key id: breakdown by a trait
+  const Catalog* catalog = nullptr;
   ScanPlan plan;
 };
 
@@ -46,11 +58,24 @@ struct PersonFunnel {
   int reached = -1;            // furthest step index passed; -1: never entered
   uint32_t passed = 0;         // bit k: step k passed
   std::vector<Micros> times;   // per step: time of its event (valid where passed)
+  std::vector<size_t> index;   // per step: index of its event (valid where passed)
 };
 
 // Bit k set when event i matches step k.
 uint32_t step_mask(const CompiledFunnel& f, const PersonView& p, size_t i);
 PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p);
+
+// The counts of one group of persons (all, or one breakdown value).
+struct FunnelCounts {
+  std::vector<uint64_t> persons;  // per step
+  std::vector<uint64_t> skipped;  // per optional step: went on without it
+  std::vector<std::vector<Micros>> from_previous, from_start;
+  // Per step k: for persons who dropped before k, the event right after
+  // their last passed step (kNoEvent: nothing followed), counted.
+  std::vector<std::unordered_map<uint32_t, uint64_t>> instead;
+  explicit FunnelCounts(size_t steps = 0);
+  void merge(FunnelCounts& o);
+};
 
 class FunnelKernel final : public Kernel {
  public:
@@ -59,11 +84,21 @@ class FunnelKernel final : public Kernel {
   void merge(Kernel& other) override;
   nlohmann::json result() const;
 
+  static constexpr uint32_t kNoEvent = 0xFFFFFFFFu;
+
  private:
+  // A breakdown value: (type, bits), or absent.
+  using GroupKey = std::pair<int, uint64_t>;
+  struct GroupKeyHash {
+    size_t operator()(const GroupKey& k) const { return std::hash<uint64_t>()(k.second * 31 + static_cast<uint64_t>(k.first)); }
+  };
+  nlohmann::json counts_json(const FunnelCounts& c) const;
+  std::string group_label(const GroupKey& k) const;
+
   const CompiledFunnel& f_;
-  std::vector<uint64_t> persons_;   // per step
-  std::vector<uint64_t> skipped_;   // per optional step: reached the next step without it
-  std::vector<std::vector<Micros>> from_previous_, from_start_;
+  FunnelCounts total_;
+  std::unordered_map<GroupKey, FunnelCounts, GroupKeyHash> groups_;
+  std::vector<uint32_t> persons_;  // the requested persons list (person ids)
 };
 
 // Plans, scans and returns the answer JSON.

@@ -162,6 +162,62 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
     if (!d) return field_error("window", "expected a duration like \"7d\" (s, m, h, d or w)");
     spec.window = *d;
   }
+  if (doc.contains("breakdown")) {
+    const json& b = doc["breakdown"];
+    if (!b.is_object()) return field_error("breakdown", "expected {\"property\": NAME} or {\"trait\": NAME}");
+    Breakdown bd;
+    if (b.contains("property") && b["property"].is_string()) bd.property = b["property"].get<std::string>();
+    if (b.contains("trait") && b["trait"].is_string()) bd.trait = b["trait"].get<std::string>();
+    if (bd.property.empty() == bd.trait.empty())
+      return field_error("breakdown", "expected exactly one of \"property\" (of the entry event) or \"trait\"");
+    if (b.contains("limit")) {
+      if (!b["limit"].is_number_unsigned() || b["limit"].get<size_t>() == 0)
+        return field_error("breakdown.limit", "expected a positive whole number");
+      bd.limit = b["limit"].get<size_t>();
+    }
+    spec.breakdown = bd;
+  }
+  if (doc.contains("exclusions")) {
+    const json& ex = doc["exclusions"];
+    if (!ex.is_array()) return field_error("exclusions", "expected an array");
+    for (size_t i = 0; i < ex.size(); ++i) {
+      const std::string path = fmt::format("exclusions[{}]", i);
+      if (!ex[i].is_object()) return field_error(path, "expected an object");
+      auto d = parse_event_def(ex[i], path);
+      if (!d) return d.status();
+      Exclusion e;
+      e.event = std::move(*d);
+      e.from = 0;
+      e.to = spec.steps.size() - 1;
+      if (ex[i].contains("between")) {
+        const json& b = ex[i]["between"];
+        if (!b.is_array() || b.size() != 2 || !b[0].is_number_unsigned() || !b[1].is_number_unsigned() ||
+            b[0].get<size_t>() >= b[1].get<size_t>() || b[1].get<size_t>() >= spec.steps.size())
+          return field_error(path + ".between", "expected two step numbers [from, to] with from < to");
+        e.from = b[0].get<size_t>();
+        e.to = b[1].get<size_t>();
+      }
+      spec.exclusions.push_back(std::move(e));
+    }
+  }
+  if (doc.contains("persons")) {
+    const json& p = doc["persons"];
+    if (!p.is_object()) return field_error("persons", "expected {\"step\": K, \"status\": \"converted\" or \"dropped\"}");
+    PersonsRequest r;
+    if (!p.contains("step") || !p["step"].is_number_unsigned() || p["step"].get<size_t>() >= spec.steps.size())
+      return field_error("persons.step", fmt::format("expected a step number from 0 to {}", spec.steps.size() - 1));
+    r.step = p["step"].get<size_t>();
+    const std::string status = p.value("status", std::string("converted"));
+    if (status != "converted" && status != "dropped")
+      return field_error("persons.status", "expected \"converted\" or \"dropped\"");
+    r.converted = status == "converted";
+    if (!r.converted && r.step == 0) return field_error("persons.step", "nobody drops at step 0 (they never entered)");
+    if (p.contains("limit")) {
+      if (!p["limit"].is_number_unsigned()) return field_error("persons.limit", "expected a whole number");
+      r.limit = p["limit"].get<size_t>();
+    }
+    spec.persons = r;
+  }
   if (doc.contains("order")) {
     const json& o = doc["order"];
     if (o == "ordered") spec.order = Order::kOrdered;

@@ -38,11 +38,34 @@ struct Step {
 
 enum class Order { kOrdered, kStrict, kAny };
 
+// Group persons by an event property of their entry event, or by a trait.
+struct Breakdown {
+  std::string property;  // one of property / trait is set
+  std::string trait;
+  size_t limit = 10;     // the largest groups by entered persons; the rest is "other"
+};
+
+// An attempt with `event` between steps `from` and `to` does not count past `from`.
+struct Exclusion {
+  EventDef event;
+  size_t from = 0, to = 1;
+};
+
+// The persons of one step: those who passed it, or those who dropped there.
+struct PersonsRequest {
+  size_t step = 0;
+  bool converted = true;
+  size_t limit = 1000;
+};
+
 struct FunnelSpec {
   Micros from = INT64_MIN, to = INT64_MAX;  // half-open range of the entry step
   std::vector<Step> steps;
   Micros window = 14 * kMicrosPerDay;
   Order order = Order::kOrdered;
+  std::optional<Breakdown> breakdown;
+  std::vector<Exclusion> exclusions;
+  std::optional<PersonsRequest> persons;
 };
 
 // Parses "7d", "12h", "30m", "45s", "1w" into microseconds.
