@@ -145,7 +145,10 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
     for (size_t d = 0; d < spec.steps[s].any_of.size(); ++d) {
       const std::string path =
           spec.steps[s].any_of.size() > 1 ? fmt::format("steps[{}].any_of[{}]", s, d) : fmt::format("steps[{}]", s);
-      auto c = compile_def(spec.steps[s].any_of[d], path, cat, key_index);
+      // The query's event filters hold for every step's events.
+      EventDef def = spec.steps[s].any_of[d];
+      def.where.insert(def.where.end(), spec.event_filters.begin(), spec.event_filters.end());
+      auto c = compile_def(def, path, cat, key_index);
       if (!c) return c.status();
       defs.push_back(std::move(*c));
     }
@@ -155,6 +158,26 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
     auto c = compile_def(spec.exclusions[e].event, fmt::format("exclusions[{}]", e), cat, key_index);
     if (!c) return c.status();
     f.exclusions.push_back(CompiledExclusion{std::move(*c), spec.exclusions[e].from, spec.exclusions[e].to});
+  }
+  for (size_t i = 0; i < spec.trait_filters.size(); ++i) {
+    const Filter& filter = spec.trait_filters[i];
+    const uint32_t key = cat.keys.find(filter.property);
+    if (key == StringPool::kMissing) {
+      if (filter.op != Op::kNeq && filter.op != Op::kNotIn) f.traits_never = true;
+      continue;
+    }
+    CompiledFilter cf;
+    cf.key = key;
+    cf.op = filter.op;
+    if (filter.op == Op::kGt || filter.op == Op::kGte || filter.op == Op::kLt || filter.op == Op::kLte)
+      cf.numbers.push_back(filter.values[0].get<double>());
+    else if (filter.op != Op::kExists)
+      CAIRN_RETURN_IF_ERROR(compile_strings(filter, cat, cf, fmt::format("filters[{}]", i)));
+    f.trait_filters.push_back(std::move(cf));
+  }
+  if (!spec.entry_point.empty()) {
+    const uint32_t key = cat.keys.find(spec.entry_point);
+    if (key != StringPool::kMissing) f.entry_point_key = static_cast<int>(key_index(key));
   }
   if (spec.breakdown) {
     if (!spec.breakdown->property.empty()) {
@@ -166,7 +189,8 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
   }
   // Only events that can take part: entries in the range, later steps within
   // the window after the last possible entry.
-  f.plan.min_time = spec.from;
+  // (A person's first touch may come before the range.)
+  f.plan.min_time = spec.entry_point.empty() ? spec.from : INT64_MIN;
   f.plan.max_time = spec.to == INT64_MAX ? INT64_MAX : spec.to + spec.window;
   return f;
 }
@@ -310,7 +334,12 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p) {
 }
 
 FunnelCounts::FunnelCounts(size_t steps)
-    : persons(steps, 0), skipped(steps, 0), from_previous(steps), from_start(steps), instead(steps) {}
+    : persons(steps, 0),
+      skipped(steps, 0),
+      from_previous(steps),
+      from_start(steps),
+      instead(steps),
+      events_from_start(steps) {}
 
 void FunnelCounts::merge(FunnelCounts& o) {
   for (size_t k = 0; k < persons.size(); ++k) {
@@ -319,15 +348,65 @@ void FunnelCounts::merge(FunnelCounts& o) {
     from_previous[k].insert(from_previous[k].end(), o.from_previous[k].begin(), o.from_previous[k].end());
     from_start[k].insert(from_start[k].end(), o.from_start[k].begin(), o.from_start[k].end());
     for (const auto& [ev, n] : o.instead[k]) instead[k][ev] += n;
+    events_from_start[k].insert(events_from_start[k].end(), o.events_from_start[k].begin(), o.events_from_start[k].end());
   }
+}
+
+bool FunnelKernel::traits_pass(uint32_t person) const {
+  if (f_.traits_never) return false;
+  const auto* traits = f_.catalog->traits_of(person);
+  for (const CompiledFilter& cf : f_.trait_filters) {
+    Cell c;
+    if (traits)
+      for (const StoredProp& t : *traits)
+        if (t.key == cf.key) c = Cell{true, t.type, t.bits};
+    if (!cf.pass(c)) return false;
+  }
+  return true;
+}
+
+// The start of t's period (day, ISO week from Monday, month) in the query's
+// timezone, as a day number.
+int64_t FunnelKernel::period_of(Micros t) const {
+  const Micros local = t + f_.spec.tz_offset;
+  int64_t day = local >= 0 ? local / kMicrosPerDay : -((-local + kMicrosPerDay - 1) / kMicrosPerDay);
+  if (f_.spec.trend == "week") {
+    const int64_t weekday = ((day % 7) + 7 + 3) % 7;  // 1970-01-01 was a Thursday: Monday = 0
+    day -= weekday;
+  } else if (f_.spec.trend == "month") {
+    const Civil c = civil_from_days(day);
+    day = days_from_civil(c.y, c.m, 1);
+  }
+  return day;
 }
 
 FunnelKernel::FunnelKernel(const CompiledFunnel& f) : f_(f), total_(f.steps.size()) {}
 
 void FunnelKernel::add(const PersonView& p) {
+  if ((f_.traits_never || !f_.trait_filters.empty()) && !traits_pass(p.person)) return;
   const PersonFunnel r = evaluate(f_, p);
   if (r.reached < 0) return;
   const size_t s = f_.steps.size();
+  const bool converted = r.reached == static_cast<int>(s) - 1;
+  if (!f_.spec.trend.empty()) {
+    auto& t = trend_[period_of(r.times[0])];
+    ++t.first;
+    t.second += converted;
+  }
+  if (f_.entry_point_key >= 0 || !f_.spec.entry_point.empty()) {
+    GroupKey key{-1, 0};
+    if (f_.entry_point_key >= 0)
+      for (size_t i = 0; i <= r.index[0]; ++i) {
+        const Cell& c = p.cell(static_cast<size_t>(f_.entry_point_key), i);
+        if (c.present) {
+          key = GroupKey{static_cast<int>(c.type), c.bits};
+          break;
+        }
+      }
+    auto& e = entry_points_[key];
+    ++e.first;
+    e.second += converted;
+  }
   FunnelCounts* group = nullptr;
   if (f_.spec.breakdown) {
     GroupKey key{-1, 0};
@@ -364,6 +443,7 @@ void FunnelKernel::add(const PersonView& p) {
       const size_t k = done[i].second;
       c->from_previous[k].push_back(done[i].first - done[i - 1].first);
       c->from_start[k].push_back(done[i].first - r.times[0]);
+      c->events_from_start[k].push_back(static_cast<Micros>(r.index[k] - r.index[0]));
     }
     // What a person who dropped did instead: the event after their last
     // passed step's event, counted at the first required step they missed.
@@ -393,6 +473,14 @@ void FunnelKernel::merge(Kernel& other) {
   }
   for (uint32_t person : o.persons_)
     if (!f_.spec.persons || persons_.size() < f_.spec.persons->limit) persons_.push_back(person);
+  for (const auto& [k, v] : o.trend_) {
+    trend_[k].first += v.first;
+    trend_[k].second += v.second;
+  }
+  for (const auto& [k, v] : o.entry_points_) {
+    entry_points_[k].first += v.first;
+    entry_points_[k].second += v.second;
+  }
 }
 
 namespace {
@@ -416,6 +504,35 @@ std::string step_label(const Step& s) {
   std::string out;
   for (const EventDef& d : s.any_of) out += (out.empty() ? "" : " | ") + d.event;
   return out;
+}
+
+// Median, mean and p90 of counts (events from the entry).
+json count_stats(std::vector<Micros> v) {
+  if (v.empty()) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  const double median = n % 2 ? static_cast<double>(v[n / 2]) : (static_cast<double>(v[n / 2 - 1]) + static_cast<double>(v[n / 2])) / 2;
+  double sum = 0;
+  for (Micros x : v) sum += static_cast<double>(x);
+  const size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
+  return json{{"median", median}, {"mean", sum / static_cast<double>(n)},
+              {"p90", static_cast<double>(v[std::max<size_t>(rank, 1) - 1])}, {"count", n}};
+}
+
+// Two-proportion z-test of x1/n1 against x2/n2 (pooled), two-sided p-value.
+json z_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2) {
+  if (n1 == 0 || n2 == 0) return json{{"z", nullptr}, {"p_value", nullptr}};
+  const double p1 = static_cast<double>(x1) / static_cast<double>(n1), p2 = static_cast<double>(x2) / static_cast<double>(n2);
+  const double p = static_cast<double>(x1 + x2) / static_cast<double>(n1 + n2);
+  const double se = std::sqrt(p * (1 - p) * (1.0 / static_cast<double>(n1) + 1.0 / static_cast<double>(n2)));
+  if (se == 0) return json{{"z", 0.0}, {"p_value", 1.0}};
+  const double z = (p1 - p2) / se;
+  return json{{"z", z}, {"p_value", std::erfc(std::fabs(z) / std::sqrt(2.0))}};
+}
+
+std::string day_label(int64_t day) {
+  const Civil c = civil_from_days(day);
+  return fmt::format("{:04d}-{:02d}-{:02d}", c.y, c.m, c.d);
 }
 
 // Time-to-step histogram buckets (upper bounds in seconds; the last is open).
@@ -496,6 +613,7 @@ json FunnelKernel::counts_json(const FunnelCounts& c) const {
       s["time_from_previous"] = time_stats(c.from_previous[k]);
       s["time_from_start"] = time_stats(c.from_start[k]);
       s["time_from_start"]["histogram"] = histogram(c.from_start[k]);
+      s["events_from_start"] = count_stats(c.events_from_start[k]);
     }
     if (!step.optional) prev_required = k;
     steps.push_back(std::move(s));
@@ -533,6 +651,45 @@ json FunnelKernel::result() const {
     }
     if (has_other) list.push_back(json{{"value", "other"}, {"persons", other.persons[0]}, {"steps", counts_json(other)}});
     out["breakdown"] = std::move(list);
+  }
+  if (f_.spec.breakdown && !f_.spec.compare.empty()) {
+    const FunnelCounts* side[2] = {nullptr, nullptr};
+    for (const auto& [key, counts] : groups_)
+      for (int i = 0; i < 2; ++i)
+        if (group_label(key) == f_.spec.compare[static_cast<size_t>(i)]) side[i] = &counts;
+    const size_t last = f_.steps.size() - 1;
+    auto n = [&](int i) { return side[i] ? side[i]->persons[0] : 0; };
+    auto x = [&](int i) { return side[i] ? side[i]->persons[last] : 0; };
+    json cmp = z_test(x(0), n(0), x(1), n(1));
+    for (int i = 0; i < 2; ++i)
+      cmp[i == 0 ? "a" : "b"] = json{{"value", f_.spec.compare[static_cast<size_t>(i)]}, {"persons", n(i)}, {"converted", x(i)},
+                                     {"conversion", n(i) ? static_cast<double>(x(i)) / static_cast<double>(n(i)) : 0.0}};
+    out["comparison"] = std::move(cmp);
+  }
+  if (!f_.spec.trend.empty()) {
+    std::vector<int64_t> days;
+    for (const auto& [d, v] : trend_) days.push_back(d);
+    std::sort(days.begin(), days.end());
+    json list = json::array();
+    for (int64_t d : days) {
+      const auto& [entered, converted] = trend_.at(d);
+      list.push_back(json{{"period", day_label(d)}, {"persons", entered}, {"converted", converted},
+                          {"conversion", static_cast<double>(converted) / static_cast<double>(entered)}});
+    }
+    out["trend"] = std::move(list);
+  }
+  if (!f_.spec.entry_point.empty()) {
+    std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> rows;
+    for (const auto& [key, v] : entry_points_) rows.emplace_back(group_label(key), v);
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      if (a.second.first != b.second.first) return a.second.first > b.second.first;
+      return a.first < b.first;
+    });
+    json list = json::array();
+    for (const auto& [label, v] : rows)
+      list.push_back(json{{"value", label}, {"persons", v.first}, {"converted", v.second},
+                          {"conversion", static_cast<double>(v.second) / static_cast<double>(v.first)}});
+    out["entry_points"] = std::move(list);
   }
   if (f_.spec.persons) {
     std::vector<std::string> ids;

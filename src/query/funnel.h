@@ -45,6 +45,9 @@ struct CompiledFunnel {
   FunnelSpec spec;
   std::vector<std::vector<CompiledDef>> steps;  // per step, its any_of
   std::vector<CompiledExclusion> exclusions;
+  std::vector<CompiledFilter> trait_filters;      // key: catalog key id
+  bool traits_never = false;                      // a trait filter on a trait nobody has
+  int entry_point_key = -1;                       // index into plan.keys
   int breakdown_key = -1;                         // index into plan.keys: breakdown by an entry-event property
   uint32_t breakdown_trait = StringPool::kMissing;  // catalog key id: breakdown by a trait
   const Catalog* catalog = nullptr;
@@ -73,6 +76,7 @@ struct FunnelCounts {
   // Per step k: for persons who dropped before k, the event right after
   // their last passed step (kNoEvent: nothing followed), counted.
   std::vector<std::unordered_map<uint32_t, uint64_t>> instead;
+  std::vector<std::vector<Micros>> events_from_start;  // per step: events from the entry up to the step's event
   explicit FunnelCounts(size_t steps = 0);
   void merge(FunnelCounts& o);
 };
@@ -99,6 +103,11 @@ class FunnelKernel final : public Kernel {
   FunnelCounts total_;
   std::unordered_map<GroupKey, FunnelCounts, GroupKeyHash> groups_;
   std::vector<uint32_t> persons_;  // the requested persons list (person ids)
+  // (entered, converted) by entry period start and by first-touch value.
+  std::unordered_map<int64_t, std::pair<uint64_t, uint64_t>> trend_;
+  std::unordered_map<GroupKey, std::pair<uint64_t, uint64_t>, GroupKeyHash> entry_points_;
+  bool traits_pass(uint32_t person) const;
+  int64_t period_of(Micros t) const;
 };
 
 // Plans, scans and returns the answer JSON.

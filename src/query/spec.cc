@@ -60,6 +60,17 @@ Result<Filter> parse_filter(const json& j, const std::string& path) {
   return f;
 }
 
+// "UTC", "Z" or a fixed offset "+02:00" / "-05:30".
+std::optional<Micros> parse_offset(std::string_view s) {
+  if (s == "UTC" || s == "Z" || s == "Etc/UTC") return Micros{0};
+  if (s.size() != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':') return std::nullopt;
+  auto digit = [&](size_t i) { return s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -100; };
+  const int h = digit(1) * 10 + digit(2), m = digit(4) * 10 + digit(5);
+  if (h < 0 || m < 0 || h > 14 || m > 59) return std::nullopt;
+  const Micros off = (h * 3600 + m * 60) * kMicrosPerSecond;
+  return s[0] == '-' ? -off : off;
+}
+
 Result<EventDef> parse_event_def(const json& j, const std::string& path) {
   EventDef d;
   if (!j.contains("event") || !j["event"].is_string() || j["event"].get<std::string>().empty())
@@ -217,6 +228,47 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
       r.limit = p["limit"].get<size_t>();
     }
     spec.persons = r;
+  }
+  if (doc.contains("filters")) {
+    const json& fs = doc["filters"];
+    if (!fs.is_array()) return field_error("filters", "expected an array of filters");
+    for (size_t i = 0; i < fs.size(); ++i) {
+      const std::string path = fmt::format("filters[{}]", i);
+      json f = fs[i];
+      const bool trait = f.is_object() && f.contains("trait");
+      if (trait) {
+        if (!f["trait"].is_string()) return field_error(path + ".trait", "expected a trait name");
+        f["property"] = f["trait"];
+        f.erase("trait");
+      }
+      auto parsed = parse_filter(f, path);
+      if (!parsed) return parsed.status();
+      (trait ? spec.trait_filters : spec.event_filters).push_back(std::move(*parsed));
+    }
+  }
+  if (doc.contains("timezone")) {
+    const json& tz = doc["timezone"];
+    auto off = tz.is_string() ? parse_offset(tz.get<std::string>()) : std::nullopt;
+    if (!off) return field_error("timezone", "expected \"UTC\" or a fixed offset like \"+02:00\"");
+    spec.tz_offset = *off;
+  }
+  if (doc.contains("trend")) {
+    const json& t = doc["trend"];
+    if (t != "day" && t != "week" && t != "month") return field_error("trend", "expected \"day\", \"week\" or \"month\"");
+    spec.trend = t.get<std::string>();
+  }
+  if (doc.contains("entry_point")) {
+    const json& e = doc["entry_point"];
+    if (!e.is_object() || !e.contains("property") || !e["property"].is_string())
+      return field_error("entry_point", "expected {\"property\": NAME} (e.g. \"channel\" or \"landing_page\")");
+    spec.entry_point = e["property"].get<std::string>();
+  }
+  if (doc.contains("compare")) {
+    const json& c = doc["compare"];
+    if (!spec.breakdown) return field_error("compare", "needs a breakdown whose two values it compares");
+    if (!c.is_array() || c.size() != 2 || !c[0].is_string() || !c[1].is_string())
+      return field_error("compare", "expected two breakdown values, e.g. [\"email\", \"paid_search\"]");
+    spec.compare = {c[0].get<std::string>(), c[1].get<std::string>()};
   }
   if (doc.contains("order")) {
     const json& o = doc["order"];

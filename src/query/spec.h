@@ -66,6 +66,12 @@ struct FunnelSpec {
   std::optional<Breakdown> breakdown;
   std::vector<Exclusion> exclusions;
   std::optional<PersonsRequest> persons;
+  std::vector<Filter> event_filters;  // filters[] with "property": every step's event must pass
+  std::vector<Filter> trait_filters;  // filters[] with "trait": the person must pass
+  Micros tz_offset = 0;               // timezone: a fixed offset from UTC
+  std::string trend;                  // "", "day", "week" or "month": conversion by entry period
+  std::string entry_point;            // property of the person's first touch to group conversion by
+  std::vector<std::string> compare;   // two breakdown values to compare with a z-test
 };
 
 // Parses "7d", "12h", "30m", "45s", "1w" into microseconds.
