@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: simulate realistic journeys, import them, and show the reports
-# that exist today: the database summary and one person's stitched timeline.
+# that exist today: the database summary, one person's stitched timeline and
+# a funnel.
 # usage: demo.sh CAIRN DEMO_DIR PERSONS
 set -euo pipefail
 CAIRN=$1
@@ -22,3 +23,10 @@ customer=$(grep -m1 '"event":"purchase"' "$DIR/events.ndjson" | sed -E 's/.*"use
 anon=$(grep -m1 "\"user_id\":\"$customer\",\"anonymous_id\"" "$DIR/events.ndjson" | sed -E 's/.*"anonymous_id":"([^"]+)".*/\1/' || true)
 echo "== cairn person ${anon:-$customer} (a customer${anon:+, looked up by the anonymous id they began with})"
 "$CAIRN" person --db "$DIR/db" "${anon:-$customer}"
+echo "== cairn query: a signup funnel by first-touch channel (docs/QUERY.md)"
+cat >"$DIR/funnel.json" <<'JSON'
+{"type": "funnel",
+ "steps": [{"event": "page_view"}, {"event": "signup"}, {"event": "trial_started"}, {"event": "purchase"}],
+ "window": "7d", "entry_point": {"property": "channel"}}
+JSON
+"$CAIRN" query --db "$DIR/db" "$DIR/funnel.json" --format table

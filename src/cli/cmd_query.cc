@@ -30,6 +30,22 @@ std::string fmt_seconds(const nlohmann::json& v) {
   return fmt::format("{:.1f}d", s / 86400);
 }
 
+// A list of {value/period, persons, converted, conversion} rows.
+void print_groups(const char* title, const char* key, const nlohmann::json& rows, bool csv) {
+  std::printf("\n%s\n", title);
+  if (csv) std::printf("%s,persons,converted,conversion\n", key);
+  for (const auto& g : rows) {
+    const std::string v = g[key].get<std::string>();
+    if (csv)
+      std::printf("\"%s\",%llu,%llu,%.6f\n", v.c_str(), static_cast<unsigned long long>(g["persons"].get<uint64_t>()),
+                  static_cast<unsigned long long>(g["converted"].get<uint64_t>()), g["conversion"].get<double>());
+    else
+      std::printf("  %-34s %10llu entered %10llu converted %7.1f%%\n", v.c_str(),
+                  static_cast<unsigned long long>(g["persons"].get<uint64_t>()),
+                  static_cast<unsigned long long>(g["converted"].get<uint64_t>()), 100 * g["conversion"].get<double>());
+  }
+}
+
 void print_funnel(const nlohmann::json& r, const std::string& format) {
   const bool csv = format == "csv";
   if (csv)
@@ -55,6 +71,22 @@ void print_funnel(const nlohmann::json& r, const std::string& format) {
                   static_cast<unsigned long long>(s["dropped"].get<uint64_t>()), fmt_seconds(median).c_str());
     }
   }
+  if (r.contains("entry_points")) print_groups("conversion by entry point", "value", r["entry_points"], csv);
+  if (r.contains("trend")) print_groups("conversion by entry period", "period", r["trend"], csv);
+  if (r.contains("breakdown")) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& g : r["breakdown"]) {
+      const uint64_t entered = g["persons"].get<uint64_t>();
+      const uint64_t converted = g["steps"].back()["persons"].get<uint64_t>();
+      rows.push_back({{"value", g["value"]}, {"persons", entered}, {"converted", converted},
+                      {"conversion", entered ? static_cast<double>(converted) / static_cast<double>(entered) : 0.0}});
+    }
+    print_groups("conversion by breakdown value", "value", rows, csv);
+  }
+  if (r.contains("comparison") && !r["comparison"]["z"].is_null())
+    std::printf("\n%s vs %s: z = %.3f, p = %.3g\n", r["comparison"]["a"]["value"].get<std::string>().c_str(),
+                r["comparison"]["b"]["value"].get<std::string>().c_str(), r["comparison"]["z"].get<double>(),
+                r["comparison"]["p_value"].get<double>());
 }
 
 int run_query(const QueryArgs& args) {
