@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -130,6 +131,17 @@ bool def_matches(const CompiledDef& d, const PersonView& p, size_t i) {
 
 }  // namespace
 
+void index_events(CompiledFunnel& f, size_t event_names) {
+  f.event_any.assign(event_names, 0);
+  f.event_plain.assign(event_names, 0);
+  for (size_t s = 0; s < f.steps.size(); ++s)
+    for (const CompiledDef& d : f.steps[s]) {
+      if (!d.known || d.event >= event_names) continue;
+      f.event_any[d.event] |= 1u << s;
+      if (d.where.empty()) f.event_plain[d.event] |= 1u << s;
+    }
+}
+
 Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat) {
   CompiledFunnel f;
   f.spec = spec;
@@ -154,6 +166,7 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
     }
     f.steps.push_back(std::move(defs));
   }
+  index_events(f, cat.events.size());
   for (size_t e = 0; e < spec.exclusions.size(); ++e) {
     auto c = compile_def(spec.exclusions[e].event, fmt::format("exclusions[{}]", e), cat, key_index);
     if (!c) return c.status();
@@ -196,24 +209,24 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
 }
 
 uint32_t step_mask(const CompiledFunnel& f, const PersonView& p, size_t i) {
-  uint32_t mask = 0;
-  for (size_t s = 0; s < f.steps.size(); ++s)
+  const uint32_t ev = p.event[i];
+  if (ev >= f.event_any.size()) return 0;
+  uint32_t mask = f.event_plain[ev];
+  // Steps whose definitions of this event have conditions: check them.
+  for (uint32_t rest = f.event_any[ev] & ~mask; rest != 0; rest &= rest - 1) {
+    const size_t s = static_cast<size_t>(__builtin_ctz(rest));
     for (const CompiledDef& d : f.steps[s])
       if (def_matches(d, p, i)) {
         mask |= 1u << s;
         break;
       }
+  }
   return mask;
 }
 
 namespace {
 
-struct Attempt {
-  int reached = -1;
-  uint32_t passed = 0;
-  std::vector<Micros> times;
-  std::vector<size_t> index;
-};
+using Attempt = PersonFunnel;
 
 // Ordered and strict: from step k on, the previous step matched at event
 // index `pos`. Returns the furthest step passed (k - 1 when step k fails).
@@ -244,7 +257,7 @@ struct Walker {
     if (j != SIZE_MAX) {
       take.passed |= 1u << k;
       take.times[k] = p.time[j];
-      take.index[k] = j;
+      take.index[k] = static_cast<uint32_t>(j);
       take_reach = walk(k + 1, j, take);
     }
     if (!f.spec.steps[k].optional) {
@@ -266,21 +279,17 @@ struct Walker {
 
 }  // namespace
 
-PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p) {
+PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<uint32_t>& masks) {
   const size_t s = f.steps.size();
-  std::vector<uint32_t> masks(p.n);
+  masks.resize(p.n);
   for (size_t i = 0; i < p.n; ++i) masks[i] = step_mask(f, p, i);
   PersonFunnel best;
-  best.times.assign(s, 0);
-  best.index.assign(s, 0);
   for (size_t i = 0; i < p.n; ++i) {
     if (!(masks[i] & 1) || p.time[i] < f.spec.from || p.time[i] >= f.spec.to) continue;
     Attempt a;
-    a.times.assign(s, 0);
-    a.index.assign(s, 0);
     a.passed = 1;
     a.times[0] = p.time[i];
-    a.index[0] = i;
+    a.index[0] = static_cast<uint32_t>(i);
     const Micros deadline = p.time[i] > INT64_MAX - f.spec.window ? INT64_MAX : p.time[i] + f.spec.window;
     if (f.spec.order == Order::kAny) {
       // Each later step: its first matching event after the entry, within the window.
@@ -289,7 +298,7 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p) {
           if (masks[j] >> k & 1) {
             a.passed |= 1u << k;
             a.times[k] = p.time[j];
-            a.index[k] = j;
+            a.index[k] = static_cast<uint32_t>(j);
             break;
           }
       a.reached = 0;
@@ -384,7 +393,7 @@ FunnelKernel::FunnelKernel(const CompiledFunnel& f) : f_(f), total_(f.steps.size
 
 void FunnelKernel::add(const PersonView& p) {
   if ((f_.traits_never || !f_.trait_filters.empty()) && !traits_pass(p.person)) return;
-  const PersonFunnel r = evaluate(f_, p);
+  const PersonFunnel r = evaluate(f_, p, masks_);
   if (r.reached < 0) return;
   const size_t s = f_.steps.size();
   const bool converted = r.reached == static_cast<int>(s) - 1;
@@ -425,10 +434,10 @@ void FunnelKernel::add(const PersonView& p) {
   // "Previous" is the step passed just before in the person's own time
   // order: the previous step of the funnel in ordered and strict modes, the
   // previous one they did in any mode.
-  std::vector<std::pair<Micros, size_t>> done;
+  std::array<std::pair<Micros, size_t>, kMaxSteps> done_buf;
   for (FunnelCounts* c : {&total_, group}) {
     if (!c) continue;
-    done.clear();
+    size_t ndone = 0;
     for (int k = 0; k <= r.reached; ++k) {
       const size_t ks = static_cast<size_t>(k);
       if (!(r.passed >> k & 1)) {
@@ -436,8 +445,9 @@ void FunnelKernel::add(const PersonView& p) {
         continue;
       }
       ++c->persons[ks];
-      done.emplace_back(r.times[ks], ks);
+      done_buf[ndone++] = {r.times[ks], ks};
     }
+    const auto done = std::span(done_buf.data(), ndone);
     std::stable_sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (size_t i = 1; i < done.size(); ++i) {
       const size_t k = done[i].second;

@@ -6,6 +6,7 @@
 // attempt from getting as far.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -45,6 +46,9 @@ struct CompiledFunnel {
   FunnelSpec spec;
   std::vector<std::vector<CompiledDef>> steps;  // per step, its any_of
   std::vector<CompiledExclusion> exclusions;
+  // Per catalog event id: the steps some definition of that event could
+  // match (any), and those it matches with no property condition (plain).
+  std::vector<uint32_t> event_any, event_plain;
   std::vector<CompiledFilter> trait_filters;      // key: catalog key id
   bool traits_never = false;                      // a trait filter on a trait nobody has
   int entry_point_key = -1;                       // index into plan.keys
@@ -55,18 +59,28 @@ struct CompiledFunnel {
 };
 
 Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& catalog);
+// Fills event_any / event_plain from the steps (compile_funnel calls it).
+void index_events(CompiledFunnel& f, size_t event_names);
 
 // How far one person got: the counted attempt.
+constexpr size_t kMaxSteps = 32;
+
+// Fixed-size, so evaluating a person allocates nothing.
 struct PersonFunnel {
-  int reached = -1;            // furthest step index passed; -1: never entered
-  uint32_t passed = 0;         // bit k: step k passed
-  std::vector<Micros> times;   // per step: time of its event (valid where passed)
-  std::vector<size_t> index;   // per step: index of its event (valid where passed)
+  int reached = -1;                       // furthest step index passed; -1: never entered
+  uint32_t passed = 0;                    // bit k: step k passed
+  std::array<Micros, kMaxSteps> times{};  // per step: time of its event (valid where passed)
+  std::array<uint32_t, kMaxSteps> index{};  // per step: index of its event (valid where passed)
 };
 
 // Bit k set when event i matches step k.
 uint32_t step_mask(const CompiledFunnel& f, const PersonView& p, size_t i);
-PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p);
+// `masks` is scratch space (reused across persons).
+PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<uint32_t>& masks);
+inline PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p) {
+  std::vector<uint32_t> masks;
+  return evaluate(f, p, masks);
+}
 
 // The counts of one group of persons (all, or one breakdown value).
 struct FunnelCounts {
@@ -107,6 +121,7 @@ class FunnelKernel final : public Kernel {
   std::unordered_map<int64_t, std::pair<uint64_t, uint64_t>> trend_;
   std::unordered_map<GroupKey, std::pair<uint64_t, uint64_t>, GroupKeyHash> entry_points_;
   bool traits_pass(uint32_t person) const;
+  std::vector<uint32_t> masks_;  // scratch for evaluate()
   int64_t period_of(Micros t) const;
 };
 

@@ -78,7 +78,6 @@ void enumerate(const CompiledFunnel& f, const Journey& j, size_t entry, size_t k
 PersonFunnel reference(const CompiledFunnel& f, const Journey& j) {
   const size_t s = f.steps.size();
   PersonFunnel best;
-  best.times.assign(s, 0);
   for (size_t e = 0; e < j.time.size(); ++e) {
     if (!matches(f, j, e, 0) || j.time[e] < f.spec.from || j.time[e] >= f.spec.to) continue;
     Path chosen;
@@ -149,6 +148,7 @@ CompiledFunnel random_funnel(std::mt19937_64& rng) {
     f.spec.steps.push_back(step);
     f.steps.push_back(defs);
   }
+  index_events(f, 4);
   f.spec.window = static_cast<Micros>(1 + rng() % 40) * kMicrosPerSecond;
   f.spec.order = static_cast<Order>(rng() % 3);
   if (rng() % 2) {
@@ -210,6 +210,7 @@ TEST(Funnel, WorkedExampleOfSemantics) {
     f.spec.steps.push_back(s);
     f.steps.push_back({CompiledDef{e, true, {}}});
   }
+  index_events(f, 3);
   f.spec.window = 3600 * kMicrosPerSecond;
   auto person = [](std::vector<std::pair<char, int>> evs) {
     Journey j;
