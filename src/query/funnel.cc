@@ -167,6 +167,7 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
     f.steps.push_back(std::move(defs));
   }
   index_events(f, cat.events.size());
+  for (const Step& step : spec.steps) f.has_optional = f.has_optional || step.optional;
   for (size_t e = 0; e < spec.exclusions.size(); ++e) {
     auto c = compile_def(spec.exclusions[e].event, fmt::format("exclusions[{}]", e), cat, key_index);
     if (!c) return c.status();
@@ -282,8 +283,37 @@ struct Walker {
 PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<uint32_t>& masks) {
   const size_t s = f.steps.size();
   masks.resize(p.n);
-  for (size_t i = 0; i < p.n; ++i) masks[i] = step_mask(f, p, i);
+  bool any_entry = false;
+  for (size_t i = 0; i < p.n; ++i) {
+    masks[i] = step_mask(f, p, i);
+    any_entry = any_entry || ((masks[i] & 1) && p.time[i] >= f.spec.from && p.time[i] < f.spec.to);
+  }
   PersonFunnel best;
+  if (!any_entry) return best;
+  // The furthest step any attempt can reach. For ordered funnels without
+  // optional steps or exclusions one pass finds it (as ClickHouse's
+  // windowFunnel does: per step, the latest entry whose chain got there);
+  // attempts are then tried in order only until one gets that far.
+  int bound = static_cast<int>(s) - 1;
+  if (f.spec.order == Order::kOrdered && f.exclusions.empty() && !f.has_optional) {
+    std::array<Micros, kMaxSteps> latest;
+    uint32_t has = 0;
+    for (size_t i = 0; i < p.n; ++i) {
+      const uint32_t m = masks[i];
+      if (!m) continue;
+      for (size_t k = s - 1; k >= 1; --k)
+        if ((m >> k & 1) && (has >> (k - 1) & 1) && p.time[i] - latest[k - 1] <= f.spec.window &&
+            (!(has >> k & 1) || latest[k - 1] > latest[k])) {
+          latest[k] = latest[k - 1];
+          has |= 1u << k;
+        }
+      if ((m & 1) && p.time[i] >= f.spec.from && p.time[i] < f.spec.to) {
+        latest[0] = p.time[i];
+        has |= 1;
+      }
+    }
+    bound = 31 - __builtin_clz(has);
+  }
   for (size_t i = 0; i < p.n; ++i) {
     if (!(masks[i] & 1) || p.time[i] < f.spec.from || p.time[i] >= f.spec.to) continue;
     Attempt a;
@@ -336,7 +366,7 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
       best.passed = a.passed;
       best.times = a.times;
       best.index = a.index;
-      if (best.reached == static_cast<int>(s) - 1) break;  // nothing later can beat it
+      if (best.reached == bound) break;  // nothing later can beat it
     }
   }
   return best;

@@ -52,6 +52,7 @@ struct CompiledFunnel {
   std::vector<CompiledFilter> trait_filters;      // key: catalog key id
   bool traits_never = false;                      // a trait filter on a trait nobody has
   int entry_point_key = -1;                       // index into plan.keys
+  bool has_optional = false;                      // some step is optional
   int breakdown_key = -1;                         // index into plan.keys: breakdown by an entry-event property
   uint32_t breakdown_trait = StringPool::kMissing;  // catalog key id: breakdown by a trait
   const Catalog* catalog = nullptr;

@@ -149,6 +149,7 @@ CompiledFunnel random_funnel(std::mt19937_64& rng) {
     f.steps.push_back(defs);
   }
   index_events(f, 4);
+  for (const Step& st : f.spec.steps) f.has_optional = f.has_optional || st.optional;
   f.spec.window = static_cast<Micros>(1 + rng() % 40) * kMicrosPerSecond;
   f.spec.order = static_cast<Order>(rng() % 3);
   if (rng() % 2) {
