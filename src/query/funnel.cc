@@ -94,6 +94,28 @@ bool CompiledFilter::pass(const Cell& c) const {
 
 namespace {
 
+// Compiles one filter into `out`; sets `never` when it cannot hold (a
+// property no event or person has, except for neq and not_in, which an
+// absent value passes). key_slot maps a catalog key id to the filter's key.
+Status compile_filter(const Filter& filter, const Catalog& cat, const std::function<uint32_t(uint32_t)>& key_slot,
+                      const std::string& path, std::vector<CompiledFilter>& out, bool& never) {
+  const uint32_t key = cat.keys.find(filter.property);
+  if (key == StringPool::kMissing) {
+    if (filter.op != Op::kNeq && filter.op != Op::kNotIn) never = true;
+    return Status::ok();
+  }
+  CompiledFilter cf;
+  cf.key = key_slot(key);
+  cf.op = filter.op;
+  if (filter.op == Op::kGt || filter.op == Op::kGte || filter.op == Op::kLt || filter.op == Op::kLte) {
+    cf.numbers.push_back(filter.values[0].get<double>());
+  } else if (filter.op != Op::kExists) {
+    CAIRN_RETURN_IF_ERROR(compile_strings(filter, cat, cf, path));
+  }
+  out.push_back(std::move(cf));
+  return Status::ok();
+}
+
 // Resolves one event definition; `path` names it in errors.
 Result<CompiledDef> compile_def(const EventDef& def, const std::string& path, const Catalog& cat,
                                 const std::function<uint32_t(uint32_t)>& key_index) {
@@ -101,24 +123,10 @@ Result<CompiledDef> compile_def(const EventDef& def, const std::string& path, co
   const uint32_t ev = cat.events.find(def.event);
   c.known = ev != StringPool::kMissing;
   c.event = c.known ? ev : 0;
-  for (size_t w = 0; w < def.where.size(); ++w) {
-    const Filter& filter = def.where[w];
-    const uint32_t key = cat.keys.find(filter.property);
-    if (key == StringPool::kMissing) {
-      // No event has this property: only neq and not_in (absent differs) can hold.
-      if (filter.op != Op::kNeq && filter.op != Op::kNotIn) c.known = false;
-      continue;
-    }
-    CompiledFilter cf;
-    cf.key = key_index(key);
-    cf.op = filter.op;
-    if (filter.op == Op::kGt || filter.op == Op::kGte || filter.op == Op::kLt || filter.op == Op::kLte) {
-      cf.numbers.push_back(filter.values[0].get<double>());
-    } else if (filter.op != Op::kExists) {
-      CAIRN_RETURN_IF_ERROR(compile_strings(filter, cat, cf, fmt::format("{}.where[{}]", path, w)));
-    }
-    c.where.push_back(std::move(cf));
-  }
+  bool never = false;
+  for (size_t w = 0; w < def.where.size(); ++w)
+    CAIRN_RETURN_IF_ERROR(compile_filter(def.where[w], cat, key_index, fmt::format("{}.where[{}]", path, w), c.where, never));
+  if (never) c.known = false;
   return c;
 }
 
@@ -173,22 +181,9 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
     if (!c) return c.status();
     f.exclusions.push_back(CompiledExclusion{std::move(*c), spec.exclusions[e].from, spec.exclusions[e].to});
   }
-  for (size_t i = 0; i < spec.trait_filters.size(); ++i) {
-    const Filter& filter = spec.trait_filters[i];
-    const uint32_t key = cat.keys.find(filter.property);
-    if (key == StringPool::kMissing) {
-      if (filter.op != Op::kNeq && filter.op != Op::kNotIn) f.traits_never = true;
-      continue;
-    }
-    CompiledFilter cf;
-    cf.key = key;
-    cf.op = filter.op;
-    if (filter.op == Op::kGt || filter.op == Op::kGte || filter.op == Op::kLt || filter.op == Op::kLte)
-      cf.numbers.push_back(filter.values[0].get<double>());
-    else if (filter.op != Op::kExists)
-      CAIRN_RETURN_IF_ERROR(compile_strings(filter, cat, cf, fmt::format("filters[{}]", i)));
-    f.trait_filters.push_back(std::move(cf));
-  }
+  for (size_t i = 0; i < spec.trait_filters.size(); ++i)
+    CAIRN_RETURN_IF_ERROR(compile_filter(spec.trait_filters[i], cat, [](uint32_t key) { return key; },
+                                         fmt::format("filters[{}]", i), f.trait_filters, f.traits_never));
   if (!spec.entry_point.empty()) {
     const uint32_t key = cat.keys.find(spec.entry_point);
     if (key != StringPool::kMissing) f.entry_point_key = static_cast<int>(key_index(key));
@@ -525,9 +520,9 @@ void FunnelKernel::merge(Kernel& other) {
 
 namespace {
 
-// Median (mean of the two middle values for an even count), mean and 90th
-// percentile (nearest rank) in seconds; nulls when there are no values.
-json time_stats(std::vector<Micros> v) {
+// Median (mean of the middle two for an even count), mean and p90 (nearest
+// rank) of the values divided by `unit`; nulls when there are none.
+json stats(std::vector<Micros> v, double unit) {
   if (v.empty()) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -536,27 +531,16 @@ json time_stats(std::vector<Micros> v) {
   for (Micros x : v) sum += static_cast<double>(x);
   const size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
   const double p90 = static_cast<double>(v[std::max<size_t>(rank, 1) - 1]);
-  const double us = static_cast<double>(kMicrosPerSecond);
-  return json{{"median", median / us}, {"mean", sum / static_cast<double>(n) / us}, {"p90", p90 / us}, {"count", n}};
+  return json{{"median", median / unit}, {"mean", sum / static_cast<double>(n) / unit}, {"p90", p90 / unit}, {"count", n}};
 }
+
+json time_stats(std::vector<Micros> v) { return stats(std::move(v), static_cast<double>(kMicrosPerSecond)); }
+json count_stats(std::vector<Micros> v) { return stats(std::move(v), 1.0); }
 
 std::string step_label(const Step& s) {
   std::string out;
   for (const EventDef& d : s.any_of) out += (out.empty() ? "" : " | ") + d.event;
   return out;
-}
-
-// Median, mean and p90 of counts (events from the entry).
-json count_stats(std::vector<Micros> v) {
-  if (v.empty()) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  const double median = n % 2 ? static_cast<double>(v[n / 2]) : (static_cast<double>(v[n / 2 - 1]) + static_cast<double>(v[n / 2])) / 2;
-  double sum = 0;
-  for (Micros x : v) sum += static_cast<double>(x);
-  const size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
-  return json{{"median", median}, {"mean", sum / static_cast<double>(n)},
-              {"p90", static_cast<double>(v[std::max<size_t>(rank, 1) - 1])}, {"count", n}};
 }
 
 // Two-proportion z-test of x1/n1 against x2/n2 (pooled), two-sided p-value.
