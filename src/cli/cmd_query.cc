@@ -1,4 +1,5 @@
 // cairn query --db DIR SPEC.json|- [--threads N] [--format json|table|csv]
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,7 @@ struct QueryArgs {
   std::string spec;
   unsigned threads = 0;
   std::string format = "json";
+  bool timing = false;
 };
 
 std::string fmt_seconds(const nlohmann::json& v) {
@@ -120,9 +122,14 @@ int run_query(const QueryArgs& args) {
     std::fprintf(stderr, "cairn query: %s\n", spec.status().message().c_str());
     return 2;
   }
+  const auto t0 = std::chrono::steady_clock::now();
   auto store = open_or_report("query", args.db, Store::Mode::kRead);
   if (!store) return 1;
+  const auto t1 = std::chrono::steady_clock::now();
   auto result = query::run_funnel(*store, *spec, args.threads);
+  if (args.timing)
+    std::fprintf(stderr, "timing: open %.3f s, plan + scan %.3f s\n", std::chrono::duration<double>(t1 - t0).count(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
   if (!result) {
     std::fprintf(stderr, "cairn query: %s\n", result.status().message().c_str());
     return 1;
@@ -144,6 +151,7 @@ void register_query(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "Scan threads (default: one per core)");
   cmd->add_option("--format", args->format, "json (default), table or csv")
       ->check(CLI::IsMember({"json", "table", "csv"}));
+  cmd->add_flag("--timing", args->timing, "Print the time spent opening the database and scanning")->group("");
   cmd->callback([args]() { set_exit_code(run_query(*args)); });
 }
 
