@@ -65,6 +65,21 @@ for fmt in ndjson csv; do
     "exec node bench/peers/duckdb_import.mjs $OUT/sim-$PERSONS.$fmt $fmt $OUT/duck-$fmt.db $THREADS"
 done
 
+echo "== funnel: 4-step ordered, 7-day window (bench/funnel.json) on the NDJSON import"
+node bench/peers/duckdb_funnel.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/funnel.duckdb"
+rm -f "$OUT/funnel.cairn.times"
+for _ in $(seq 1 "$RUNS"); do
+  run funnel.cairn "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/funnel.json
+done
+"$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/funnel.json --timing >"$OUT/funnel.json" 2>"$OUT/funnel.timing"
+cairn_counts=$(grep -E '^      "persons": [0-9]+' "$OUT/funnel.json" | sed 's/[^0-9]//g' | tr '\n' ' ' | sed 's/ $//')
+duck_counts=$(sed -n 's/^persons per step: //p' "$OUT/funnel.duckdb")
+echo "persons per step: cairn $cairn_counts | DuckDB $duck_counts"
+[[ "$cairn_counts" == "$duck_counts" ]] || { echo "funnel counts differ between cairn and DuckDB"; exit 1; }
+cw=$(cut -d' ' -f1 "$OUT/funnel.cairn.times" | median)
+dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/funnel.duckdb" | median)
+echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/funnel.timing"); DuckDB warm query median ${dw} s; DuckDB/cairn $(awk -v a="$dw" -v b="$cw" 'BEGIN { printf "%.2f", a / b }')"
+
 echo "== size on disk"
 for fmt in ndjson csv; do
   "$CAIRN" info --db "$OUT/db-$fmt" --json |
