@@ -4,6 +4,7 @@
 // branches, property filters, windows and ranges.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -103,6 +104,24 @@ PersonFunnel reference(const CompiledFunnel& f, const Journey& j) {
       for (const Path& p : paths)
         if (better(p, chosen)) chosen = p;
     }
+    // Exclusions: an excluded event (other than the attempt's own step
+    // events) strictly between the events of steps `from` and `to` (or the
+    // last step passed) stops the attempt at `from`.
+    for (const CompiledExclusion& x : f.exclusions) {
+      if (chosen.reached <= static_cast<int>(x.from) || chosen.idx[x.from] < 0) continue;
+      const int end = chosen.idx[x.to] >= 0 ? chosen.idx[x.to] : chosen.idx[static_cast<size_t>(chosen.reached)];
+      bool hit = false;
+      for (int m = chosen.idx[x.from] + 1; m < end && !hit; ++m) {
+        if (std::find(chosen.idx.begin(), chosen.idx.end(), m) != chosen.idx.end()) continue;
+        bool ok = x.def.known && x.def.event == j.event[static_cast<size_t>(m)];
+        for (const CompiledFilter& cf : x.def.where) ok = ok && cf.pass(j.cells[cf.key][static_cast<size_t>(m)]);
+        hit = ok;
+      }
+      if (hit) {
+        chosen.reached = static_cast<int>(x.from);
+        for (size_t k = x.from + 1; k < s; ++k) chosen.idx[k] = -1;
+      }
+    }
     if (chosen.reached > best.reached) {
       best.reached = chosen.reached;
       best.passed = 0;
@@ -150,6 +169,14 @@ CompiledFunnel random_funnel(std::mt19937_64& rng) {
   }
   index_events(f, 4);
   for (const Step& st : f.spec.steps) f.has_optional = f.has_optional || st.optional;
+  if (rng() % 3 == 0) {  // an exclusion between two steps
+    CompiledExclusion x;
+    x.def.event = static_cast<uint32_t>(rng() % 4);
+    x.def.known = true;
+    x.from = rng() % (steps - 1);
+    x.to = x.from + 1 + rng() % (steps - 1 - x.from);
+    f.exclusions.push_back(x);
+  }
   f.spec.window = static_cast<Micros>(1 + rng() % 40) * kMicrosPerSecond;
   f.spec.order = static_cast<Order>(rng() % 3);
   if (rng() % 2) {
@@ -177,7 +204,7 @@ Journey random_journey(std::mt19937_64& rng) {
 
 TEST(Funnel, EngineMatchesBruteForceOnRandomJourneys) {
   std::mt19937_64 rng(20261125);
-  size_t entered = 0, converted = 0, with_optional = 0;
+  size_t entered = 0, converted = 0, with_optional = 0, excluded = 0;
   for (int round = 0; round < 3000; ++round) {
     const CompiledFunnel f = random_funnel(rng);
     for (int person = 0; person < 10; ++person) {
@@ -191,6 +218,11 @@ TEST(Funnel, EngineMatchesBruteForceOnRandomJourneys) {
           ASSERT_EQ(got.times[k], want.times[k]) << "round " << round << " step " << k;
         }
       entered += want.reached >= 0;
+      if (!f.exclusions.empty()) {  // count persons an exclusion stopped short
+        CompiledFunnel no_ex = f;
+        no_ex.exclusions.clear();
+        excluded += reference(no_ex, j).reached > want.reached;
+      }
       converted += want.reached == static_cast<int>(f.steps.size()) - 1;
       for (size_t k = 1; k + 1 < f.steps.size(); ++k) with_optional += f.spec.steps[k].optional && (want.passed >> k & 1);
     }
@@ -199,6 +231,7 @@ TEST(Funnel, EngineMatchesBruteForceOnRandomJourneys) {
   EXPECT_GT(entered, 5000u);
   EXPECT_GT(converted, 1000u);
   EXPECT_GT(with_optional, 200u);
+  EXPECT_GT(excluded, 100u);
 }
 
 // SEMANTICS.md's worked example: A -> B -> C, window 1 h.
