@@ -85,6 +85,11 @@ void print_funnel(const nlohmann::json& r, const std::string& format) {
     }
     print_groups("conversion by breakdown value", "value", rows, csv);
   }
+  if (r.contains("funnel_comparison") && !r["funnel_comparison"]["z"].is_null())
+    std::printf("\nthis funnel %.1f%% vs compare_funnel %.1f%%: z = %.3f, p = %.3g\n",
+                100 * r["funnel_comparison"]["a"]["conversion"].get<double>(),
+                100 * r["funnel_comparison"]["b"]["conversion"].get<double>(), r["funnel_comparison"]["z"].get<double>(),
+                r["funnel_comparison"]["p_value"].get<double>());
   if (r.contains("comparison") && !r["comparison"]["z"].is_null())
     std::printf("\n%s vs %s: z = %.3f, p = %.3g\n", r["comparison"]["a"]["value"].get<std::string>().c_str(),
                 r["comparison"]["b"]["value"].get<std::string>().c_str(), r["comparison"]["z"].get<double>(),

@@ -733,7 +733,23 @@ Result<json> run_funnel(const Store& store, const FunnelSpec& spec, unsigned thr
   const CompiledFunnel& f = *compiled;
   auto kernel = scan(store, f.plan, [&] { return std::make_unique<FunnelKernel>(f); });
   if (!kernel) return kernel.status();
-  return static_cast<FunnelKernel&>(**kernel).result();
+  json out = static_cast<FunnelKernel&>(**kernel).result();
+  if (spec.compare_funnel) {
+    auto other = run_funnel(store, *spec.compare_funnel, threads);
+    if (!other) return other.status();
+    auto side = [](const json& r) {
+      const uint64_t n = r["persons"].get<uint64_t>(), x = r["steps"].back()["persons"].get<uint64_t>();
+      return std::pair<uint64_t, uint64_t>{n, x};
+    };
+    const auto [n1, x1] = side(out);
+    const auto [n2, x2] = side(*other);
+    json cmp = z_test(x1, n1, x2, n2);
+    cmp["a"] = json{{"persons", n1}, {"converted", x1}, {"conversion", n1 ? static_cast<double>(x1) / static_cast<double>(n1) : 0.0}};
+    cmp["b"] = json{{"persons", n2}, {"converted", x2}, {"conversion", n2 ? static_cast<double>(x2) / static_cast<double>(n2) : 0.0}};
+    out["funnel_comparison"] = std::move(cmp);
+    out["compare_funnel"] = std::move(*other);
+  }
+  return out;
 }
 
 }  // namespace cairn::query

@@ -270,6 +270,15 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
       return field_error("compare", "expected two breakdown values, e.g. [\"email\", \"paid_search\"]");
     spec.compare = {c[0].get<std::string>(), c[1].get<std::string>()};
   }
+  if (doc.contains("compare_funnel")) {
+    json other = doc["compare_funnel"];
+    if (!other.is_object()) return field_error("compare_funnel", "expected a funnel query document");
+    if (!other.contains("type")) other["type"] = "funnel";
+    if (other.contains("compare_funnel")) return field_error("compare_funnel.compare_funnel", "one comparison at a time");
+    auto second = parse_funnel(other);
+    if (!second) return Status::invalid_argument("compare_funnel." + second.status().message());
+    spec.compare_funnel = std::make_shared<FunnelSpec>(std::move(*second));
+  }
   if (doc.contains("order")) {
     const json& o = doc["order"];
     if (o == "ordered") spec.order = Order::kOrdered;

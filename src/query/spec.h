@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,6 +73,9 @@ struct FunnelSpec {
   std::string trend;                  // "", "day", "week" or "month": conversion by entry period
   std::string entry_point;            // property of the person's first touch to group conversion by
   std::vector<std::string> compare;   // two breakdown values to compare with a z-test
+  // A second funnel (a whole funnel document) whose conversion to its last
+  // step is compared with this one's.
+  std::shared_ptr<FunnelSpec> compare_funnel;
 };
 
 // Parses "7d", "12h", "30m", "45s", "1w" into microseconds.
