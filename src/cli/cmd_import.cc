@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "core/parallel.h"
 #include "ingest/parse.h"
 #include "storage/file_util.h"
 #include "storage/store.h"
@@ -98,7 +98,7 @@ int run_import(const ImportArgs& args) {
   Progress progress(total_bytes);
   std::vector<ParseInput> parse_inputs;
   for (const auto& in : inputs) parse_inputs.push_back(ParseInput{in.path, in.kind});
-  const unsigned threads = args.threads > 0 ? args.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = resolve_threads(args.threads);
   Status st = parse_files(parse_inputs, threads, batch, errors,
                           [&](uint64_t bytes, uint64_t events) { progress.update(bytes, events); });
   if (!st.is_ok()) {

@@ -1,15 +1,13 @@
 // cairn query --db DIR SPEC.json|- [--threads N] [--format json|table|csv]
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "query/funnel.h"
+#include "storage/file_util.h"
 
 namespace cairn::cli {
 
@@ -97,20 +95,12 @@ void print_funnel(const nlohmann::json& r, const std::string& format) {
 }
 
 int run_query(const QueryArgs& args) {
-  std::string text;
-  if (args.spec == "-") {
-    std::stringstream ss;
-    ss << std::cin.rdbuf();
-    text = ss.str();
-  } else {
-    std::ifstream in(args.spec, std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "cairn query: cannot open %s\n", args.spec.c_str());
-      return 2;
-    }
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  auto text = read_file(args.spec == "-" ? "/dev/stdin" : args.spec);
+  if (!text) {
+    std::fprintf(stderr, "cairn query: %s\n", text.status().message().c_str());
+    return 2;
   }
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     std::fprintf(stderr, "cairn query: %s: not valid JSON\n", args.spec == "-" ? "stdin" : args.spec.c_str());
     return 2;

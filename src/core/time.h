@@ -22,6 +22,9 @@ struct Civil {
 // The date of a day number (the inverse of days_from_civil).
 Civil civil_from_days(int64_t days);
 
+// The day number of an instant (rounding down, also before 1970).
+inline int64_t day_of(Micros t) { return t >= 0 ? t / kMicrosPerDay : -((-t + kMicrosPerDay - 1) / kMicrosPerDay); }
+
 // Parses ISO-8601 ("2026-01-05", "2026-01-05T10:00:00Z",
 // "2026-01-05 10:00:00.25+02:00"; no zone means UTC) or a unix time given as
 // digits: seconds below 1e11, milliseconds below 1e14, microseconds above.

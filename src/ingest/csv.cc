@@ -255,7 +255,7 @@ class CsvParser {
           if (v.empty()) return fail(rec, col.name, "is missing");
           auto t = parse_time(v);
           if (!t) return fail(rec, col.name, cannot_parse(v, "a date"));
-          c.day = *t >= 0 ? *t / kMicrosPerDay : -((-*t + kMicrosPerDay - 1) / kMicrosPerDay);
+          c.day = day_of(*t);
           break;
         }
         case Role::kChannel:

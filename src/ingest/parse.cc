@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 
+#include "core/parallel.h"
 #include "ingest/parse_internal.h"
 #include "storage/file_util.h"
 
@@ -18,17 +18,13 @@ namespace cairn {
 
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // The name without a trailing .gz.
-std::string_view base_name(std::string_view name) { return ends_with(name, ".gz") ? name.substr(0, name.size() - 3) : name; }
+std::string_view base_name(std::string_view name) { return name.ends_with(".gz") ? name.substr(0, name.size() - 3) : name; }
 
 // Events are CSV when the name says so; otherwise NDJSON.
 bool events_are_csv(std::string_view name) {
   const std::string_view base = base_name(name);
-  return ends_with(base, ".csv") || ends_with(base, ".CSV");
+  return base.ends_with(".csv") || base.ends_with(".CSV");
 }
 
 bool is_csv(std::string_view name, InputKind kind) { return kind != InputKind::kEvents || events_are_csv(name); }
@@ -140,7 +136,7 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string& path = inputs[i].path;
     const uint64_t size = file_size(path);
-    const unsigned parts = threads > 1 && size >= split_bytes && !ends_with(path, ".gz") ? threads : 1;
+    const unsigned parts = threads > 1 && size >= split_bytes && !std::string_view(path).ends_with(".gz") ? threads : 1;
     for (unsigned k = 0; k < parts; ++k) {
       auto u = std::make_unique<Unit>();
       u->input = i;
@@ -210,17 +206,11 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
     }
     return st;
   };
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < units.size();) units[i]->status = run_unit(*units[i]);
-  };
-  {
-    std::vector<std::thread> pool;
-    const size_t n = std::min<size_t>(std::max(threads, 1u), units.size());
-    for (size_t t = 1; t < n; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-  }
+  // Every unit runs; errors are reported below in input order.
+  CAIRN_RETURN_IF_ERROR(parallel_for(units.size(), std::max(threads, 1u), [&](size_t i, unsigned) {
+    units[i]->status = run_unit(*units[i]);
+    return Status::ok();
+  }));
   for (auto& u : units) {
     CAIRN_RETURN_IF_ERROR(u->status);
     if (batch.events.empty() && batch.ids.size() == 0 && batch.traits.empty() && batch.costs.empty() &&
@@ -236,7 +226,7 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
 
 Status parse_buffer(const std::string& name, std::string_view text, InputKind kind, ImportBatch& batch,
                     ImportErrors& errors) {
-  auto source = ByteSource::from_memory(text, ends_with(name, ".gz"));
+  auto source = ByteSource::from_memory(text, std::string_view(name).ends_with(".gz"));
   return run(name, *source, kind, batch, errors, nullptr);
 }
 

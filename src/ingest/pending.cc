@@ -18,12 +18,14 @@ bool PendingRow::add_prop(PendingEvent& e, std::string_view key, const PendingVa
 
 namespace {
 
-TypedValue intern_value(ImportBatch& batch, const PendingValue& v) {
+// A value with its string interned by intern_string(text).
+template <typename InternString>
+TypedValue typed_value(const PendingValue& v, InternString&& intern_string) {
   TypedValue t;
   t.type = v.type;
   switch (v.type) {
     case ValueType::kString:
-      t.bits = batch.strings.intern(v.str);
+      t.bits = intern_string(v.str);
       break;
     case ValueType::kNumber:
       std::memcpy(&t.bits, &v.num, sizeof(double));
@@ -33,6 +35,10 @@ TypedValue intern_value(ImportBatch& batch, const PendingValue& v) {
       break;
   }
   return t;
+}
+
+TypedValue intern_value(ImportBatch& batch, const PendingValue& v) {
+  return typed_value(v, [&](std::string_view s) { return batch.strings.intern(s); });
 }
 
 }  // namespace
@@ -105,20 +111,10 @@ void PendingRow::commit(ImportBatch& batch) const {
     for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i) {
       const PendingProp& p = props[i];
       const uint32_t key = cached_small(key_cache_, batch.keys, p.key);
-      TypedValue v;
-      v.type = p.value.type;
-      switch (p.value.type) {
-        case ValueType::kString:
-          if (key >= value_cache_.size()) value_cache_.resize(key + 1);
-          v.bits = intern_cached(value_cache_[key], batch.strings, p.value.str);
-          break;
-        case ValueType::kNumber:
-          std::memcpy(&v.bits, &p.value.num, sizeof(double));
-          break;
-        case ValueType::kBool:
-          v.bits = p.value.flag ? 1 : 0;
-          break;
-      }
+      const TypedValue v = typed_value(p.value, [&](std::string_view s) {
+        if (key >= value_cache_.size()) value_cache_.resize(key + 1);
+        return intern_cached(value_cache_[key], batch.strings, s);
+      });
       batch.props.push_back(BatchProperty::of(key, v));
     }
     batch.events.push_back(be);

@@ -14,8 +14,6 @@ namespace cairn {
 
 namespace {
 
-bool ends_with_gz(std::string_view path) { return path.size() > 3 && path.substr(path.size() - 3) == ".gz"; }
-
 class FdSource final : public ByteSource {
  public:
   FdSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -141,7 +139,7 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& pat
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   std::unique_ptr<ByteSource> src = std::make_unique<FdSource>(fd, path);
-  if (ends_with_gz(path)) src = std::make_unique<GzipSource>(std::move(src), path);
+  if (std::string_view(path).ends_with(".gz")) src = std::make_unique<GzipSource>(std::move(src), path);
   return src;
 }
 

@@ -386,16 +386,18 @@ void FunnelCounts::merge(FunnelCounts& o) {
   }
 }
 
+Cell FunnelKernel::trait_cell(uint32_t person, uint32_t key) const {
+  Cell c;
+  if (const auto* traits = f_.catalog->traits_of(person))
+    for (const StoredProp& t : *traits)
+      if (t.key == key) c = Cell{true, t.type, t.bits};
+  return c;
+}
+
 bool FunnelKernel::traits_pass(uint32_t person) const {
   if (f_.traits_never) return false;
-  const auto* traits = f_.catalog->traits_of(person);
-  for (const CompiledFilter& cf : f_.trait_filters) {
-    Cell c;
-    if (traits)
-      for (const StoredProp& t : *traits)
-        if (t.key == cf.key) c = Cell{true, t.type, t.bits};
-    if (!cf.pass(c)) return false;
-  }
+  for (const CompiledFilter& cf : f_.trait_filters)
+    if (!cf.pass(trait_cell(person, cf.key))) return false;
   return true;
 }
 
@@ -403,7 +405,7 @@ bool FunnelKernel::traits_pass(uint32_t person) const {
 // timezone, as a day number.
 int64_t FunnelKernel::period_of(Micros t) const {
   const Micros local = t + f_.spec.tz_offset;
-  int64_t day = local >= 0 ? local / kMicrosPerDay : -((-local + kMicrosPerDay - 1) / kMicrosPerDay);
+  int64_t day = day_of(local);
   if (f_.spec.trend == "week") {
     const int64_t weekday = ((day % 7) + 7 + 3) % 7;  // 1970-01-01 was a Thursday: Monday = 0
     day -= weekday;
@@ -428,12 +430,12 @@ void FunnelKernel::add(const PersonView& p) {
     t.second += converted;
   }
   if (f_.entry_point_key >= 0 || !f_.spec.entry_point.empty()) {
-    GroupKey key{-1, 0};
+    GroupKey key = group_key(Cell{});
     if (f_.entry_point_key >= 0)
       for (size_t i = 0; i <= r.index[0]; ++i) {
         const Cell& c = p.cell(static_cast<size_t>(f_.entry_point_key), i);
         if (c.present) {
-          key = GroupKey{static_cast<int>(c.type), c.bits};
+          key = group_key(c);
           break;
         }
       }
@@ -443,15 +445,11 @@ void FunnelKernel::add(const PersonView& p) {
   }
   FunnelCounts* group = nullptr;
   if (f_.spec.breakdown) {
-    GroupKey key{-1, 0};
-    if (f_.breakdown_key >= 0) {
-      const Cell& c = p.cell(static_cast<size_t>(f_.breakdown_key), r.index[0]);
-      if (c.present) key = GroupKey{static_cast<int>(c.type), c.bits};
-    } else if (f_.breakdown_trait != StringPool::kMissing) {
-      if (const auto* traits = f_.catalog->traits_of(p.person))
-        for (const StoredProp& t : *traits)
-          if (t.key == f_.breakdown_trait) key = GroupKey{static_cast<int>(t.type), t.bits};
-    }
+    GroupKey key = group_key(Cell{});
+    if (f_.breakdown_key >= 0)
+      key = group_key(p.cell(static_cast<size_t>(f_.breakdown_key), r.index[0]));
+    else if (f_.breakdown_trait != StringPool::kMissing)
+      key = group_key(trait_cell(p.person, f_.breakdown_trait));
     auto it = groups_.find(key);
     if (it == groups_.end()) it = groups_.emplace(key, FunnelCounts(s)).first;
     group = &it->second;
@@ -460,34 +458,30 @@ void FunnelKernel::add(const PersonView& p) {
   // order: the previous step of the funnel in ordered and strict modes, the
   // previous one they did in any mode.
   std::array<std::pair<Micros, size_t>, kMaxSteps> done_buf;
+  size_t ndone = 0;
+  for (int k = 0; k <= r.reached; ++k)
+    if (r.passed >> k & 1) done_buf[ndone++] = {r.times[static_cast<size_t>(k)], static_cast<size_t>(k)};
+  const auto done = std::span(done_buf.data(), ndone);
+  std::stable_sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // What a person who dropped did instead: the event after their last
+  // passed step's event, counted at the first required step they missed.
+  size_t missed = static_cast<size_t>(r.reached) + 1;
+  while (missed < s && f_.spec.steps[missed].optional) ++missed;
+  const size_t last = r.index[static_cast<size_t>(r.reached)];
+  const uint32_t next_event = last + 1 < p.n ? p.event[last + 1] : kNoEvent;
   for (FunnelCounts* c : {&total_, group}) {
     if (!c) continue;
-    size_t ndone = 0;
-    for (int k = 0; k <= r.reached; ++k) {
-      const size_t ks = static_cast<size_t>(k);
-      if (!(r.passed >> k & 1)) {
-        ++c->skipped[ks];
-        continue;
-      }
-      ++c->persons[ks];
-      done_buf[ndone++] = {r.times[ks], ks};
+    for (int k = 0; k <= r.reached; ++k) {  // within reach, only optional steps can be unpassed
+      std::vector<uint64_t>& counts = r.passed >> k & 1 ? c->persons : c->skipped;
+      ++counts[static_cast<size_t>(k)];
     }
-    const auto done = std::span(done_buf.data(), ndone);
-    std::stable_sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (size_t i = 1; i < done.size(); ++i) {
       const size_t k = done[i].second;
       c->from_previous[k].push_back(done[i].first - done[i - 1].first);
       c->from_start[k].push_back(done[i].first - r.times[0]);
       c->events_from_start[k].push_back(static_cast<Micros>(r.index[k] - r.index[0]));
     }
-    // What a person who dropped did instead: the event after their last
-    // passed step's event, counted at the first required step they missed.
-    size_t missed = static_cast<size_t>(r.reached) + 1;
-    while (missed < s && f_.spec.steps[missed].optional) ++missed;
-    if (missed < s) {
-      const size_t last = r.index[static_cast<size_t>(r.reached)];
-      c->instead[missed][last + 1 < p.n ? p.event[last + 1] : kNoEvent] += 1;
-    }
+    if (missed < s) c->instead[missed][next_event] += 1;
   }
   if (f_.spec.persons && persons_.size() < f_.spec.persons->limit) {
     const size_t k = f_.spec.persons->step;

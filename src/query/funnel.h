@@ -122,6 +122,10 @@ class FunnelKernel final : public Kernel {
   std::unordered_map<int64_t, std::pair<uint64_t, uint64_t>> trend_;
   std::unordered_map<GroupKey, std::pair<uint64_t, uint64_t>, GroupKeyHash> entry_points_;
   bool traits_pass(uint32_t person) const;
+  // The person's value of a trait (catalog key id), as a cell.
+  Cell trait_cell(uint32_t person, uint32_t key) const;
+  // A breakdown or entry-point group: the cell's (type, bits), or absent.
+  static GroupKey group_key(const Cell& c) { return c.present ? GroupKey{static_cast<int>(c.type), c.bits} : GroupKey{-1, 0}; }
   std::vector<uint32_t> masks_;  // scratch for evaluate()
   int64_t period_of(Micros t) const;
 };

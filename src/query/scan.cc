@@ -1,9 +1,9 @@
 #include "query/scan.h"
 
 #include <algorithm>
-#include <atomic>
 #include <numeric>
-#include <thread>
+
+#include "core/parallel.h"
 
 namespace cairn::query {
 
@@ -128,28 +128,12 @@ Status scan_partition(const std::vector<SegmentReader>& segments, const ScanPlan
 Result<std::unique_ptr<Kernel>> scan(const Store& store, const ScanPlan& plan,
                                      const std::function<std::unique_ptr<Kernel>()>& make) {
   const uint32_t partitions = store.partitions();
-  unsigned threads = plan.threads ? plan.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::max(1u, std::min<unsigned>(threads, std::max(partitions, 1u)));
+  const unsigned threads = std::max(1u, std::min<unsigned>(resolve_threads(plan.threads), partitions));
   std::vector<std::unique_ptr<Kernel>> kernels;
   for (unsigned t = 0; t < threads; ++t) kernels.push_back(make());
-  std::vector<Status> status(threads);
-  std::atomic<uint32_t> next{0};
-  auto work = [&](unsigned t) {
-    for (uint32_t p; (p = next.fetch_add(1)) < partitions;) {
-      Status st = scan_partition(store.segments(p), plan, *kernels[t]);
-      if (!st.is_ok()) {
-        status[t] = st;
-        return;
-      }
-    }
-  };
-  {
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (auto& th : pool) th.join();
-  }
-  for (const Status& st : status) CAIRN_RETURN_IF_ERROR(st);
+  CAIRN_RETURN_IF_ERROR(parallel_for(partitions, threads, [&](size_t p, unsigned t) {
+    return scan_partition(store.segments(static_cast<uint32_t>(p)), plan, *kernels[t]);
+  }));
   for (unsigned t = 1; t < threads; ++t) kernels[0]->merge(*kernels[t]);
   return std::move(kernels[0]);
 }

@@ -5,13 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <atomic>
-#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "core/parallel.h"
 #include "storage/codec.h"
 #include "storage/wal.h"
 
@@ -32,11 +33,6 @@ constexpr uint32_t kDefaultPartitions = 16;
 // A partition with this many segments is merged into one by the next write,
 // so reads never merge more than a few files per partition.
 constexpr size_t kMaxSegmentsPerPartition = 8;
-
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
 
 // LSD radix sort of 64-bit values, 11 bits a pass (passes over constant
 // digits are skipped).
@@ -130,7 +126,7 @@ Status Store::load_current() {
   if (!current) return current.status();
   std::string name = *current;
   while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.pop_back();
-  if (!starts_with(name, "MANIFEST-") || name.find('/') != std::string::npos)
+  if (!name.starts_with("MANIFEST-") || name.find('/') != std::string::npos)
     return Status::corruption(fmt::format("{}/CURRENT: bad content", dir_));
   const std::string mpath = dir_ + "/" + name;
   auto mbytes = read_file(mpath);
@@ -150,20 +146,35 @@ Status Store::load_current() {
     if (!c) return c.status();
     catalog = std::move(*c);
   }
-  std::vector<std::vector<SegmentReader>> readers(m->partitions);
-  for (uint32_t p = 0; p < m->partitions; ++p) {
-    for (const SegmentMeta& meta : m->segments[p]) {
-      auto r = SegmentReader::open(dir_ + "/" + meta.file);
+  std::vector<std::vector<SegmentReader>> none;
+  auto readers = open_segments(*m, none);
+  if (!readers) return readers.status();
+  manifest_ = std::move(*m);
+  catalog_ = std::move(catalog);
+  readers_ = std::move(*readers);
+  return Status::ok();
+}
+
+Result<std::vector<std::vector<SegmentReader>>> Store::open_segments(const Manifest& m,
+                                                                     std::vector<std::vector<SegmentReader>>& reuse) const {
+  std::vector<std::vector<SegmentReader>> readers(m.partitions);
+  for (uint32_t p = 0; p < m.partitions; ++p) {
+    for (const SegmentMeta& meta : m.segments[p]) {
+      const std::string path = dir_ + "/" + meta.file;
+      auto open = [&]() -> Result<SegmentReader> {
+        if (p < reuse.size())
+          for (SegmentReader& r : reuse[p])
+            if (r.path() == path) return std::move(r);
+        return SegmentReader::open(path);
+      };
+      auto r = open();
       if (!r) return r.status();
       if (r->rows() != meta.rows)
         return Status::corruption(fmt::format("{}/{}: {} rows, manifest says {}", dir_, meta.file, r->rows(), meta.rows));
       readers[p].push_back(std::move(*r));
     }
   }
-  manifest_ = std::move(*m);
-  catalog_ = std::move(catalog);
-  readers_ = std::move(readers);
-  return Status::ok();
+  return readers;
 }
 
 Status Store::commit(Manifest next) {
@@ -177,26 +188,10 @@ Status Store::commit(Manifest next) {
   CAIRN_RETURN_IF_ERROR(write_file_atomic(dir_ + "/CURRENT", manifest_name + "\n"));
   // The new version is what we hold in memory: keep the catalog, keep the
   // readers of segments that stay, open the new ones.
-  std::vector<std::vector<SegmentReader>> readers(next.partitions);
-  for (uint32_t p = 0; p < next.partitions; ++p) {
-    for (const SegmentMeta& meta : next.segments[p]) {
-      const std::string path = dir_ + "/" + meta.file;
-      bool kept = false;
-      if (p < readers_.size())
-        for (SegmentReader& r : readers_[p])
-          if (r.path() == path) {
-            readers[p].push_back(std::move(r));
-            kept = true;
-            break;
-          }
-      if (kept) continue;
-      auto r = SegmentReader::open(path);
-      if (!r) return r.status();
-      readers[p].push_back(std::move(*r));
-    }
-  }
+  auto readers = open_segments(next, readers_);
+  if (!readers) return readers.status();
   manifest_ = std::move(next);
-  readers_ = std::move(readers);
+  readers_ = std::move(*readers);
   return remove_unreferenced_files();
 }
 
@@ -216,8 +211,8 @@ Status Store::remove_unreferenced_files() {
   std::vector<std::string> doomed;
   while (dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
-    const bool ours = starts_with(name, "seg-") || starts_with(name, "catalog-") || starts_with(name, "MANIFEST-") ||
-                      ends_with(name, ".tmp");
+    const bool ours = name.starts_with("seg-") || name.starts_with("catalog-") || name.starts_with("MANIFEST-") ||
+                      name.ends_with(".tmp");
     if (ours && !live.count(name)) doomed.push_back(name);
   }
   ::closedir(d);
@@ -426,65 +421,45 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
     next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
     return Status::ok();
   };
-  const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 4));
+  const unsigned workers = std::min(resolve_threads(0), 4u);
   std::vector<std::vector<RowSet>> spills(workers, std::vector<RowSet>(P));
-  std::vector<Status> worker_status(workers);
-  std::atomic<uint32_t> next_partition{0};
   std::atomic<uint64_t> rewritten{0};
-  auto work = [&](unsigned w) {
+  CAIRN_RETURN_IF_ERROR(parallel_for(P, workers, [&](size_t pi, unsigned w) -> Status {
+    const uint32_t p = static_cast<uint32_t>(pi);
     std::vector<RowSet>& spill = spills[w];
-    for (uint32_t p; (p = next_partition.fetch_add(1)) < P;) {
-      RowSet rs;
-      if (rewrite[p]) {
-        RowSet old;
-        Status st = read_partition(p, old);
-        if (!st.is_ok()) {
-          worker_status[w] = st;
-          return;
-        }
-        for (Row r : old.rows) {
-          r.person = catalog_.root(r.person);
-          const uint32_t q = partition_of(r.person);
-          (q == p ? rs : spill[q]).append(old, r);
-        }
-        {
-          std::lock_guard<std::mutex> g(next_mu);
-          next.segments[p].clear();
-        }
-        ++rewritten;
+    RowSet rs;
+    if (rewrite[p]) {
+      RowSet old;
+      CAIRN_RETURN_IF_ERROR(read_partition(p, old));
+      for (Row r : old.rows) {
+        r.person = catalog_.root(r.person);
+        const uint32_t q = partition_of(r.person);
+        (q == p ? rs : spill[q]).append(old, r);
       }
       {
-        size_t props = rs.props.size();
-        for (uint32_t i : bucket[p]) props += b.events[i].prop_count;
-        rs.rows.reserve(rs.rows.size() + bucket[p].size());
-        rs.props.reserve(props);
+        std::lock_guard<std::mutex> g(next_mu);
+        next.segments[p].clear();
       }
-      for (uint32_t i : bucket[p]) {
-        const BatchEvent& e = b.events[i];
-        Row r{person_of(e), ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count,
-              e.message_hash};
-        for (uint32_t k = 0; k < e.prop_count; ++k) {
-          const BatchProperty& bp = b.props[e.prop_begin + k];
-          rs.props.push_back(map_value(bp.key, bp.value()));
-        }
-        rs.rows.push_back(r);
-      }
-      if (!rs.rows.empty()) {
-        Status st = write_rows(p, rs);
-        if (!st.is_ok()) {
-          worker_status[w] = st;
-          return;
-        }
-      }
+      ++rewritten;
     }
-  };
-  {
-    std::vector<std::thread> threads;
-    for (unsigned w = 1; w < workers; ++w) threads.emplace_back(work, w);
-    work(0);
-    for (auto& t : threads) t.join();
-  }
-  for (const Status& st : worker_status) CAIRN_RETURN_IF_ERROR(st);
+    {
+      size_t props = rs.props.size();
+      for (uint32_t i : bucket[p]) props += b.events[i].prop_count;
+      rs.rows.reserve(rs.rows.size() + bucket[p].size());
+      rs.props.reserve(props);
+    }
+    for (uint32_t i : bucket[p]) {
+      const BatchEvent& e = b.events[i];
+      Row r{person_of(e), ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count,
+            e.message_hash};
+      for (uint32_t k = 0; k < e.prop_count; ++k) {
+        const BatchProperty& bp = b.props[e.prop_begin + k];
+        rs.props.push_back(map_value(bp.key, bp.value()));
+      }
+      rs.rows.push_back(r);
+    }
+    return rs.rows.empty() ? Status::ok() : write_rows(p, rs);
+  }));
   for (uint32_t p = 0; p < P; ++p) stats.events_added += bucket[p].size();
   stats.partitions_rewritten = rewritten;
   mark("workers");

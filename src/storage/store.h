@@ -76,6 +76,10 @@ class Store {
   // or repeats an earlier event of the batch.
   Status find_duplicates(const ImportBatch& b, std::vector<uint8_t>& keep, uint64_t& duplicates) const;
   Status remove_unreferenced_files();
+  // Opens the segments of m, taking readers of files it already has from
+  // `reuse`; checks each file's row count against the manifest.
+  Result<std::vector<std::vector<SegmentReader>>> open_segments(const Manifest& m,
+                                                                std::vector<std::vector<SegmentReader>>& reuse) const;
   Status read_partition(uint32_t p, RowSet& out) const;
   std::string next_file_name(Manifest& m, const char* prefix, const char* ext) const;
 
