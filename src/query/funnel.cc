@@ -1,7 +1,5 @@
 #include "query/funnel.h"
 
-#include <re2/re2.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -11,133 +9,7 @@
 
 namespace cairn::query {
 
-namespace {
-
 using nlohmann::json;
-
-double as_double(uint64_t bits) {
-  double d;
-  std::memcpy(&d, &bits, sizeof d);
-  return d;
-}
-
-// Marks the catalog strings a filter value set matches.
-Status compile_strings(const Filter& f, const Catalog& cat, CompiledFilter& out, const std::string& path) {
-  out.strings.assign(cat.strings.size(), 0);
-  if (f.op == Op::kContains) {
-    const std::string needle = f.values[0].get<std::string>();
-    for (uint32_t i = 0; i < cat.strings.size(); ++i)
-      out.strings[i] = cat.strings.get(i).find(needle) != std::string_view::npos;
-    return Status::ok();
-  }
-  if (f.op == Op::kRegex) {
-    RE2 re(f.values[0].get<std::string>(), RE2::Quiet);
-    if (!re.ok()) return Status::invalid_argument(fmt::format("{}.value: invalid regular expression: {}", path, re.error()));
-    for (uint32_t i = 0; i < cat.strings.size(); ++i) {
-      const std::string_view s = cat.strings.get(i);
-      out.strings[i] = RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re);
-    }
-    return Status::ok();
-  }
-  for (const json& v : f.values) {  // eq, neq, in, not_in
-    if (v.is_string()) {
-      const uint32_t id = cat.strings.find(v.get<std::string>());
-      if (id != StringPool::kMissing) out.strings[id] = 1;
-    } else if (v.is_boolean()) {
-      out.boolean = out.boolean == -1 || out.boolean == static_cast<int>(v.get<bool>()) ? v.get<bool>() : 2;
-    } else {
-      out.numbers.push_back(v.get<double>());
-    }
-  }
-  return Status::ok();
-}
-
-}  // namespace
-
-bool CompiledFilter::pass(const Cell& c) const {
-  auto equal = [&]() {
-    if (!c.present) return false;
-    switch (c.type) {
-      case ValueType::kString:
-        return c.bits < strings.size() && strings[c.bits];
-      case ValueType::kNumber: {
-        const double d = as_double(c.bits);
-        return std::find(numbers.begin(), numbers.end(), d) != numbers.end();
-      }
-      case ValueType::kBool:
-        return boolean == 2 || boolean == static_cast<int>(c.bits);
-    }
-    return false;
-  };
-  switch (op) {
-    case Op::kExists:
-      return c.present;
-    case Op::kEq:
-    case Op::kIn:
-    case Op::kContains:
-    case Op::kRegex:
-      return equal();
-    case Op::kNeq:
-    case Op::kNotIn:
-      return !equal();
-    case Op::kGt:
-      return c.present && c.type == ValueType::kNumber && as_double(c.bits) > numbers[0];
-    case Op::kGte:
-      return c.present && c.type == ValueType::kNumber && as_double(c.bits) >= numbers[0];
-    case Op::kLt:
-      return c.present && c.type == ValueType::kNumber && as_double(c.bits) < numbers[0];
-    case Op::kLte:
-      return c.present && c.type == ValueType::kNumber && as_double(c.bits) <= numbers[0];
-  }
-  return false;
-}
-
-namespace {
-
-// Compiles one filter into `out`; sets `never` when it cannot hold (a
-// property no event or person has, except for neq and not_in, which an
-// absent value passes). key_slot maps a catalog key id to the filter's key.
-Status compile_filter(const Filter& filter, const Catalog& cat, const std::function<uint32_t(uint32_t)>& key_slot,
-                      const std::string& path, std::vector<CompiledFilter>& out, bool& never) {
-  const uint32_t key = cat.keys.find(filter.property);
-  if (key == StringPool::kMissing) {
-    if (filter.op != Op::kNeq && filter.op != Op::kNotIn) never = true;
-    return Status::ok();
-  }
-  CompiledFilter cf;
-  cf.key = key_slot(key);
-  cf.op = filter.op;
-  if (filter.op == Op::kGt || filter.op == Op::kGte || filter.op == Op::kLt || filter.op == Op::kLte) {
-    cf.numbers.push_back(filter.values[0].get<double>());
-  } else if (filter.op != Op::kExists) {
-    CAIRN_RETURN_IF_ERROR(compile_strings(filter, cat, cf, path));
-  }
-  out.push_back(std::move(cf));
-  return Status::ok();
-}
-
-// Resolves one event definition; `path` names it in errors.
-Result<CompiledDef> compile_def(const EventDef& def, const std::string& path, const Catalog& cat,
-                                const std::function<uint32_t(uint32_t)>& key_index) {
-  CompiledDef c;
-  const uint32_t ev = cat.events.find(def.event);
-  c.known = ev != StringPool::kMissing;
-  c.event = c.known ? ev : 0;
-  bool never = false;
-  for (size_t w = 0; w < def.where.size(); ++w)
-    CAIRN_RETURN_IF_ERROR(compile_filter(def.where[w], cat, key_index, fmt::format("{}.where[{}]", path, w), c.where, never));
-  if (never) c.known = false;
-  return c;
-}
-
-bool def_matches(const CompiledDef& d, const PersonView& p, size_t i) {
-  if (!d.known || d.event != p.event[i]) return false;
-  for (const CompiledFilter& cf : d.where)
-    if (!cf.pass(p.cell(cf.key, i))) return false;
-  return true;
-}
-
-}  // namespace
 
 void index_events(CompiledFunnel& f, size_t event_names) {
   f.event_any.assign(event_names, 0);
@@ -154,12 +26,7 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
   CompiledFunnel f;
   f.spec = spec;
   f.catalog = &cat;
-  auto key_index = [&](uint32_t key) {
-    for (size_t i = 0; i < f.plan.keys.size(); ++i)
-      if (f.plan.keys[i] == key) return static_cast<uint32_t>(i);
-    f.plan.keys.push_back(key);
-    return static_cast<uint32_t>(f.plan.keys.size() - 1);
-  };
+  const KeySlot key_index = plan_key_slot(f.plan);
   for (size_t s = 0; s < spec.steps.size(); ++s) {
     std::vector<CompiledDef> defs;
     for (size_t d = 0; d < spec.steps[s].any_of.size(); ++d) {
@@ -181,21 +48,12 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
     if (!c) return c.status();
     f.exclusions.push_back(CompiledExclusion{std::move(*c), spec.exclusions[e].from, spec.exclusions[e].to});
   }
-  for (size_t i = 0; i < spec.trait_filters.size(); ++i)
-    CAIRN_RETURN_IF_ERROR(compile_filter(spec.trait_filters[i], cat, [](uint32_t key) { return key; },
-                                         fmt::format("filters[{}]", i), f.trait_filters, f.traits_never));
+  CAIRN_RETURN_IF_ERROR(f.traits.compile(spec.trait_filters, cat));
   if (!spec.entry_point.empty()) {
     const uint32_t key = cat.keys.find(spec.entry_point);
     if (key != StringPool::kMissing) f.entry_point_key = static_cast<int>(key_index(key));
   }
-  if (spec.breakdown) {
-    if (!spec.breakdown->property.empty()) {
-      const uint32_t key = cat.keys.find(spec.breakdown->property);
-      if (key != StringPool::kMissing) f.breakdown_key = static_cast<int>(key_index(key));
-    } else {
-      f.breakdown_trait = cat.keys.find(spec.breakdown->trait);
-    }
-  }
+  if (spec.breakdown) f.group.compile(*spec.breakdown, cat, key_index);
   // Only events that can take part: entries in the range, later steps within
   // the window after the last possible entry.
   // (A person's first touch may come before the range.)
@@ -386,21 +244,6 @@ void FunnelCounts::merge(FunnelCounts& o) {
   }
 }
 
-Cell FunnelKernel::trait_cell(uint32_t person, uint32_t key) const {
-  Cell c;
-  if (const auto* traits = f_.catalog->traits_of(person))
-    for (const StoredProp& t : *traits)
-      if (t.key == key) c = Cell{true, t.type, t.bits};
-  return c;
-}
-
-bool FunnelKernel::traits_pass(uint32_t person) const {
-  if (f_.traits_never) return false;
-  for (const CompiledFilter& cf : f_.trait_filters)
-    if (!cf.pass(trait_cell(person, cf.key))) return false;
-  return true;
-}
-
 // The start of t's period (day, ISO week from Monday, month) in the query's
 // timezone, as a day number.
 int64_t FunnelKernel::period_of(Micros t) const {
@@ -419,7 +262,7 @@ int64_t FunnelKernel::period_of(Micros t) const {
 FunnelKernel::FunnelKernel(const CompiledFunnel& f) : f_(f), total_(f.steps.size()) {}
 
 void FunnelKernel::add(const PersonView& p) {
-  if ((f_.traits_never || !f_.trait_filters.empty()) && !traits_pass(p.person)) return;
+  if (f_.traits.active() && !f_.traits.pass(*f_.catalog, p.person)) return;
   const PersonFunnel r = evaluate(f_, p, masks_);
   if (r.reached < 0) return;
   const size_t s = f_.steps.size();
@@ -445,11 +288,7 @@ void FunnelKernel::add(const PersonView& p) {
   }
   FunnelCounts* group = nullptr;
   if (f_.spec.breakdown) {
-    GroupKey key = group_key(Cell{});
-    if (f_.breakdown_key >= 0)
-      key = group_key(p.cell(static_cast<size_t>(f_.breakdown_key), r.index[0]));
-    else if (f_.breakdown_trait != StringPool::kMissing)
-      key = group_key(trait_cell(p.person, f_.breakdown_trait));
+    const GroupKey key = f_.group.of(*f_.catalog, p, r.index[0]);
     auto it = groups_.find(key);
     if (it == groups_.end()) it = groups_.emplace(key, FunnelCounts(s)).first;
     group = &it->second;
@@ -514,38 +353,10 @@ void FunnelKernel::merge(Kernel& other) {
 
 namespace {
 
-// Median (mean of the middle two for an even count), mean and p90 (nearest
-// rank) of the values divided by `unit`; nulls when there are none.
-json stats(std::vector<Micros> v, double unit) {
-  if (v.empty()) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  const double median = n % 2 ? static_cast<double>(v[n / 2]) : (static_cast<double>(v[n / 2 - 1]) + static_cast<double>(v[n / 2])) / 2;
-  double sum = 0;
-  for (Micros x : v) sum += static_cast<double>(x);
-  const size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
-  const double p90 = static_cast<double>(v[std::max<size_t>(rank, 1) - 1]);
-  return json{{"median", median / unit}, {"mean", sum / static_cast<double>(n) / unit}, {"p90", p90 / unit}, {"count", n}};
-}
-
-json time_stats(std::vector<Micros> v) { return stats(std::move(v), static_cast<double>(kMicrosPerSecond)); }
-json count_stats(std::vector<Micros> v) { return stats(std::move(v), 1.0); }
-
 std::string step_label(const Step& s) {
   std::string out;
   for (const EventDef& d : s.any_of) out += (out.empty() ? "" : " | ") + d.event;
   return out;
-}
-
-// Two-proportion z-test of x1/n1 against x2/n2 (pooled), two-sided p-value.
-json z_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2) {
-  if (n1 == 0 || n2 == 0) return json{{"z", nullptr}, {"p_value", nullptr}};
-  const double p1 = static_cast<double>(x1) / static_cast<double>(n1), p2 = static_cast<double>(x2) / static_cast<double>(n2);
-  const double p = static_cast<double>(x1 + x2) / static_cast<double>(n1 + n2);
-  const double se = std::sqrt(p * (1 - p) * (1.0 / static_cast<double>(n1) + 1.0 / static_cast<double>(n2)));
-  if (se == 0) return json{{"z", 0.0}, {"p_value", 1.0}};
-  const double z = (p1 - p2) / se;
-  return json{{"z", z}, {"p_value", std::erfc(std::fabs(z) / std::sqrt(2.0))}};
 }
 
 std::string day_label(int64_t day) {
@@ -572,21 +383,7 @@ json histogram(const std::vector<Micros>& v) {
 
 }  // namespace
 
-std::string FunnelKernel::group_label(const GroupKey& k) const {
-  if (k.first < 0) return "(none)";
-  const Cell c{true, static_cast<ValueType>(k.first), k.second};
-  switch (c.type) {
-    case ValueType::kString:
-      return std::string(f_.catalog->strings.get(static_cast<uint32_t>(c.bits)));
-    case ValueType::kBool:
-      return c.bits ? "true" : "false";
-    case ValueType::kNumber: {
-      const double d = as_double(c.bits);
-      return d == std::trunc(d) && std::fabs(d) < 1e15 ? fmt::format("{}", static_cast<int64_t>(d)) : fmt::format("{}", d);
-    }
-  }
-  return "";
-}
+std::string FunnelKernel::group_label(const GroupKey& k) const { return query::group_label(*f_.catalog, k); }
 
 json FunnelKernel::counts_json(const FunnelCounts& c) const {
   json steps = json::array();

@@ -15,27 +15,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "query/common.h"
 #include "query/scan.h"
 #include "query/spec.h"
 #include "storage/catalog.h"
 
 namespace cairn::query {
-
-// A step's event definitions resolved against the catalog.
-struct CompiledFilter {
-  uint32_t key = 0;  // index into ScanPlan::keys
-  Op op = Op::kEq;
-  std::vector<uint8_t> strings;  // per catalog string id: 1 when the value matches (eq/in/contains/regex)
-  std::vector<double> numbers;   // eq/in values, or the bound of gt/gte/lt/lte
-  int boolean = -1;              // eq/in with true (1) or false (0)
-  bool pass(const Cell& c) const;
-};
-
-struct CompiledDef {
-  uint32_t event = 0;
-  bool known = false;  // false: the event name is not in the database, nothing matches
-  std::vector<CompiledFilter> where;
-};
 
 struct CompiledExclusion {
   CompiledDef def;
@@ -49,12 +34,10 @@ struct CompiledFunnel {
   // Per catalog event id: the steps some definition of that event could
   // match (any), and those it matches with no property condition (plain).
   std::vector<uint32_t> event_any, event_plain;
-  std::vector<CompiledFilter> trait_filters;      // key: catalog key id
-  bool traits_never = false;                      // a trait filter on a trait nobody has
+  TraitFilters traits;
   int entry_point_key = -1;                       // index into plan.keys
   bool has_optional = false;                      // some step is optional
-  int breakdown_key = -1;                         // index into plan.keys: breakdown by an entry-event property
-  uint32_t breakdown_trait = StringPool::kMissing;  // catalog key id: breakdown by a trait
+  GroupBy group;                                  // breakdown by an entry-event property or a trait
   const Catalog* catalog = nullptr;
   ScanPlan plan;
 };
@@ -106,11 +89,6 @@ class FunnelKernel final : public Kernel {
   static constexpr uint32_t kNoEvent = 0xFFFFFFFFu;
 
  private:
-  // A breakdown value: (type, bits), or absent.
-  using GroupKey = std::pair<int, uint64_t>;
-  struct GroupKeyHash {
-    size_t operator()(const GroupKey& k) const { return std::hash<uint64_t>()(k.second * 31 + static_cast<uint64_t>(k.first)); }
-  };
   nlohmann::json counts_json(const FunnelCounts& c) const;
   std::string group_label(const GroupKey& k) const;
 
@@ -121,11 +99,6 @@ class FunnelKernel final : public Kernel {
   // (entered, converted) by entry period start and by first-touch value.
   std::unordered_map<int64_t, std::pair<uint64_t, uint64_t>> trend_;
   std::unordered_map<GroupKey, std::pair<uint64_t, uint64_t>, GroupKeyHash> entry_points_;
-  bool traits_pass(uint32_t person) const;
-  // The person's value of a trait (catalog key id), as a cell.
-  Cell trait_cell(uint32_t person, uint32_t key) const;
-  // A breakdown or entry-point group: the cell's (type, bits), or absent.
-  static GroupKey group_key(const Cell& c) { return c.present ? GroupKey{static_cast<int>(c.type), c.bits} : GroupKey{-1, 0}; }
   std::vector<uint32_t> masks_;  // scratch for evaluate()
   int64_t period_of(Micros t) const;
 };

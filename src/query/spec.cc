@@ -6,13 +6,13 @@
 
 namespace cairn::query {
 
-namespace {
-
 using nlohmann::json;
 
 Status field_error(const std::string& path, const std::string& msg) {
   return Status::invalid_argument(fmt::format("{}: {}", path, msg));
 }
+
+namespace {
 
 Result<Op> parse_op(const std::string& s, const std::string& path) {
   static const std::pair<const char*, Op> kOps[] = {
@@ -71,6 +71,8 @@ std::optional<Micros> parse_offset(std::string_view s) {
   return s[0] == '-' ? -off : off;
 }
 
+}  // namespace
+
 Result<EventDef> parse_event_def(const json& j, const std::string& path) {
   EventDef d;
   if (!j.contains("event") || !j["event"].is_string() || j["event"].get<std::string>().empty())
@@ -87,6 +89,8 @@ Result<EventDef> parse_event_def(const json& j, const std::string& path) {
   }
   return d;
 }
+
+namespace {
 
 Result<Micros> parse_range_time(const json& j, const std::string& path) {
   if (!j.is_string()) return field_error(path, "expected a date or time like \"2026-01-01\"");
@@ -116,26 +120,71 @@ std::optional<Micros> parse_duration(std::string_view text) {
   return n * per;
 }
 
+Status parse_range(const json& doc, Micros& from, Micros& to) {
+  if (!doc.contains("range")) return Status::ok();
+  const json& r = doc["range"];
+  if (!r.is_object()) return field_error("range", "expected {\"from\": ..., \"to\": ...}");
+  if (r.contains("from")) {
+    auto t = parse_range_time(r["from"], "range.from");
+    if (!t) return t.status();
+    from = *t;
+  }
+  if (r.contains("to")) {
+    auto t = parse_range_time(r["to"], "range.to");
+    if (!t) return t.status();
+    to = *t;
+  }
+  if (from >= to) return field_error("range", "from must be before to");
+  return Status::ok();
+}
+
+Result<Breakdown> parse_breakdown(const json& b) {
+  if (!b.is_object()) return field_error("breakdown", "expected {\"property\": NAME} or {\"trait\": NAME}");
+  Breakdown bd;
+  if (b.contains("property") && b["property"].is_string()) bd.property = b["property"].get<std::string>();
+  if (b.contains("trait") && b["trait"].is_string()) bd.trait = b["trait"].get<std::string>();
+  if (bd.property.empty() == bd.trait.empty())
+    return field_error("breakdown", "expected exactly one of \"property\" (of the entry event) or \"trait\"");
+  if (b.contains("limit")) {
+    if (!b["limit"].is_number_unsigned() || b["limit"].get<size_t>() == 0)
+      return field_error("breakdown.limit", "expected a positive whole number");
+    bd.limit = b["limit"].get<size_t>();
+  }
+  return bd;
+}
+
+Status parse_filters(const json& doc, std::vector<Filter>& event_filters, std::vector<Filter>& trait_filters) {
+  if (!doc.contains("filters")) return Status::ok();
+  const json& fs = doc["filters"];
+  if (!fs.is_array()) return field_error("filters", "expected an array of filters");
+  for (size_t i = 0; i < fs.size(); ++i) {
+    const std::string path = fmt::format("filters[{}]", i);
+    json f = fs[i];
+    const bool trait = f.is_object() && f.contains("trait");
+    if (trait) {
+      if (!f["trait"].is_string()) return field_error(path + ".trait", "expected a trait name");
+      f["property"] = f["trait"];
+      f.erase("trait");
+    }
+    auto parsed = parse_filter(f, path);
+    if (!parsed) return parsed.status();
+    (trait ? trait_filters : event_filters).push_back(std::move(*parsed));
+  }
+  return Status::ok();
+}
+
+Result<Micros> parse_duration_field(const json& j, const std::string& path) {
+  auto d = j.is_string() ? parse_duration(j.get<std::string>()) : std::nullopt;
+  if (!d) return field_error(path, "expected a duration like \"7d\" (s, m, h, d or w)");
+  return *d;
+}
+
 Result<FunnelSpec> parse_funnel(const json& doc) {
   if (!doc.is_object()) return field_error("query", "expected a JSON object");
   if (!doc.contains("type") || !doc["type"].is_string()) return field_error("type", "is missing (e.g. \"funnel\")");
   if (doc["type"] != "funnel") return field_error("type", fmt::format("expected \"funnel\", got {}", doc["type"].dump()));
   FunnelSpec spec;
-  if (doc.contains("range")) {
-    const json& r = doc["range"];
-    if (!r.is_object()) return field_error("range", "expected {\"from\": ..., \"to\": ...}");
-    if (r.contains("from")) {
-      auto t = parse_range_time(r["from"], "range.from");
-      if (!t) return t.status();
-      spec.from = *t;
-    }
-    if (r.contains("to")) {
-      auto t = parse_range_time(r["to"], "range.to");
-      if (!t) return t.status();
-      spec.to = *t;
-    }
-    if (spec.from >= spec.to) return field_error("range", "from must be before to");
-  }
+  CAIRN_RETURN_IF_ERROR(parse_range(doc, spec.from, spec.to));
   if (!doc.contains("steps") || !doc["steps"].is_array() || doc["steps"].size() < 2)
     return field_error("steps", "expected an array of at least two steps");
   const json& steps = doc["steps"];
@@ -168,25 +217,14 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
   if (spec.steps.back().optional)
     return field_error(fmt::format("steps[{}].optional", spec.steps.size() - 1), "the last step cannot be optional");
   if (doc.contains("window")) {
-    const json& w = doc["window"];
-    auto d = w.is_string() ? parse_duration(w.get<std::string>()) : std::nullopt;
-    if (!d) return field_error("window", "expected a duration like \"7d\" (s, m, h, d or w)");
+    auto d = parse_duration_field(doc["window"], "window");
+    if (!d) return d.status();
     spec.window = *d;
   }
   if (doc.contains("breakdown")) {
-    const json& b = doc["breakdown"];
-    if (!b.is_object()) return field_error("breakdown", "expected {\"property\": NAME} or {\"trait\": NAME}");
-    Breakdown bd;
-    if (b.contains("property") && b["property"].is_string()) bd.property = b["property"].get<std::string>();
-    if (b.contains("trait") && b["trait"].is_string()) bd.trait = b["trait"].get<std::string>();
-    if (bd.property.empty() == bd.trait.empty())
-      return field_error("breakdown", "expected exactly one of \"property\" (of the entry event) or \"trait\"");
-    if (b.contains("limit")) {
-      if (!b["limit"].is_number_unsigned() || b["limit"].get<size_t>() == 0)
-        return field_error("breakdown.limit", "expected a positive whole number");
-      bd.limit = b["limit"].get<size_t>();
-    }
-    spec.breakdown = bd;
+    auto bd = parse_breakdown(doc["breakdown"]);
+    if (!bd) return bd.status();
+    spec.breakdown = *bd;
   }
   if (doc.contains("exclusions")) {
     const json& ex = doc["exclusions"];
@@ -229,23 +267,7 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
     }
     spec.persons = r;
   }
-  if (doc.contains("filters")) {
-    const json& fs = doc["filters"];
-    if (!fs.is_array()) return field_error("filters", "expected an array of filters");
-    for (size_t i = 0; i < fs.size(); ++i) {
-      const std::string path = fmt::format("filters[{}]", i);
-      json f = fs[i];
-      const bool trait = f.is_object() && f.contains("trait");
-      if (trait) {
-        if (!f["trait"].is_string()) return field_error(path + ".trait", "expected a trait name");
-        f["property"] = f["trait"];
-        f.erase("trait");
-      }
-      auto parsed = parse_filter(f, path);
-      if (!parsed) return parsed.status();
-      (trait ? spec.trait_filters : spec.event_filters).push_back(std::move(*parsed));
-    }
-  }
+  CAIRN_RETURN_IF_ERROR(parse_filters(doc, spec.event_filters, spec.trait_filters));
   if (doc.contains("timezone")) {
     const json& tz = doc["timezone"];
     auto off = tz.is_string() ? parse_offset(tz.get<std::string>()) : std::nullopt;

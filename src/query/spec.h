@@ -81,6 +81,18 @@ struct FunnelSpec {
 // Parses "7d", "12h", "30m", "45s", "1w" into microseconds.
 std::optional<Micros> parse_duration(std::string_view text);
 
+// "PATH: MESSAGE" as an invalid-argument status.
+Status field_error(const std::string& path, const std::string& msg);
+// {"event": NAME, "where": [...]}; `path` names it in errors.
+Result<EventDef> parse_event_def(const nlohmann::json& j, const std::string& path);
+// The document's "range" (left as is when absent).
+Status parse_range(const nlohmann::json& doc, Micros& from, Micros& to);
+Result<Breakdown> parse_breakdown(const nlohmann::json& b);
+// The document's "filters": property filters and trait filters.
+Status parse_filters(const nlohmann::json& doc, std::vector<Filter>& event_filters, std::vector<Filter>& trait_filters);
+// A duration field ("7d"); `path` names it in errors.
+Result<Micros> parse_duration_field(const nlohmann::json& j, const std::string& path);
+
 // Parses a whole funnel query ({"type": "funnel", ...}).
 Result<FunnelSpec> parse_funnel(const nlohmann::json& doc);
 

@@ -1,0 +1,213 @@
+#include "query/common.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace cairn::query {
+
+namespace {
+
+using nlohmann::json;
+
+double as_double(uint64_t bits) {
+  double d;
+  std::memcpy(&d, &bits, sizeof d);
+  return d;
+}
+
+// Marks the catalog strings a filter value set matches.
+Status compile_strings(const Filter& f, const Catalog& cat, CompiledFilter& out, const std::string& path) {
+  out.strings.assign(cat.strings.size(), 0);
+  if (f.op == Op::kContains) {
+    const std::string needle = f.values[0].get<std::string>();
+    for (uint32_t i = 0; i < cat.strings.size(); ++i)
+      out.strings[i] = cat.strings.get(i).find(needle) != std::string_view::npos;
+    return Status::ok();
+  }
+  if (f.op == Op::kRegex) {
+    RE2 re(f.values[0].get<std::string>(), RE2::Quiet);
+    if (!re.ok()) return Status::invalid_argument(fmt::format("{}.value: invalid regular expression: {}", path, re.error()));
+    for (uint32_t i = 0; i < cat.strings.size(); ++i) {
+      const std::string_view s = cat.strings.get(i);
+      out.strings[i] = RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re);
+    }
+    return Status::ok();
+  }
+  for (const json& v : f.values) {  // eq, neq, in, not_in
+    if (v.is_string()) {
+      const uint32_t id = cat.strings.find(v.get<std::string>());
+      if (id != StringPool::kMissing) out.strings[id] = 1;
+    } else if (v.is_boolean()) {
+      out.boolean = out.boolean == -1 || out.boolean == static_cast<int>(v.get<bool>()) ? v.get<bool>() : 2;
+    } else {
+      out.numbers.push_back(v.get<double>());
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+bool CompiledFilter::pass(const Cell& c) const {
+  auto equal = [&]() {
+    if (!c.present) return false;
+    switch (c.type) {
+      case ValueType::kString:
+        return c.bits < strings.size() && strings[c.bits];
+      case ValueType::kNumber: {
+        const double d = as_double(c.bits);
+        return std::find(numbers.begin(), numbers.end(), d) != numbers.end();
+      }
+      case ValueType::kBool:
+        return boolean == 2 || boolean == static_cast<int>(c.bits);
+    }
+    return false;
+  };
+  switch (op) {
+    case Op::kExists:
+      return c.present;
+    case Op::kEq:
+    case Op::kIn:
+    case Op::kContains:
+    case Op::kRegex:
+      return equal();
+    case Op::kNeq:
+    case Op::kNotIn:
+      return !equal();
+    case Op::kGt:
+      return c.present && c.type == ValueType::kNumber && as_double(c.bits) > numbers[0];
+    case Op::kGte:
+      return c.present && c.type == ValueType::kNumber && as_double(c.bits) >= numbers[0];
+    case Op::kLt:
+      return c.present && c.type == ValueType::kNumber && as_double(c.bits) < numbers[0];
+    case Op::kLte:
+      return c.present && c.type == ValueType::kNumber && as_double(c.bits) <= numbers[0];
+  }
+  return false;
+}
+
+KeySlot plan_key_slot(ScanPlan& plan) {
+  return [&plan](uint32_t key) {
+    for (size_t i = 0; i < plan.keys.size(); ++i)
+      if (plan.keys[i] == key) return static_cast<uint32_t>(i);
+    plan.keys.push_back(key);
+    return static_cast<uint32_t>(plan.keys.size() - 1);
+  };
+}
+
+Status compile_filter(const Filter& filter, const Catalog& cat, const KeySlot& key_slot, const std::string& path,
+                      std::vector<CompiledFilter>& out, bool& never) {
+  const uint32_t key = cat.keys.find(filter.property);
+  if (key == StringPool::kMissing) {
+    if (filter.op != Op::kNeq && filter.op != Op::kNotIn) never = true;
+    return Status::ok();
+  }
+  CompiledFilter cf;
+  cf.key = key_slot(key);
+  cf.op = filter.op;
+  if (filter.op == Op::kGt || filter.op == Op::kGte || filter.op == Op::kLt || filter.op == Op::kLte) {
+    cf.numbers.push_back(filter.values[0].get<double>());
+  } else if (filter.op != Op::kExists) {
+    CAIRN_RETURN_IF_ERROR(compile_strings(filter, cat, cf, path));
+  }
+  out.push_back(std::move(cf));
+  return Status::ok();
+}
+
+Result<CompiledDef> compile_def(const EventDef& def, const std::string& path, const Catalog& cat, const KeySlot& key_slot) {
+  CompiledDef c;
+  const uint32_t ev = cat.events.find(def.event);
+  c.known = ev != StringPool::kMissing;
+  c.event = c.known ? ev : 0;
+  bool never = false;
+  for (size_t w = 0; w < def.where.size(); ++w)
+    CAIRN_RETURN_IF_ERROR(compile_filter(def.where[w], cat, key_slot, fmt::format("{}.where[{}]", path, w), c.where, never));
+  if (never) c.known = false;
+  return c;
+}
+
+Cell trait_cell(const Catalog& cat, uint32_t person, uint32_t key) {
+  Cell c;
+  if (const auto* traits = cat.traits_of(person))
+    for (const StoredProp& t : *traits)
+      if (t.key == key) c = Cell{true, t.type, t.bits};
+  return c;
+}
+
+Status TraitFilters::compile(const std::vector<Filter>& list, const Catalog& cat) {
+  for (size_t i = 0; i < list.size(); ++i)
+    CAIRN_RETURN_IF_ERROR(compile_filter(list[i], cat, [](uint32_t key) { return key; }, fmt::format("filters[{}]", i),
+                                         filters, never));
+  return Status::ok();
+}
+
+bool TraitFilters::pass(const Catalog& cat, uint32_t person) const {
+  if (never) return false;
+  for (const CompiledFilter& cf : filters)
+    if (!cf.pass(trait_cell(cat, person, cf.key))) return false;
+  return true;
+}
+
+void GroupBy::compile(const Breakdown& b, const Catalog& cat, const KeySlot& key_slot) {
+  active = true;
+  if (!b.property.empty()) {
+    const uint32_t k = cat.keys.find(b.property);
+    if (k != StringPool::kMissing) key = static_cast<int>(key_slot(k));
+  } else {
+    trait = cat.keys.find(b.trait);
+  }
+}
+
+GroupKey GroupBy::of(const Catalog& cat, const PersonView& p, size_t event) const {
+  if (key >= 0) return group_key(p.cell(static_cast<size_t>(key), event));
+  if (trait != StringPool::kMissing) return group_key(trait_cell(cat, p.person, trait));
+  return group_key(Cell{});
+}
+
+std::string value_text(const Catalog& cat, ValueType type, uint64_t bits) {
+  switch (type) {
+    case ValueType::kString:
+      return std::string(cat.strings.get(static_cast<uint32_t>(bits)));
+    case ValueType::kBool:
+      return bits ? "true" : "false";
+    case ValueType::kNumber: {
+      const double d = as_double(bits);
+      return d == std::trunc(d) && std::fabs(d) < 1e15 ? fmt::format("{}", static_cast<int64_t>(d)) : fmt::format("{}", d);
+    }
+  }
+  return "";
+}
+
+std::string group_label(const Catalog& cat, const GroupKey& k) {
+  if (k.first < 0) return "(none)";
+  return value_text(cat, static_cast<ValueType>(k.first), k.second);
+}
+
+json stats(std::vector<Micros> v, double unit) {
+  if (v.empty()) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  const double median = n % 2 ? static_cast<double>(v[n / 2]) : (static_cast<double>(v[n / 2 - 1]) + static_cast<double>(v[n / 2])) / 2;
+  double sum = 0;
+  for (Micros x : v) sum += static_cast<double>(x);
+  const size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
+  const double p90 = static_cast<double>(v[std::max<size_t>(rank, 1) - 1]);
+  return json{{"median", median / unit}, {"mean", sum / static_cast<double>(n) / unit}, {"p90", p90 / unit}, {"count", n}};
+}
+
+json z_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2) {
+  if (n1 == 0 || n2 == 0) return json{{"z", nullptr}, {"p_value", nullptr}};
+  const double p1 = static_cast<double>(x1) / static_cast<double>(n1), p2 = static_cast<double>(x2) / static_cast<double>(n2);
+  const double p = static_cast<double>(x1 + x2) / static_cast<double>(n1 + n2);
+  const double se = std::sqrt(p * (1 - p) * (1.0 / static_cast<double>(n1) + 1.0 / static_cast<double>(n2)));
+  if (se == 0) return json{{"z", 0.0}, {"p_value", 1.0}};
+  const double z = (p1 - p2) / se;
+  return json{{"z", z}, {"p_value", std::erfc(std::fabs(z) / std::sqrt(2.0))}};
+}
+
+}  // namespace cairn::query

@@ -1,0 +1,99 @@
+// What every report shares: event definitions and property filters resolved
+// against the catalog, person trait filters, grouping by a property or a
+// trait, value labels, and the statistics of the answers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "query/scan.h"
+#include "query/spec.h"
+#include "storage/catalog.h"
+
+namespace cairn::query {
+
+// A filter resolved against the catalog.
+struct CompiledFilter {
+  uint32_t key = 0;  // index into ScanPlan::keys (catalog key id for trait filters)
+  Op op = Op::kEq;
+  std::vector<uint8_t> strings;  // per catalog string id: 1 when the value matches (eq/in/contains/regex)
+  std::vector<double> numbers;   // eq/in values, or the bound of gt/gte/lt/lte
+  int boolean = -1;              // eq/in with true (1) or false (0)
+  bool pass(const Cell& c) const;
+};
+
+// An event definition resolved against the catalog.
+struct CompiledDef {
+  uint32_t event = 0;
+  bool known = false;  // false: the event name is not in the database, nothing matches
+  std::vector<CompiledFilter> where;
+};
+
+// Maps a catalog key id to its index in a plan's keys (adding it).
+using KeySlot = std::function<uint32_t(uint32_t)>;
+KeySlot plan_key_slot(ScanPlan& plan);
+
+// Compiles one filter into `out`; sets `never` when it cannot hold (a
+// property no event or person has, except for neq and not_in, which an
+// absent value passes).
+Status compile_filter(const Filter& filter, const Catalog& cat, const KeySlot& key_slot, const std::string& path,
+                      std::vector<CompiledFilter>& out, bool& never);
+// Resolves one event definition; `path` names it in errors.
+Result<CompiledDef> compile_def(const EventDef& def, const std::string& path, const Catalog& cat, const KeySlot& key_slot);
+
+inline bool def_matches(const CompiledDef& d, const PersonView& p, size_t i) {
+  if (!d.known || d.event != p.event[i]) return false;
+  for (const CompiledFilter& cf : d.where)
+    if (!cf.pass(p.cell(cf.key, i))) return false;
+  return true;
+}
+
+// The person's value of a trait (catalog key id), as a cell.
+Cell trait_cell(const Catalog& cat, uint32_t person, uint32_t key);
+
+// filters[] with "trait": conditions on the person.
+struct TraitFilters {
+  std::vector<CompiledFilter> filters;  // key: catalog key id
+  bool never = false;                   // a filter on a trait nobody has
+  Status compile(const std::vector<Filter>& filters, const Catalog& cat);
+  bool active() const { return never || !filters.empty(); }
+  bool pass(const Catalog& cat, uint32_t person) const;
+};
+
+// A breakdown value: (value type, bits), or (-1, 0) when absent.
+using GroupKey = std::pair<int, uint64_t>;
+struct GroupKeyHash {
+  size_t operator()(const GroupKey& k) const { return std::hash<uint64_t>()(k.second * 31 + static_cast<uint64_t>(k.first)); }
+};
+inline GroupKey group_key(const Cell& c) { return c.present ? GroupKey{static_cast<int>(c.type), c.bits} : GroupKey{-1, 0}; }
+
+// Grouping by an event property (of the event the report picks) or a trait.
+struct GroupBy {
+  bool active = false;
+  int key = -1;                             // index into plan.keys: an event property
+  uint32_t trait = StringPool::kMissing;    // catalog key id: a trait
+  void compile(const Breakdown& b, const Catalog& cat, const KeySlot& key_slot);
+  GroupKey of(const Catalog& cat, const PersonView& p, size_t event) const;
+};
+
+// The text of a value: a string, a whole number without a fraction, true/false.
+std::string value_text(const Catalog& cat, ValueType type, uint64_t bits);
+// A group's label: its value's text, or "(none)".
+std::string group_label(const Catalog& cat, const GroupKey& k);
+
+// Median (mean of the middle two for an even count), mean and p90 (nearest
+// rank) of the values divided by `unit`, and their count; nulls when none.
+nlohmann::json stats(std::vector<Micros> v, double unit);
+inline nlohmann::json time_stats(std::vector<Micros> v) { return stats(std::move(v), static_cast<double>(kMicrosPerSecond)); }
+inline nlohmann::json count_stats(std::vector<Micros> v) { return stats(std::move(v), 1.0); }
+
+// Pooled two-proportion z-test of x1/n1 against x2/n2, two-sided p-value;
+// nulls when a side is empty.
+nlohmann::json z_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2);
+
+}  // namespace cairn::query
