@@ -1,12 +1,14 @@
 // cairn query --db DIR SPEC.json|- [--threads N] [--format json|table|csv]
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "query/funnel.h"
+#include "query/paths.h"
 #include "storage/file_util.h"
 
 namespace cairn::cli {
@@ -29,6 +31,15 @@ std::string fmt_seconds(const nlohmann::json& v) {
   if (s < 172800) return fmt::format("{:.1f}h", s / 3600);
   return fmt::format("{:.1f}d", s / 86400);
 }
+
+// CSV field: quoted, inner quotes doubled.
+std::string csv_field(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+unsigned long long u64(const nlohmann::json& v) { return static_cast<unsigned long long>(v.get<uint64_t>()); }
 
 // A list of {value/period, persons, converted, conversion} rows.
 void print_groups(const char* title, const char* key, const nlohmann::json& rows, bool csv) {
@@ -57,9 +68,7 @@ void print_funnel(const nlohmann::json& r, const std::string& format) {
     const std::string label = s["label"].get<std::string>() + (s["optional"].get<bool>() ? " (optional)" : "");
     const auto median = s.contains("time_from_previous") ? s["time_from_previous"]["median"] : nlohmann::json();
     if (csv) {
-      std::string quoted = "\"";
-      for (char c : label) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-      quoted += "\"";
+      const std::string quoted = csv_field(label);
       std::printf("%d,%s,%llu,%.6f,%.6f,%llu,%s\n", s["step"].get<int>(), quoted.c_str(),
                   static_cast<unsigned long long>(s["persons"].get<uint64_t>()), s["conversion_from_start"].get<double>(),
                   s["conversion_from_previous"].get<double>(), static_cast<unsigned long long>(s["dropped"].get<uint64_t>()),
@@ -94,6 +103,71 @@ void print_funnel(const nlohmann::json& r, const std::string& format) {
                 r["comparison"]["p_value"].get<double>());
 }
 
+void print_paths(const nlohmann::json& r, const std::string& type, const std::string& format) {
+  const bool csv = format == "csv";
+  if (type == "paths") {
+    if (csv) std::printf("kind,step,id,source,target,persons,dropped\n");
+    else std::printf("%llu persons, %s\n\n%-4s %-40s %10s %10s\n", u64(r["persons"]), r["direction"].get<std::string>().c_str(),
+                     "step", "node", "persons", "dropped");
+    for (const auto& n : r["nodes"]) {
+      if (csv)
+        std::printf("node,%d,%s,,,%llu,%llu\n", n["step"].get<int>(), csv_field(n["id"].get<std::string>()).c_str(),
+                    u64(n["persons"]), u64(n["dropped"]));
+      else
+        std::printf("%-4d %-40s %10llu %10llu\n", n["step"].get<int>(), n["label"].get<std::string>().c_str(), u64(n["persons"]),
+                    u64(n["dropped"]));
+    }
+    if (!csv) std::printf("\n%-40s    %-40s %10s\n", "from", "to", "persons");
+    for (const auto& l : r["links"]) {
+      if (csv)
+        std::printf("link,,,%s,%s,%llu,\n", csv_field(l["source"].get<std::string>()).c_str(),
+                    csv_field(l["target"].get<std::string>()).c_str(), u64(l["persons"]));
+      else
+        std::printf("%-40s -> %-40s %10llu\n", l["source"].get<std::string>().c_str(), l["target"].get<std::string>().c_str(),
+                    u64(l["persons"]));
+    }
+    return;
+  }
+  if (type == "top_paths") {
+    if (csv) std::printf("path,persons,converted,conversion_rate,avg_seconds_to_goal\n");
+    else std::printf("%llu persons, %llu converted\n\n%10s %10s %7s %10s  %s\n", u64(r["persons"]), u64(r["converted"]),
+                     "converted", "persons", "rate", "to goal", "path");
+    for (const auto& p : r["paths"]) {
+      std::string path;
+      for (const auto& l : p["path"]) path += (path.empty() ? "" : " > ") + l.get<std::string>();
+      if (path.empty()) path = "(nothing before the goal)";
+      if (csv)
+        std::printf("%s,%llu,%llu,%.6f,%s\n", csv_field(path).c_str(), u64(p["persons"]), u64(p["converted"]),
+                    p["conversion_rate"].get<double>(),
+                    p["avg_seconds_to_goal"].is_null() ? "" : fmt::format("{}", p["avg_seconds_to_goal"].get<double>()).c_str());
+      else
+        std::printf("%10llu %10llu %6.1f%% %10s  %s\n", u64(p["converted"]), u64(p["persons"]),
+                    100 * p["conversion_rate"].get<double>(), fmt_seconds(p["avg_seconds_to_goal"]).c_str(), path.c_str());
+    }
+    if (!csv) std::printf("%10llu %10llu         other paths\n", u64(r["other"]["converted"]), u64(r["other"]["persons"]));
+    return;
+  }
+  if (csv) std::printf("branch,persons,share,converted,conversion,median_seconds_to_goal,p_value_vs_rest\n");
+  else std::printf("%llu persons, %llu converted\n\n%-32s %10s %7s %10s %7s %12s %10s\n", u64(r["persons"]), u64(r["converted"]),
+                   "branch", "persons", "share", "converted", "rate", "median time", "p vs rest");
+  for (const auto& b : r["branches"]) {
+    const auto& p = b["vs_rest"]["p_value"];
+    if (csv)
+      std::printf("%s,%llu,%.6f,%llu,%.6f,%s,%s\n", csv_field(b["label"].get<std::string>()).c_str(), u64(b["persons"]),
+                  b["share"].get<double>(), u64(b["converted"]), b["conversion"].get<double>(),
+                  b["time_to_goal"]["median"].is_null() ? "" : fmt::format("{}", b["time_to_goal"]["median"].get<double>()).c_str(),
+                  p.is_null() ? "" : fmt::format("{}", p.get<double>()).c_str());
+    else
+      std::printf("%-32s %10llu %6.1f%% %10llu %6.1f%% %12s %10s\n", b["label"].get<std::string>().c_str(), u64(b["persons"]),
+                  100 * b["share"].get<double>(), u64(b["converted"]), 100 * b["conversion"].get<double>(),
+                  fmt_seconds(b["time_to_goal"]["median"]).c_str(), p.is_null() ? "-" : fmt::format("{:.3g}", p.get<double>()).c_str());
+  }
+  if (r.contains("comparison") && !r["comparison"]["z"].is_null())
+    std::printf("\n%s vs %s: z = %.3f, p = %.3g\n", r["comparison"]["a"]["value"].get<std::string>().c_str(),
+                r["comparison"]["b"]["value"].get<std::string>().c_str(), r["comparison"]["z"].get<double>(),
+                r["comparison"]["p_value"].get<double>());
+}
+
 int run_query(const QueryArgs& args) {
   auto text = read_file(args.spec == "-" ? "/dev/stdin" : args.spec);
   if (!text) {
@@ -106,22 +180,38 @@ int run_query(const QueryArgs& args) {
     return 2;
   }
   const std::string type = doc.is_object() && doc.contains("type") && doc["type"].is_string() ? doc["type"].get<std::string>() : "";
-  if (type != "funnel") {
+  const bool funnel = type == "funnel";
+  if (!funnel && type != "paths" && type != "top_paths" && type != "branches") {
     std::fprintf(stderr, "cairn query: type: %s\n",
                  type.empty() ? "is missing (e.g. \"funnel\")"
-                              : fmt::format("unknown query type \"{}\" (this build answers \"funnel\")", type).c_str());
+                              : fmt::format("unknown query type \"{}\" (this build answers \"funnel\", \"paths\", "
+                                            "\"top_paths\" and \"branches\")",
+                                            type)
+                                    .c_str());
     return 2;
   }
-  auto spec = query::parse_funnel(doc);
-  if (!spec) {
-    std::fprintf(stderr, "cairn query: %s\n", spec.status().message().c_str());
+  std::optional<query::FunnelSpec> funnel_spec;
+  std::optional<query::PathsSpec> paths_spec;
+  Status parsed = Status::ok();
+  if (funnel) {
+    auto spec = query::parse_funnel(doc);
+    if (spec) funnel_spec = std::move(*spec);
+    else parsed = spec.status();
+  } else {
+    auto spec = query::parse_paths(doc);
+    if (spec) paths_spec = std::move(*spec);
+    else parsed = spec.status();
+  }
+  if (!parsed.is_ok()) {
+    std::fprintf(stderr, "cairn query: %s\n", parsed.message().c_str());
     return 2;
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto store = open_or_report("query", args.db, Store::Mode::kRead);
   if (!store) return 1;
   const auto t1 = std::chrono::steady_clock::now();
-  auto result = query::run_funnel(*store, *spec, args.threads);
+  auto result = funnel ? query::run_funnel(*store, *funnel_spec, args.threads)
+                       : query::run_paths(*store, *paths_spec, args.threads);
   if (args.timing)
     std::fprintf(stderr, "timing: open %.3f s, plan + scan %.3f s\n", std::chrono::duration<double>(t1 - t0).count(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
@@ -131,8 +221,10 @@ int run_query(const QueryArgs& args) {
   }
   if (args.format == "json")
     print_json(*result);
-  else
+  else if (funnel)
     print_funnel(*result, args.format);
+  else
+    print_paths(*result, type, args.format);
   return 0;
 }
 
@@ -140,7 +232,7 @@ int run_query(const QueryArgs& args) {
 
 void register_query(CLI::App& app) {
   auto args = std::make_shared<QueryArgs>();
-  auto* cmd = app.add_subcommand("query", "Answer a JSON query document (docs/QUERY.md): funnels");
+  auto* cmd = app.add_subcommand("query", "Answer a JSON query document (docs/QUERY.md): funnels, paths, top paths, branches");
   cmd->add_option("--db", args->db, "Database directory")->required();
   cmd->add_option("spec", args->spec, "Query file, or - for standard input")->required();
   cmd->add_option("--threads", args->threads, "Scan threads (default: one per core)");
