@@ -14,6 +14,10 @@ int run_person(const std::string& db, const std::string& id, bool json) {
   auto store = open_or_report("person", db, Store::Mode::kRead);
   if (!store) return 1;
   const Catalog& cat = store->catalog();
+  if (Status st = cat.load_persons().is_ok() ? cat.load_strings() : cat.load_persons(); !st.is_ok()) {
+    std::fprintf(stderr, "cairn person: %s\n", st.message().c_str());
+    return 1;
+  }
   const uint32_t idn = cat.find_id(id);
   if (idn == StringPool::kMissing || cat.is_erased(idn)) {
     std::fprintf(stderr, "cairn person: no person with id '%s' in %s\n", id.c_str(), db.c_str());

@@ -22,25 +22,25 @@ double as_double(uint64_t bits) {
 
 // Marks the catalog strings a filter value set matches.
 Status compile_strings(const Filter& f, const Catalog& cat, CompiledFilter& out, const std::string& path) {
-  out.strings.assign(cat.strings.size(), 0);
+  out.strings.assign(cat.strings().size(), 0);
   if (f.op == Op::kContains) {
     const std::string needle = f.values[0].get<std::string>();
-    for (uint32_t i = 0; i < cat.strings.size(); ++i)
-      out.strings[i] = cat.strings.get(i).find(needle) != std::string_view::npos;
+    for (uint32_t i = 0; i < cat.strings().size(); ++i)
+      out.strings[i] = cat.strings().get(i).find(needle) != std::string_view::npos;
     return Status::ok();
   }
   if (f.op == Op::kRegex) {
     RE2 re(f.values[0].get<std::string>(), RE2::Quiet);
     if (!re.ok()) return Status::invalid_argument(fmt::format("{}.value: invalid regular expression: {}", path, re.error()));
-    for (uint32_t i = 0; i < cat.strings.size(); ++i) {
-      const std::string_view s = cat.strings.get(i);
+    for (uint32_t i = 0; i < cat.strings().size(); ++i) {
+      const std::string_view s = cat.strings().get(i);
       out.strings[i] = RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re);
     }
     return Status::ok();
   }
   for (const json& v : f.values) {  // eq, neq, in, not_in
     if (v.is_string()) {
-      const uint32_t id = cat.strings.find(v.get<std::string>());
+      const uint32_t id = cat.strings().find(v.get<std::string>());
       if (id != StringPool::kMissing) out.strings[id] = 1;
     } else if (v.is_boolean()) {
       out.boolean = out.boolean == -1 || out.boolean == static_cast<int>(v.get<bool>()) ? v.get<bool>() : 2;
@@ -172,7 +172,7 @@ GroupKey GroupBy::of(const Catalog& cat, const PersonView& p, size_t event) cons
 std::string value_text(const Catalog& cat, ValueType type, uint64_t bits) {
   switch (type) {
     case ValueType::kString:
-      return std::string(cat.strings.get(static_cast<uint32_t>(bits)));
+      return std::string(cat.strings().get(static_cast<uint32_t>(bits)));
     case ValueType::kBool:
       return bits ? "true" : "false";
     case ValueType::kNumber: {

@@ -520,11 +520,14 @@ json FunnelKernel::result() const {
 Result<json> run_funnel(const Store& store, const FunnelSpec& spec, unsigned threads) {
   auto compiled = compile_funnel(spec, store.catalog());
   if (!compiled) return compiled.status();
+  if (compiled->traits.active() || compiled->group.trait != StringPool::kMissing || spec.persons)
+    CAIRN_RETURN_IF_ERROR(store.catalog().load_persons());
   compiled->plan.threads = threads;
   const CompiledFunnel& f = *compiled;
   auto kernel = scan(store, f.plan, [&] { return std::make_unique<FunnelKernel>(f); });
   if (!kernel) return kernel.status();
   json out = static_cast<FunnelKernel&>(**kernel).result();
+  CAIRN_RETURN_IF_ERROR(store.catalog().lazy_status());  // a value or person the answer needed could not be read
   if (spec.compare_funnel) {
     auto other = run_funnel(store, *spec.compare_funnel, threads);
     if (!other) return other.status();

@@ -266,9 +266,9 @@ Result<CompiledPaths> compile_paths(const PathsSpec& spec, const Catalog& cat) {
         std::vector<std::unique_ptr<RE2>> rules;
         for (const CleanRule& r : spec.clean) rules.push_back(std::make_unique<RE2>(r.pattern, RE2::Quiet));
         std::unordered_map<std::string, uint32_t> codes;
-        c.clean_code.resize(cat.strings.size());
-        for (uint32_t i = 0; i < cat.strings.size(); ++i) {
-          std::string text = apply_clean(rules, spec.clean, std::string(cat.strings.get(i)));
+        c.clean_code.resize(cat.strings().size());
+        for (uint32_t i = 0; i < cat.strings().size(); ++i) {
+          std::string text = apply_clean(rules, spec.clean, std::string(cat.strings().get(i)));
           auto [it, added] = codes.emplace(std::move(text), static_cast<uint32_t>(c.clean_text.size()));
           if (added) c.clean_text.push_back(it->first);
           c.clean_code[i] = it->second;
@@ -617,7 +617,7 @@ std::string label_text(const CompiledPaths& c, const Label& l) {
   switch (l.kind) {
     case Label::kString:
       return fmt::format("{}: {}", cat.events.get(l.event),
-                         c.clean_code.empty() ? cat.strings.get(static_cast<uint32_t>(l.bits)) : c.clean_text[l.bits]);
+                         c.clean_code.empty() ? cat.strings().get(static_cast<uint32_t>(l.bits)) : c.clean_text[l.bits]);
     case Label::kNumber:
       return fmt::format("{}: {}", cat.events.get(l.event), value_text(cat, ValueType::kNumber, l.bits));
     case Label::kBool:
@@ -874,11 +874,15 @@ json PathsKernel::result() const {
 Result<json> run_paths(const Store& store, const PathsSpec& spec, unsigned threads) {
   auto compiled = compile_paths(spec, store.catalog());
   if (!compiled) return compiled.status();
+  if (compiled->traits.active() || compiled->group.trait != StringPool::kMissing)
+    CAIRN_RETURN_IF_ERROR(store.catalog().load_persons());
   compiled->plan.threads = threads;
   const CompiledPaths& c = *compiled;
   auto kernel = scan(store, c.plan, [&] { return std::make_unique<PathsKernel>(c); });
   if (!kernel) return kernel.status();
-  return static_cast<PathsKernel&>(**kernel).result();
+  json out = static_cast<PathsKernel&>(**kernel).result();
+  CAIRN_RETURN_IF_ERROR(store.catalog().lazy_status());  // a value or person the answer needed could not be read
+  return out;
 }
 
 }  // namespace cairn::query

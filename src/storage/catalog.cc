@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "storage/binary_io.h"
+#include "storage/codec.h"
 
 namespace cairn {
 
@@ -44,6 +45,7 @@ StoredProp get_prop(BinaryReader& r) {
 }  // namespace
 
 uint32_t Catalog::intern_id(std::string_view id, bool known) {
+  persons();
   const uint32_t i = ids_.intern(id);
   if (i == parent_.size()) {
     parent_.push_back(i);
@@ -55,11 +57,13 @@ uint32_t Catalog::intern_id(std::string_view id, bool known) {
 }
 
 uint32_t Catalog::root(uint32_t id) const {
+  if (id >= id_count()) return id;  // only when a lazily read persons part was damaged
   while (parent_[id] != id) id = parent_[id];
   return id;
 }
 
 uint32_t Catalog::link(uint32_t from, uint32_t to) {
+  persons();
   uint32_t a = root(from), b = root(to);
   // Path compression keeps later lookups short.
   for (uint32_t x : {from, to}) {
@@ -89,6 +93,7 @@ uint32_t Catalog::link(uint32_t from, uint32_t to) {
 }
 
 std::vector<uint32_t> Catalog::ids_of(uint32_t r) const {
+  persons();
   std::vector<uint32_t> out;
   for (uint32_t i = 0; i < parent_.size(); ++i)
     if (!erased_[i] && root(i) == r) out.push_back(i);
@@ -96,11 +101,13 @@ std::vector<uint32_t> Catalog::ids_of(uint32_t r) const {
 }
 
 const std::vector<StoredProp>* Catalog::traits_of(uint32_t r) const {
+  persons();
   auto it = traits_.find(r);
   return it == traits_.end() ? nullptr : &it->second;
 }
 
 void Catalog::set_trait(uint32_t r, StoredProp trait) {
+  persons();
   auto& list = traits_[r];
   for (StoredProp& t : list) {
     if (t.key == trait.key) {
@@ -112,11 +119,12 @@ void Catalog::set_trait(uint32_t r, StoredProp trait) {
 }
 
 void Catalog::erase_person(uint32_t r) {
+  persons();
   for (uint32_t id : ids_of(r)) erased_[id] = 1;
   traits_.erase(r);
 }
 
-void Catalog::erase_string(uint32_t id) { strings.replace(id, erased_placeholder(id)); }
+void Catalog::erase_string(uint32_t id) { strings().replace(id, erased_placeholder(id)); }
 
 void Catalog::set_cost(const CostRow& row) {
   for (CostRow& c : costs_) {
@@ -128,64 +136,48 @@ void Catalog::set_cost(const CostRow& row) {
   costs_.push_back(row);
 }
 
-std::string Catalog::serialize() const {
-  BinaryWriter w;
-  put_pool(w, events);
-  put_pool(w, keys);
-  put_pool(w, strings);
-  w.put_varint(ids_.size());
-  for (uint32_t i = 0; i < ids_.size(); ++i) {
-    w.put_string(erased_[i] ? std::string_view() : ids_.get(i));
-    w.put_varint(root(i));
-    w.put_u8(static_cast<uint8_t>(known_[i] | (erased_[i] << 1)));
-  }
-  std::map<uint32_t, const std::vector<StoredProp>*> sorted;
-  for (const auto& [r, list] : traits_) sorted.emplace(r, &list);
-  w.put_varint(sorted.size());
-  for (const auto& [r, list] : sorted) {
-    w.put_varint(r);
-    w.put_varint(list->size());
-    for (const StoredProp& p : *list) put_prop(w, p);
-  }
-  w.put_varint(costs_.size());
-  for (const CostRow& c : costs_) {
-    w.put_zigzag(c.day);
-    w.put_varint(c.channel);
-    w.put_varint(c.campaign);
-    w.put_f64(c.cost);
-  }
-  return std::move(w.buffer());
-}
+namespace {
 
-Result<Catalog> Catalog::parse(std::string_view payload, const std::string& what) {
-  Catalog c;
-  BinaryReader r(payload);
-  auto bad = [&]() { return Status::corruption(fmt::format("{}: malformed catalog near offset {}", what, r.position())); };
-  if (!get_pool(r, c.events) || !get_pool(r, c.keys) || !get_pool(r, c.strings)) return bad();
+constexpr char kNamesMagic[] = "CAIRNCAT";
+constexpr char kStringsMagic[] = "CAIRNSTR";
+constexpr char kIdsMagic[] = "CAIRNIDS";
+constexpr char kTraitsMagic[] = "CAIRNTRT";
+
+bool read_ids(BinaryReader& r, StringPool& ids, std::vector<uint32_t>& parent, std::vector<uint8_t>& known,
+              std::vector<uint8_t>& erased) {
   const uint64_t nids = r.get_count(3);
-  c.parent_.resize(nids);
-  c.known_.resize(nids);
-  c.erased_.resize(nids);
+  parent.resize(nids);
+  known.resize(nids);
+  erased.resize(nids);
   for (uint64_t i = 0; i < nids && r.ok(); ++i) {
     std::string_view s = r.get_string();
-    const uint64_t parent = r.get_varint();
+    const uint64_t p = r.get_varint();
     const uint8_t flags = r.get_u8();
-    c.erased_[i] = (flags >> 1) & 1;
-    c.known_[i] = flags & 1;
-    if (parent >= nids) return bad();
-    c.parent_[i] = static_cast<uint32_t>(parent);
-    const std::string placeholder = c.erased_[i] ? erased_placeholder(static_cast<uint32_t>(i)) : std::string();
-    c.ids_.append_unchecked(c.erased_[i] ? std::string_view(placeholder) : s);
+    erased[i] = (flags >> 1) & 1;
+    known[i] = flags & 1;
+    if (p >= nids) return false;
+    parent[i] = static_cast<uint32_t>(p);
+    const std::string placeholder = erased[i] ? erased_placeholder(static_cast<uint32_t>(i)) : std::string();
+    ids.append_unchecked(erased[i] ? std::string_view(placeholder) : s);
   }
+  if (!r.ok()) return false;
   for (uint64_t i = 0; i < nids; ++i)  // roots must be roots
-    if (c.parent_[c.parent_[i]] != c.parent_[i]) return bad();
+    if (parent[parent[i]] != parent[i]) return false;
+  return true;
+}
+
+bool read_traits(BinaryReader& r, std::unordered_map<uint32_t, std::vector<StoredProp>>& traits) {
   const uint64_t ntraits = r.get_count(2);
   for (uint64_t i = 0; i < ntraits && r.ok(); ++i) {
     const auto root = static_cast<uint32_t>(r.get_varint());
     const uint64_t n = r.get_count(10);
-    auto& list = c.traits_[root];
+    auto& list = traits[root];
     for (uint64_t k = 0; k < n && r.ok(); ++k) list.push_back(get_prop(r));
   }
+  return r.ok();
+}
+
+bool read_costs(BinaryReader& r, std::vector<CostRow>& costs) {
   const uint64_t ncosts = r.get_count(11);
   for (uint64_t i = 0; i < ncosts && r.ok(); ++i) {
     CostRow row{};
@@ -193,10 +185,179 @@ Result<Catalog> Catalog::parse(std::string_view payload, const std::string& what
     row.channel = static_cast<uint32_t>(r.get_varint());
     row.campaign = static_cast<uint32_t>(r.get_varint());
     row.cost = r.get_f64();
-    c.costs_.push_back(row);
+    costs.push_back(row);
   }
-  if (!r.ok() || !r.at_end()) return bad();
+  return r.ok();
+}
+
+// The byte ranges of the sealed parts of a catalog file.
+Result<std::vector<std::pair<size_t, size_t>>> split_parts(std::string_view file, const std::string& path) {
+  std::vector<std::pair<size_t, size_t>> parts;
+  size_t at = 0;
+  while (at < file.size()) {
+    if (file.size() - at < 32) return Status::corruption(fmt::format("{}: bad header at offset {}", path, at));
+    BinaryReader r(file.substr(at + 16, 8));
+    const uint64_t comp = r.get_u64();
+    if (comp > file.size() - at - 32) return Status::corruption(fmt::format("{}: size mismatch at offset {}", path, at + 16));
+    parts.emplace_back(at, 32 + comp);
+    at += 32 + comp;
+  }
+  if (parts.empty()) return Status::corruption(fmt::format("{}: bad header at offset 0", path));
+  return parts;
+}
+
+Status malformed(const std::string& path, const char* part, size_t offset) {
+  return Status::corruption(fmt::format("{}: malformed catalog {} near offset {}", path, part, offset));
+}
+
+}  // namespace
+
+std::string Catalog::serialize() const {
+  persons();
+  BinaryWriter n;
+  put_pool(n, events);
+  put_pool(n, keys);
+  n.put_varint(costs_.size());
+  for (const CostRow& c : costs_) {
+    n.put_zigzag(c.day);
+    n.put_varint(c.channel);
+    n.put_varint(c.campaign);
+    n.put_f64(c.cost);
+  }
+  BinaryWriter v;
+  put_pool(v, strings());
+  BinaryWriter w;
+  w.put_varint(ids_.size());
+  for (uint32_t i = 0; i < ids_.size(); ++i) {
+    w.put_string(erased_[i] ? std::string_view() : ids_.get(i));
+    w.put_varint(root(i));
+    w.put_u8(static_cast<uint8_t>(known_[i] | (erased_[i] << 1)));
+  }
+  BinaryWriter t;
+  std::map<uint32_t, const std::vector<StoredProp>*> sorted;
+  for (const auto& [r, list] : traits_) sorted.emplace(r, &list);
+  t.put_varint(sorted.size());
+  for (const auto& [r, list] : sorted) {
+    t.put_varint(r);
+    t.put_varint(list->size());
+    for (const StoredProp& p : *list) put_prop(t, p);
+  }
+  return seal_file(std::string_view(kNamesMagic, 8), n.buffer()) + seal_file(std::string_view(kStringsMagic, 8), v.buffer()) +
+         seal_file(std::string_view(kIdsMagic, 8), w.buffer()) + seal_file(std::string_view(kTraitsMagic, 8), t.buffer());
+}
+
+Result<Catalog> Catalog::parse(std::string_view names, std::string_view strings, std::string_view ids,
+                               std::string_view traits, const std::string& what) {
+  Catalog c;
+  BinaryReader n(names);
+  if (!get_pool(n, c.events) || !get_pool(n, c.keys) || !read_costs(n, c.costs_) || !n.at_end())
+    return malformed(what, "names", n.position());
+  BinaryReader v(strings);
+  if (!get_pool(v, c.strings_) || !v.at_end()) return malformed(what, "strings", v.position());
+  BinaryReader i(ids);
+  if (!read_ids(i, c.ids_, c.parent_, c.known_, c.erased_) || !i.at_end()) return malformed(what, "ids", i.position());
+  BinaryReader t(traits);
+  if (!read_traits(t, c.traits_) || !t.at_end()) return malformed(what, "traits", t.position());
   return c;
+}
+
+namespace {
+
+Result<std::string> unseal_part(std::string_view file, const std::vector<std::pair<size_t, size_t>>& parts, size_t part,
+                                const char* magic, const std::string& path) {
+  const auto [at, len] = parts[part];
+  return unseal_file(std::string_view(magic, 8), file.substr(at, len), path, at);
+}
+
+}  // namespace
+
+Result<Catalog> Catalog::read(std::string file, const std::string& path, bool lazy) {
+  auto parts = split_parts(file, path);
+  if (!parts) return parts.status();
+  auto names = unseal_part(file, *parts, 0, kNamesMagic, path);
+  if (!names) return names.status();
+  if (parts->size() == 1) {  // a catalog written before it was split into parts: one payload
+    Catalog c;
+    BinaryReader r(*names);
+    if (!get_pool(r, c.events) || !get_pool(r, c.keys) || !get_pool(r, c.strings_) ||
+        !read_ids(r, c.ids_, c.parent_, c.known_, c.erased_) || !read_traits(r, c.traits_) || !read_costs(r, c.costs_) ||
+        !r.at_end())
+      return malformed(path, "payload", r.position());
+    return c;
+  }
+  if (parts->size() != 4) return Status::corruption(fmt::format("{}: {} parts, expected 4 at offset 0", path, parts->size()));
+  if (!lazy) {
+    auto strings = unseal_part(file, *parts, 1, kStringsMagic, path);
+    if (!strings) return strings.status();
+    auto ids = unseal_part(file, *parts, 2, kIdsMagic, path);
+    if (!ids) return ids.status();
+    auto traits = unseal_part(file, *parts, 3, kTraitsMagic, path);
+    if (!traits) return traits.status();
+    return parse(*names, *strings, *ids, *traits, path);
+  }
+  Catalog c;
+  BinaryReader n(*names);
+  if (!get_pool(n, c.events) || !get_pool(n, c.keys) || !read_costs(n, c.costs_) || !n.at_end())
+    return malformed(path, "names", 32 + n.position());
+  c.lazy_ = std::make_unique<Lazy>();
+  c.lazy_->parts = std::move(*parts);
+  c.lazy_->path = path;
+  c.lazy_->file = std::move(file);
+  return c;
+}
+
+Status Catalog::read_strings(const Lazy& lazy) {
+  auto strings = unseal_part(lazy.file, lazy.parts, 1, kStringsMagic, lazy.path);
+  if (!strings) return strings.status();
+  BinaryReader v(*strings);
+  if (!get_pool(v, strings_) || !v.at_end()) {
+    strings_ = StringPool();
+    return malformed(lazy.path, "strings", lazy.parts[1].first + 32);
+  }
+  return Status::ok();
+}
+
+Status Catalog::read_persons(const Lazy& lazy) {
+  auto ids = unseal_part(lazy.file, lazy.parts, 2, kIdsMagic, lazy.path);
+  if (!ids) return ids.status();
+  auto traits = unseal_part(lazy.file, lazy.parts, 3, kTraitsMagic, lazy.path);
+  if (!traits) return traits.status();
+  BinaryReader i(*ids);
+  if (!read_ids(i, ids_, parent_, known_, erased_) || !i.at_end()) {
+    ids_ = StringPool();
+    parent_.clear();
+    known_.clear();
+    erased_.clear();
+    return malformed(lazy.path, "ids", lazy.parts[2].first + 32);
+  }
+  BinaryReader t(*traits);
+  if (!read_traits(t, traits_) || !t.at_end()) {
+    traits_.clear();
+    return malformed(lazy.path, "traits", lazy.parts[3].first + 32);
+  }
+  return Status::ok();
+}
+
+// The object itself is not const (a Store owns it): loading is a one-time
+// cache fill that const readers trigger, once, from any thread.
+Status Catalog::load_strings() const {
+  if (!lazy_) return Status::ok();
+  std::call_once(lazy_->strings_once, [this] { lazy_->strings_status = const_cast<Catalog*>(this)->read_strings(*lazy_); });
+  return lazy_->strings_status;
+}
+
+Status Catalog::load_persons() const {
+  if (!lazy_) return Status::ok();
+  std::call_once(lazy_->persons_once, [this] { lazy_->persons_status = const_cast<Catalog*>(this)->read_persons(*lazy_); });
+  return lazy_->persons_status;
+}
+
+Status Catalog::lazy_status() const {
+  if (!lazy_) return Status::ok();
+  // A load that never started has nothing to report; call_once on a flag
+  // already run returns at once, so ask only through the loaders' results.
+  if (!lazy_->strings_status.is_ok()) return lazy_->strings_status;
+  return lazy_->persons_status;
 }
 
 }  // namespace cairn

@@ -4,9 +4,18 @@
 // traits and campaign costs. Ids only grow, so every segment stays valid
 // against every later catalog. Stored as one sealed file per version
 // (catalog-NNNNNN.bin, see docs/FORMAT.md).
+//
+// The value strings and the persons part (ids, identity links, traits) are
+// most of a catalog's bytes and many reports never look at them, so a reader
+// may open a catalog lazily: event names, keys and costs at once, strings and
+// persons on first use (each accessor loads on demand). A reader reports a
+// failed load with load_strings() / load_persons(), or lazy_status() after
+// the fact.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -29,14 +38,28 @@ class Catalog {
  public:
   StringPool events;
   StringPool keys;
-  StringPool strings;
+  // Value strings (property and trait values).
+  const StringPool& strings() const {
+    if (lazy_) (void)load_strings();
+    return strings_;
+  }
+  StringPool& strings() {
+    if (lazy_) (void)load_strings();
+    return strings_;
+  }
 
-  uint32_t id_count() const { return ids_.size(); }
+  Catalog() = default;
+  Catalog(Catalog&&) = default;
+  Catalog& operator=(Catalog&&) = default;
+
+  uint32_t id_count() const { return persons().ids_.size(); }
   uint32_t intern_id(std::string_view id, bool known);
-  uint32_t find_id(std::string_view id) const { return ids_.find(id); }
-  std::string_view id_string(uint32_t id) const { return erased_[id] ? std::string_view() : ids_.get(id); }
-  bool is_known(uint32_t id) const { return known_[id] != 0; }
-  bool is_erased(uint32_t id) const { return erased_[id] != 0; }
+  uint32_t find_id(std::string_view id) const { return persons().ids_.find(id); }
+  std::string_view id_string(uint32_t id) const {
+    return id < id_count() && !erased_[id] ? ids_.get(id) : std::string_view();
+  }
+  bool is_known(uint32_t id) const { return id < id_count() && known_[id] != 0; }
+  bool is_erased(uint32_t id) const { return id >= id_count() || erased_[id] != 0; }
 
   // The canonical person of an id: the root of its identity cluster.
   uint32_t root(uint32_t id) const;
@@ -50,24 +73,53 @@ class Catalog {
 
   const std::vector<StoredProp>* traits_of(uint32_t root) const;
   void set_trait(uint32_t root, StoredProp trait);
-  size_t persons_with_traits() const { return traits_.size(); }
+  size_t persons_with_traits() const { return persons().traits_.size(); }
   // Removes the cluster of `root` for good: its id strings and traits.
   void erase_person(uint32_t root);
   // Replaces a value string by a placeholder (keeping the numbering), so its
   // text is in no later catalog file: for values only a deleted person used.
   void erase_string(uint32_t id);
   // Every trait of every person: (root, traits).
-  const std::unordered_map<uint32_t, std::vector<StoredProp>>& all_traits() const { return traits_; }
+  const std::unordered_map<uint32_t, std::vector<StoredProp>>& all_traits() const { return persons().traits_; }
 
   const std::vector<CostRow>& costs() const { return costs_; }
   // Sets the cost of (day, channel, campaign); importing a costs file twice
   // leaves the same costs.
   void set_cost(const CostRow& row);
 
+  // The catalog file: four sealed parts, see docs/FORMAT.md.
   std::string serialize() const;
-  static Result<Catalog> parse(std::string_view payload, const std::string& what);
+  // Reads a catalog file (`path` names it in errors). lazy: the persons part
+  // is checked and parsed on first use.
+  static Result<Catalog> read(std::string file, const std::string& path, bool lazy);
+  // Parses the unsealed payloads of the four parts (the fuzzer's entry).
+  static Result<Catalog> parse(std::string_view names, std::string_view strings, std::string_view ids,
+                               std::string_view traits, const std::string& what);
+  // Reads the strings / the persons part of a lazily opened catalog (once);
+  // its error, if any.
+  Status load_strings() const;
+  Status load_persons() const;
+  // The first error of a lazy load so far (ok when none failed or not lazy).
+  Status lazy_status() const;
 
  private:
+  struct Lazy {
+    std::once_flag strings_once, persons_once;
+    Status strings_status, persons_status;
+    std::string file;  // the whole catalog file
+    std::vector<std::pair<size_t, size_t>> parts;  // (offset, length) of each sealed part
+    std::string path;
+  };
+  std::unique_ptr<Lazy> lazy_;
+  StringPool strings_;
+  // The catalog with its persons part loaded (loading it when lazy).
+  const Catalog& persons() const {
+    if (lazy_) (void)load_persons();
+    return *this;
+  }
+  Status read_strings(const Lazy& lazy);
+  Status read_persons(const Lazy& lazy);
+
   StringPool ids_;
   std::vector<uint32_t> parent_;
   std::vector<uint8_t> known_;

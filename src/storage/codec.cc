@@ -81,17 +81,18 @@ std::string seal_file(std::string_view magic8, std::string_view payload) {
   return std::move(w.buffer());
 }
 
-Result<std::string> unseal_file(std::string_view magic8, std::string_view data, const std::string& what) {
+Result<std::string> unseal_file(std::string_view magic8, std::string_view data, const std::string& what, size_t base) {
   if (data.size() < 32 || data.substr(0, 8) != magic8)
-    return Status::corruption(fmt::format("{}: bad header at offset 0", what));
+    return Status::corruption(fmt::format("{}: bad header at offset {}", what, base));
   BinaryReader r(data.substr(8, 24));
   const uint64_t raw = r.get_u64(), comp = r.get_u64(), sum = r.get_u64();
   if (comp != data.size() - 32 || raw > (uint64_t{1} << 40))
-    return Status::corruption(fmt::format("{}: size mismatch at offset 8", what));
+    return Status::corruption(fmt::format("{}: size mismatch at offset {}", what, base + 8));
   const std::string_view body = data.substr(32);
-  if (checksum64(body) != sum) return Status::corruption(fmt::format("{}: checksum mismatch in block at offset 32", what));
+  if (checksum64(body) != sum)
+    return Status::corruption(fmt::format("{}: checksum mismatch in block at offset {}", what, base + 32));
   auto out = zstd_decompress(body, raw);
-  if (!out) return Status::corruption(fmt::format("{}: {} at offset 32", what, out.status().message()));
+  if (!out) return Status::corruption(fmt::format("{}: {} at offset {}", what, out.status().message(), base + 32));
   return out;
 }
 

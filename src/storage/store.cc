@@ -27,7 +27,6 @@ namespace cairn {
 
 namespace {
 
-constexpr char kCatalogMagic[] = "CAIRNCAT";
 constexpr char kManifestMagic[] = "CAIRNMAN";
 constexpr uint32_t kDefaultPartitions = 16;
 // A partition with this many segments is merged into one by the next write,
@@ -140,9 +139,8 @@ Status Store::load_current() {
     const std::string cpath = dir_ + "/" + m->catalog;
     auto cbytes = read_file(cpath);
     if (!cbytes) return cbytes.status();
-    auto cpayload = unseal_file(std::string_view(kCatalogMagic, 8), *cbytes, cpath);
-    if (!cpayload) return cpayload.status();
-    auto c = Catalog::parse(*cpayload, cpath);
+    // A pure reader (no lock: it will not write) reads persons on demand.
+    auto c = Catalog::read(std::move(*cbytes), cpath, /*lazy=*/!lock_);
     if (!c) return c.status();
     catalog = std::move(*c);
   }
@@ -182,7 +180,7 @@ Status Store::commit(Manifest next) {
   next.catalog = next_file_name(next, "catalog", ".bin");
   const std::string manifest_name = next_file_name(next, "MANIFEST", "");
   CAIRN_RETURN_IF_ERROR(
-      write_new_file(dir_ + "/" + next.catalog, seal_file(std::string_view(kCatalogMagic, 8), catalog_.serialize())));
+      write_new_file(dir_ + "/" + next.catalog, catalog_.serialize()));
   CAIRN_RETURN_IF_ERROR(
       write_new_file(dir_ + "/" + manifest_name, seal_file(std::string_view(kManifestMagic, 8), next.serialize())));
   CAIRN_RETURN_IF_ERROR(write_file_atomic(dir_ + "/CURRENT", manifest_name + "\n"));
@@ -267,6 +265,8 @@ Status Store::read_partition(uint32_t p, RowSet& out) const {
 }
 
 Status Store::verify() const {
+  CAIRN_RETURN_IF_ERROR(catalog_.load_strings());
+  CAIRN_RETURN_IF_ERROR(catalog_.load_persons());
   for (uint32_t p = 0; p < manifest_.partitions; ++p) {
     RowSet rows;
     CAIRN_RETURN_IF_ERROR(read_partition(p, rows));
@@ -360,7 +360,7 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
     });
     for (uint32_t i = 0; i < b.event_names.size(); ++i) ev_map[i] = catalog_.events.intern(b.event_names.get(i));
     for (uint32_t i = 0; i < b.keys.size(); ++i) key_map[i] = catalog_.keys.intern(b.keys.get(i));
-    for (uint32_t i = 0; i < b.strings.size(); ++i) str_map[i] = catalog_.strings.intern(b.strings.get(i));
+    for (uint32_t i = 0; i < b.strings.size(); ++i) str_map[i] = catalog_.strings().intern(b.strings.get(i));
     ids.join();
   }
 

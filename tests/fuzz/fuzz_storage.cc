@@ -3,6 +3,7 @@
 // Status, never a crash, a hang or a huge allocation.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -44,9 +45,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 2:
       (void)Manifest::parse(body, "manifest");
       break;
-    case 3:
-      (void)Catalog::parse(body, "catalog");
+    case 3: {
+      // Four payloads: the first three bytes give the lengths of the first three.
+      if (body.size() < 3) return 0;
+      std::string_view rest = body.substr(3);
+      std::string_view parts[3];
+      for (int i = 0; i < 3; ++i) {
+        const size_t n = std::min<size_t>(static_cast<uint8_t>(body[static_cast<size_t>(i)]) * 4, rest.size());
+        parts[i] = rest.substr(0, n);
+        rest.remove_prefix(n);
+      }
+      (void)Catalog::parse(parts[0], parts[1], parts[2], rest, "catalog");
       break;
+    }
     case 4:
       (void)parse_time(body);
       break;

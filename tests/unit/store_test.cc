@@ -79,7 +79,7 @@ TEST(Store, ImportsAndReadsTimelineInTimeThenArrivalOrder) {
   std::memcpy(&revenue, &props["revenue"].bits, 8);
   EXPECT_EQ(props["revenue"].type, ValueType::kNumber);
   EXPECT_DOUBLE_EQ(revenue, 49.5);
-  EXPECT_EQ(reader->catalog().strings.get(static_cast<uint32_t>(props["plan"].bits)), "pro");
+  EXPECT_EQ(reader->catalog().strings().get(static_cast<uint32_t>(props["plan"].bits)), "pro");
   EXPECT_EQ(props["trial"].type, ValueType::kBool);
   EXPECT_EQ(props["trial"].bits, 1u);
 
@@ -254,14 +254,14 @@ TEST(Store, DeletePersonRemovesEventsIdsAndTraits) {
   }
   // So are the values only bob had (a property, a trait), while a value
   // carol shares stays and her event still shows it.
-  EXPECT_EQ(cat.strings.find("bob-only-note"), StringPool::kMissing);
-  EXPECT_EQ(cat.strings.find("bob@example.com"), StringPool::kMissing);
-  ASSERT_NE(cat.strings.find("shared-plan"), StringPool::kMissing);
+  EXPECT_EQ(cat.strings().find("bob-only-note"), StringPool::kMissing);
+  EXPECT_EQ(cat.strings().find("bob@example.com"), StringPool::kMissing);
+  ASSERT_NE(cat.strings().find("shared-plan"), StringPool::kMissing);
   RowSet carol;
   ASSERT_TRUE(reader->read_person(cat.root(cat.find_id("carol")), carol).is_ok());
   ASSERT_EQ(carol.rows.size(), 1u);
   ASSERT_EQ(carol.props.size(), 1u);
-  EXPECT_EQ(cat.strings.get(static_cast<uint32_t>(carol.props[0].bits)), "shared-plan");
+  EXPECT_EQ(cat.strings().get(static_cast<uint32_t>(carol.props[0].bits)), "shared-plan");
   EXPECT_FALSE(store->delete_person("bob").is_ok());
   std::filesystem::remove_all(dir);
 }
