@@ -42,6 +42,22 @@ class Cursor {
 
   bool done() const { return done_; }
   uint32_t person() const { return core_.person[row_]; }
+  // When the current person's rows end inside this block, points `view` at
+  // their rows within the time range (no copy) and moves past them.
+  bool take_view(PersonView& view) {
+    const uint32_t p = person();
+    const size_t n = core_.person.size();
+    size_t end = row_;
+    while (end < n && core_.person[end] == p) ++end;
+    if (end == n) return false;  // the person may go on in the next block
+    // A person's rows are in time order: those in range are contiguous.
+    size_t lo = row_, hi = end;
+    while (lo < hi && core_.time[lo] < plan_.min_time) ++lo;
+    while (hi > lo && core_.time[hi - 1] > plan_.max_time) --hi;
+    view = PersonView{p, hi - lo, core_.time.data() + lo, core_.event.data() + lo, &cells_, lo};
+    row_ = end;
+    return true;
+  }
   // Appends the current person's rows within the time range, then moves on.
   Status take(std::vector<Micros>& time, std::vector<uint32_t>& event, std::vector<std::vector<Cell>>& cells) {
     const uint32_t p = person();
@@ -94,10 +110,24 @@ Status scan_partition(const std::vector<SegmentReader>& segments, const ScanPlan
         any = true;
       }
     if (!any) return Status::ok();
+    int sources = 0;
+    Cursor* only = nullptr;
+    for (Cursor& c : cursors)
+      if (!c.done() && c.person() == person) {
+        ++sources;
+        only = &c;
+      }
+    if (sources == 1) {  // the common case: hand the kernel the block's own rows
+      PersonView direct;
+      if (only->take_view(direct)) {
+        if (direct.n > 0) kernel.add(direct);
+        continue;
+      }
+    }
     time.clear();
     event.clear();
     for (auto& col : cells) col.clear();
-    int sources = 0;
+    sources = 0;
     for (Cursor& c : cursors) {
       if (c.done() || c.person() != person) continue;
       ++sources;

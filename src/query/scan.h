@@ -29,9 +29,10 @@ struct PersonView {
   size_t n = 0;
   const Micros* time = nullptr;
   const uint32_t* event = nullptr;
-  // cells[k][i]: the value of the plan's k-th key on event i.
+  // (*cells)[k][base + i]: the value of the plan's k-th key on event i.
   const std::vector<std::vector<Cell>>* cells = nullptr;
-  const Cell& cell(size_t key, size_t i) const { return (*cells)[key][i]; }
+  size_t base = 0;
+  const Cell& cell(size_t key, size_t i) const { return (*cells)[key][base + i]; }
 };
 
 class Kernel {

@@ -40,6 +40,34 @@ class BinaryWriter {
   std::string buf_;
 };
 
+// Decodes one LEB128 varint at p (p <= end) into v and returns the byte
+// after it, or nullptr when it is cut off by `end` or longer than 10 bytes.
+// For hot loops: no per-byte bounds check while 10 bytes remain.
+inline const uint8_t* get_varint_fast(const uint8_t* p, const uint8_t* end, uint64_t& v) {
+  if (end - p >= 10) {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      const uint64_t b = *p++;
+      r |= (b & 0x7F) << shift;
+      if (b < 0x80) {
+        v = r;
+        return p;
+      }
+    }
+    return nullptr;
+  }
+  uint64_t r = 0;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    const uint64_t b = *p++;
+    r |= (b & 0x7F) << shift;
+    if (b < 0x80) {
+      v = r;
+      return p;
+    }
+  }
+  return nullptr;
+}
+
 class BinaryReader {
  public:
   explicit BinaryReader(std::string_view data) : data_(data) {}

@@ -386,42 +386,63 @@ Status SegmentReader::read_core(size_t block, BlockColumns& out) const {
   auto bad = [&](const char* column) {
     return Status::corruption(fmt::format("{}: malformed column '{}' in block {}", path_, column, block));
   };
-  out.person.clear();
-  out.time.clear();
-  out.event.clear();
-  out.person.reserve(b.rows);
-  std::vector<uint32_t> run_lengths;
+  // Hot: every scan decodes these three columns of every block it reads.
+  // Varints decode from raw pointers, bounds checked once per value while
+  // ten bytes remain.
+  out.person.resize(b.rows);
+  out.time.resize(b.rows);
+  out.event.resize(b.rows);
+  std::vector<uint32_t>& run_lengths = out.runs;
+  run_lengths.clear();
   {
-    BinaryReader r(*person);
+    const auto* p = reinterpret_cast<const uint8_t*>(person->data());
+    const auto* end = p + person->size();
     uint32_t prev = 0;
-    while (!r.at_end()) {
-      prev += static_cast<uint32_t>(r.get_varint());
-      const uint64_t n = r.get_varint();
-      if (!r.ok() || n == 0 || out.person.size() + n > b.rows) return bad("person");
-      out.person.insert(out.person.end(), n, prev);
+    size_t filled = 0;
+    while (p < end) {
+      uint64_t delta, n;
+      if (!(p = get_varint_fast(p, end, delta)) || !(p = get_varint_fast(p, end, n)) || n == 0 || n > b.rows - filled)
+        return bad("person");
+      prev += static_cast<uint32_t>(delta);
+      std::fill_n(out.person.data() + filled, n, prev);
+      filled += n;
       run_lengths.push_back(static_cast<uint32_t>(n));
     }
-    if (out.person.size() != b.rows) return bad("person");
+    if (filled != b.rows) return bad("person");
   }
   {
-    BinaryReader r(*time);
-    const uint64_t unit = r.get_varint();
-    out.time.reserve(b.rows);
+    const auto* p = reinterpret_cast<const uint8_t*>(time->data());
+    const auto* end = p + time->size();
+    uint64_t unit;
+    if (!(p = get_varint_fast(p, end, unit))) return bad("time");
+    Micros* t_out = out.time.data();
     for (uint32_t n : run_lengths) {
-      Micros t = b.min_time + static_cast<Micros>(r.get_varint() * unit);
-      out.time.push_back(t);
+      uint64_t d;
+      if (!(p = get_varint_fast(p, end, d))) return bad("time");
+      Micros t = b.min_time + static_cast<Micros>(d * unit);
+      *t_out++ = t;
       for (uint32_t k = 1; k < n; ++k) {
-        t += static_cast<Micros>(r.get_varint() * unit);
-        out.time.push_back(t);
+        if (!(p = get_varint_fast(p, end, d))) return bad("time");
+        t += static_cast<Micros>(d * unit);
+        *t_out++ = t;
       }
     }
-    if (!r.ok() || !r.at_end()) return bad("time");
+    if (p != end) return bad("time");
   }
   {
-    BinaryReader r(*event);
-    out.event.reserve(b.rows);
-    for (uint32_t i = 0; i < b.rows; ++i) out.event.push_back(static_cast<uint32_t>(r.get_varint()));
-    if (!r.ok() || !r.at_end()) return bad("event");
+    const auto* p = reinterpret_cast<const uint8_t*>(event->data());
+    const auto* end = p + event->size();
+    uint32_t* e_out = out.event.data();
+    for (uint32_t i = 0; i < b.rows; ++i) {
+      if (p < end && *p < 0x80) {  // one-byte ids: most event names
+        e_out[i] = *p++;
+        continue;
+      }
+      uint64_t v;
+      if (!(p = get_varint_fast(p, end, v))) return bad("event");
+      e_out[i] = static_cast<uint32_t>(v);
+    }
+    if (p != end) return bad("event");
   }
   return Status::ok();
 }

@@ -45,6 +45,7 @@ struct BlockColumns {
   std::vector<uint32_t> person;  // per row
   std::vector<Micros> time;
   std::vector<uint32_t> event;
+  std::vector<uint32_t> runs;  // scratch: rows per person run
 };
 
 // One property column of one block: the rows that have it and their values.
