@@ -30,3 +30,18 @@ cat >"$DIR/funnel.json" <<'JSON'
  "window": "7d", "entry_point": {"property": "channel"}}
 JSON
 "$CAIRN" query --db "$DIR/db" "$DIR/funnel.json" --format table
+echo "== cairn query: the last three steps before a purchase, pages grouped by section (a Sankey's nodes and links)"
+cat >"$DIR/paths.json" <<'JSON'
+{"type": "paths", "end": {"event": "purchase"}, "steps": 3, "top": 4,
+ "label": {"property": "page_path", "events": ["page_view"]},
+ "clean": [{"pattern": "^/(blog|features|product)/.*", "replace": "/\\1/*"}]}
+JSON
+"$CAIRN" query --db "$DIR/db" "$DIR/paths.json" --format table
+echo "== cairn query: after a demo request, which next step converts to a won deal"
+cat >"$DIR/branches.json" <<'JSON'
+{"type": "branches", "from": {"event": "form_submit", "where": [{"property": "form_id", "op": "eq", "value": "demo_request"}]},
+ "goal": {"event": "deal_won"}, "window": "60d",
+ "branches": [{"event": "webinar_attended"}, {"event": "sales_call"}, {"name": "email click", "event": "email_click"}],
+ "compare": ["webinar_attended", "sales_call"]}
+JSON
+"$CAIRN" query --db "$DIR/db" "$DIR/branches.json" --format table
