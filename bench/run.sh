@@ -80,6 +80,30 @@ cw=$(cut -d' ' -f1 "$OUT/funnel.cairn.times" | median)
 dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/funnel.duckdb" | median)
 echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/funnel.timing"); DuckDB warm query median ${dw} s; DuckDB/cairn $(awk -v a="$dw" -v b="$cw" 'BEGIN { printf "%.2f", a / b }')"
 
+echo "== paths: 5 steps forward from the first signup (bench/paths.json) on the NDJSON import"
+node bench/peers/duckdb_paths.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/paths.duckdb"
+rm -f "$OUT/paths.cairn.times"
+for _ in $(seq 1 "$RUNS"); do
+  run paths.cairn "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/paths.json
+done
+"$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/paths.json --timing >"$OUT/paths.json" 2>"$OUT/paths.timing"
+# Both answers as sorted canonical lines (persons, node STEP LABEL PERSONS DROPPED, link STEP SOURCE TARGET PERSONS).
+node bench/peers/paths_lines.mjs "$OUT/paths.json" >"$OUT/paths.cairn.lines"
+grep -Ev '^run [0-9]+: ' "$OUT/paths.duckdb" >"$OUT/paths.duckdb.lines"
+if ! cmp -s "$OUT/paths.cairn.lines" "$OUT/paths.duckdb.lines"; then
+  echo "PATHS DIFFER between cairn and DuckDB (< cairn, > DuckDB; full lists in $OUT/paths.*.lines):"
+  diff "$OUT/paths.cairn.lines" "$OUT/paths.duckdb.lines" | head -40
+  exit 1
+fi
+echo "identical in cairn and DuckDB: $(sed -n 's/^persons //p' "$OUT/paths.cairn.lines") persons," \
+  "$(grep -c '^node ' "$OUT/paths.cairn.lines") nodes, $(grep -c '^link ' "$OUT/paths.cairn.lines") links"
+cw=$(cut -d' ' -f1 "$OUT/paths.cairn.times" | median)
+dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/paths.duckdb" | median)
+scan=$(sed -n 's/.*plan + scan \([0-9.]*\) s.*/\1/p' "$OUT/paths.timing")
+echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/paths.timing"); DuckDB warm query median ${dw} s; DuckDB/cairn $(awk -v a="$dw" -v b="$cw" 'BEGIN { printf "%.2f", a / b }')"
+awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" 'BEGIN {
+  printf "cairn paths: %.0f events/s whole process, %.0f events/s plan + scan, on %d threads\n", n / w, n / s, t }'
+
 echo "== size on disk"
 for fmt in ndjson csv; do
   "$CAIRN" info --db "$OUT/db-$fmt" --json |

@@ -788,7 +788,9 @@ json branches_json(const CompiledPaths& c, const Counts& g) {
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second->persons > b.second->persons; });
   json list = json::array();
   for (const auto& [label, b] : rows) {
-    json vs = z_test(b->converted, b->persons, converted - b->converted, g.persons - b->persons);
+    // vs_rest is null (not {"z": null, ...}) when nobody else is in the report.
+    json vs = g.persons > b->persons ? z_test(b->converted, b->persons, converted - b->converted, g.persons - b->persons)
+                                     : json(nullptr);
     list.push_back(json{{"label", label},
                         {"persons", b->persons},
                         {"share", ratio(b->persons, g.persons)},
