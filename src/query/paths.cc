@@ -788,8 +788,8 @@ json branches_json(const CompiledPaths& c, const Counts& g) {
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second->persons > b.second->persons; });
   json list = json::array();
   for (const auto& [label, b] : rows) {
-    // vs_rest is null (not {"z": null, ...}) when nobody else is in the report.
-    json vs = g.persons > b->persons ? z_test(b->converted, b->persons, converted - b->converted, g.persons - b->persons)
+    // vs_rest is null (not {"z": null, ...}) when the branch or everyone else is empty.
+    json vs = b->persons > 0 && g.persons > b->persons ? z_test(b->converted, b->persons, converted - b->converted, g.persons - b->persons)
                                      : json(nullptr);
     list.push_back(json{{"label", label},
                         {"persons", b->persons},
