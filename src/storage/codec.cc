@@ -51,6 +51,17 @@ Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size
   return out;
 }
 
+Status zstd_decompress_into(std::string_view compressed, size_t raw_size, std::string& out) {
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  const unsigned long long stated = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  if (stated != raw_size) return Status::corruption(fmt::format("zstd: frame of {} bytes, expected {}", stated, raw_size));
+  out.resize(raw_size);
+  const size_t n = ZSTD_decompressDCtx(dctx.get(), out.data(), out.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n)) return Status::corruption(fmt::format("zstd: {}", ZSTD_getErrorName(n)));
+  if (n != raw_size) return Status::corruption(fmt::format("zstd: {} bytes, expected {}", n, raw_size));
+  return Status::ok();
+}
+
 std::string lz4_compress(std::string_view raw) {
   if (raw.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return std::string();
   std::string out(static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size()))), '\0');

@@ -14,6 +14,8 @@ uint64_t checksum64(std::string_view data);
 std::string zstd_compress(std::string_view raw, int level = 3);
 // Decompresses exactly raw_size bytes; any mismatch is corruption.
 Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size);
+// The same into `out` (resized; its capacity is reused), with a per-thread context.
+Status zstd_decompress_into(std::string_view compressed, size_t raw_size, std::string& out);
 // LZ4 block compression: several times faster than zstd, for data that is
 // written once and soon dropped (the WAL).
 std::string lz4_compress(std::string_view raw);
