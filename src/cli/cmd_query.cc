@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "query/attribution.h"
 #include "query/funnel.h"
 #include "query/paths.h"
 #include "storage/file_util.h"
@@ -21,6 +22,7 @@ struct QueryArgs {
   unsigned threads = 0;
   std::string format = "json";
   bool timing = false;
+  std::string credits;  // attribution: write every conversion's credits to this CSV file
 };
 
 std::string fmt_seconds(const nlohmann::json& v) {
@@ -168,6 +170,58 @@ void print_paths(const nlohmann::json& r, const std::string& type, const std::st
                 r["comparison"]["p_value"].get<double>());
 }
 
+void print_attribution(const nlohmann::json& r, const std::string& format) {
+  const bool csv = format == "csv";
+  if (csv) std::printf("model,value,conversions,revenue,share\n");
+  else std::printf("%.0f conversions, revenue %.2f, %llu journeys\n", r["conversions"].get<double>(), r["revenue"].get<double>(),
+                   u64(r["journeys"]));
+  for (const auto& [name, model] : r["models"].items()) {
+    if (!csv) std::printf("\n%s\n  %-34s %12s %14s %7s\n", name.c_str(), "value", "conversions", "revenue", "share");
+    for (const auto& row : model["rows"]) {
+      const std::string v = row["value"].get<std::string>();
+      if (csv)
+        std::printf("%s,%s,%.6f,%.6f,%.6f\n", name.c_str(), csv_field(v).c_str(), row["conversions"].get<double>(),
+                    row["revenue"].get<double>(), row["share"].get<double>());
+      else
+        std::printf("  %-34s %12.2f %14.2f %6.1f%%\n", v.c_str(), row["conversions"].get<double>(), row["revenue"].get<double>(),
+                    100 * row["share"].get<double>());
+    }
+  }
+}
+
+int run_attribution_query(const QueryArgs& args, const nlohmann::json& doc) {
+  auto spec = query::parse_attribution(doc);
+  if (!spec) {
+    std::fprintf(stderr, "cairn query: %s\n", spec.status().message().c_str());
+    return 2;
+  }
+  spec->credits = !args.credits.empty();
+  auto store = open_or_report("query", args.db, Store::Mode::kRead);
+  if (!store) return 1;
+  if (spec->credits) {
+    if (Status st = store->catalog().load_persons(); !st.is_ok()) {
+      std::fprintf(stderr, "cairn query: %s\n", st.message().c_str());
+      return 1;
+    }
+  }
+  auto result = query::run_attribution(*store, *spec, args.threads);
+  if (!result) {
+    std::fprintf(stderr, "cairn query: %s\n", result.status().message().c_str());
+    return 1;
+  }
+  if (spec->credits) {
+    if (Status st = write_file_atomic(args.credits, result->credits_csv); !st.is_ok()) {
+      std::fprintf(stderr, "cairn query: %s\n", st.message().c_str());
+      return 1;
+    }
+  }
+  if (args.format == "json")
+    print_json(result->json);
+  else
+    print_attribution(result->json, args.format);
+  return 0;
+}
+
 int run_query(const QueryArgs& args) {
   auto text = read_file(args.spec == "-" ? "/dev/stdin" : args.spec);
   if (!text) {
@@ -181,11 +235,12 @@ int run_query(const QueryArgs& args) {
   }
   const std::string type = doc.is_object() && doc.contains("type") && doc["type"].is_string() ? doc["type"].get<std::string>() : "";
   const bool funnel = type == "funnel";
+  if (type == "attribution") return run_attribution_query(args, doc);
   if (!funnel && type != "paths" && type != "top_paths" && type != "branches") {
     std::fprintf(stderr, "cairn query: type: %s\n",
                  type.empty() ? "is missing (e.g. \"funnel\")"
                               : fmt::format("unknown query type \"{}\" (this build answers \"funnel\", \"paths\", "
-                                            "\"top_paths\" and \"branches\")",
+                                            "\"top_paths\", \"branches\" and \"attribution\")",
                                             type)
                                     .c_str());
     return 2;
@@ -232,12 +287,13 @@ int run_query(const QueryArgs& args) {
 
 void register_query(CLI::App& app) {
   auto args = std::make_shared<QueryArgs>();
-  auto* cmd = app.add_subcommand("query", "Answer a JSON query document (docs/QUERY.md): funnels, paths, top paths, branches");
+  auto* cmd = app.add_subcommand("query", "Answer a JSON query document (docs/QUERY.md): funnels, paths, top paths, branches, attribution");
   cmd->add_option("--db", args->db, "Database directory")->required();
   cmd->add_option("spec", args->spec, "Query file, or - for standard input")->required();
   cmd->add_option("--threads", args->threads, "Scan threads (default: one per core)");
   cmd->add_option("--format", args->format, "json (default), table or csv")
       ->check(CLI::IsMember({"json", "table", "csv"}));
+  cmd->add_option("--credits", args->credits, "Attribution: write every conversion's credits per touchpoint and model to this CSV file");
   cmd->add_flag("--timing", args->timing, "Print the time spent opening the database and scanning")->group("");
   cmd->callback([args]() { set_exit_code(run_query(*args)); });
 }

@@ -76,7 +76,8 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
   CAIRN_RETURN_IF_ERROR(write_with_flags(tmp, data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC));
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     return Status::io_error(fmt::format("cannot rename {} to {}: {}", tmp, path, errno_text()));
-  return fsync_dir(std::filesystem::path(path).parent_path().string());
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  return fsync_dir(dir.empty() ? "." : dir);  // a bare file name lives in the working directory
 }
 
 Status write_new_file(const std::string& path, std::string_view data) {

@@ -1,0 +1,984 @@
+#include "query/attribution.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <random>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace cairn::query {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kModelNames[kModels] = {"first",     "last",     "last_non_direct", "linear",     "u_shaped",
+                                              "j_shaped",  "inverse_j", "w_shaped",        "full_path",  "time_decay",
+                                              "markov",    "shapley",  "shapley_simple"};
+
+}  // namespace
+
+const char* model_name(Model m) { return kModelNames[static_cast<size_t>(m)]; }
+
+// ---------------------------------------------------------------- parsing
+
+Result<AttributionSpec> parse_attribution(const json& doc) {
+  if (!doc.is_object()) return field_error("query", "expected a JSON object");
+  if (!doc.contains("type") || doc["type"] != "attribution") return field_error("type", "expected \"attribution\"");
+  AttributionSpec spec;
+  CAIRN_RETURN_IF_ERROR(parse_range(doc, spec.from, spec.to));
+  CAIRN_RETURN_IF_ERROR(parse_filters(doc, spec.event_filters, spec.trait_filters));
+  if (!doc.contains("conversion") || !doc["conversion"].is_object())
+    return field_error("conversion", "expected {\"event\": NAME, \"value\": PROPERTY} (value may be left out: each conversion counts 1)");
+  const json& c = doc["conversion"];
+  auto conv = parse_event_def(c, "conversion");
+  if (!conv) return conv.status();
+  spec.conversion = std::move(*conv);
+  if (c.contains("value")) {
+    if (!c["value"].is_string() || c["value"].get<std::string>().empty())
+      return field_error("conversion.value", "expected the name of a numeric property such as \"revenue\"");
+    spec.value_property = c["value"].get<std::string>();
+  }
+  if (doc.contains("touchpoint")) {
+    const json& t = doc["touchpoint"];
+    if (!t.is_object()) return field_error("touchpoint", "expected {\"event\": NAME, \"dimension\": PROPERTY}");
+    if (t.contains("dimension")) {
+      if (!t["dimension"].is_string() || t["dimension"].get<std::string>().empty())
+        return field_error("touchpoint.dimension", "expected a property name such as \"channel\" or \"utm_campaign\"");
+      spec.dimension = t["dimension"].get<std::string>();
+    }
+    if (t.contains("any_of")) {
+      const json& a = t["any_of"];
+      if (!a.is_array() || a.empty()) return field_error("touchpoint.any_of", "expected a non-empty array of events");
+      for (size_t i = 0; i < a.size(); ++i) {
+        auto d = parse_event_def(a[i], fmt::format("touchpoint.any_of[{}]", i));
+        if (!d) return d.status();
+        spec.touch_events.push_back(std::move(*d));
+      }
+    } else if (t.contains("event")) {
+      auto d = parse_event_def(t, "touchpoint");
+      if (!d) return d.status();
+      spec.touch_events.push_back(std::move(*d));
+    }
+  }
+  if (doc.contains("lookback")) {
+    auto d = parse_duration_field(doc["lookback"], "lookback");
+    if (!d) return d.status();
+    spec.lookback = *d;
+  }
+  if (doc.contains("before_previous_conversion")) {
+    if (!doc["before_previous_conversion"].is_boolean())
+      return field_error("before_previous_conversion", "expected true or false");
+    spec.since_previous = !doc["before_previous_conversion"].get<bool>();
+  }
+  if (doc.contains("models")) {
+    const json& m = doc["models"];
+    if (!m.is_array() || m.empty()) return field_error("models", "expected a non-empty array of model names");
+    for (size_t i = 0; i < m.size(); ++i) {
+      const std::string name = m[i].is_string() ? m[i].get<std::string>() : "";
+      size_t k = 0;
+      while (k < kModels && name != kModelNames[k]) ++k;
+      if (k == kModels)
+        return field_error(fmt::format("models[{}]", i),
+                           fmt::format("unknown model {} (expected first, last, last_non_direct, linear, u_shaped, j_shaped, "
+                                       "inverse_j, w_shaped, full_path, time_decay, markov, shapley or shapley_simple)",
+                                       m[i].dump()));
+      if (std::find(spec.models.begin(), spec.models.end(), static_cast<Model>(k)) == spec.models.end())
+        spec.models.push_back(static_cast<Model>(k));
+    }
+  } else {
+    for (size_t k = 0; k < kModels; ++k) spec.models.push_back(static_cast<Model>(k));
+  }
+  if (doc.contains("milestones")) {
+    const json& ms = doc["milestones"];
+    if (!ms.is_object()) return field_error("milestones", "expected {\"lead\": EVENT, \"opportunity\": EVENT, \"won\": EVENT, \"mql\": EVENT}");
+    for (const auto& [name, v] : ms.items()) {
+      std::optional<EventDef>* slot = name == "lead"          ? &spec.lead
+                                      : name == "opportunity" ? &spec.opportunity
+                                      : name == "won"         ? &spec.won
+                                      : name == "mql"         ? &spec.mql
+                                                              : nullptr;
+      if (!slot) return field_error("milestones." + name, "unknown milestone (expected lead, opportunity, won or mql)");
+      if (!v.is_object()) return field_error("milestones." + name, "expected an event definition like {\"event\": \"mql\"}");
+      auto d = parse_event_def(v, "milestones." + name);
+      if (!d) return d.status();
+      *slot = std::move(*d);
+    }
+  }
+  if (doc.contains("half_life")) {
+    auto d = parse_duration_field(doc["half_life"], "half_life");
+    if (!d) return d.status();
+    if (*d <= 0) return field_error("half_life", "expected a positive duration");
+    spec.half_life = *d;
+  }
+  if (doc.contains("decay_unit")) {
+    const json& u = doc["decay_unit"];
+    if (u != "exact" && u != "day") return field_error("decay_unit", "expected \"exact\" or \"day\"");
+    spec.decay_days = u == "day";
+  }
+  auto count = [&](const char* field, size_t lo, size_t hi, size_t& out) -> Status {
+    if (!doc.contains(field)) return Status::ok();
+    const json& v = doc[field];
+    if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi)
+      return field_error(field, fmt::format("expected a whole number from {} to {}", lo, hi));
+    out = static_cast<size_t>(v.get<uint64_t>());
+    return Status::ok();
+  };
+  CAIRN_RETURN_IF_ERROR(count("markov_order", 1, 4, spec.markov_order));
+  CAIRN_RETURN_IF_ERROR(count("bootstrap", 0, 10000, spec.bootstrap));
+  CAIRN_RETURN_IF_ERROR(count("shapley_samples", 1, 1000000, spec.shapley_samples));
+  size_t seed = 1;
+  CAIRN_RETURN_IF_ERROR(count("seed", 0, SIZE_MAX, seed));
+  spec.seed = seed;
+  if (doc.contains("direct_property")) {
+    if (!doc["direct_property"].is_string()) return field_error("direct_property", "expected a property name");
+    spec.channel_property = doc["direct_property"].get<std::string>();
+  }
+  return spec;
+}
+
+// ---------------------------------------------------------------- rule-based weights
+
+std::vector<double> rule_weights(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
+                                 Micros half_life, bool decay_days) {
+  const size_t n = touches.size();
+  std::vector<double> w(n, 0.0);
+  if (n == 0) return w;
+  // Position models: roles with shares; a role without a touch drops out,
+  // a touch with several roles adds their shares, a role over several
+  // touches splits its share equally; then the weights are renormalised.
+  auto roles = [&](std::initializer_list<std::pair<std::vector<size_t>, double>> list) {
+    double total = 0;
+    for (const auto& [set, share] : list) {
+      if (set.empty()) continue;
+      total += share;
+      for (size_t i : set) w[i] += share / static_cast<double>(set.size());
+    }
+    for (double& x : w) x /= total;
+  };
+  auto middle = [&]() {
+    std::vector<size_t> out;
+    for (size_t i = 1; i + 1 < n; ++i) out.push_back(i);
+    return out;
+  };
+  auto one = [](int i) { return i < 0 ? std::vector<size_t>{} : std::vector<size_t>{static_cast<size_t>(i)}; };
+  auto others = [&](std::initializer_list<int> holders) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < n; ++i)
+      if (std::find(holders.begin(), holders.end(), static_cast<int>(i)) == holders.end()) out.push_back(i);
+    return out;
+  };
+  switch (m) {
+    case Model::kFirst:
+      w[0] = 1;
+      break;
+    case Model::kLast:
+      w[n - 1] = 1;
+      break;
+    case Model::kLastNonDirect: {
+      size_t k = n - 1;
+      for (size_t i = n; i-- > 0;)
+        if (!touches[i].direct) {
+          k = i;
+          break;
+        }
+      w[k] = 1;
+      break;
+    }
+    case Model::kLinear:
+      std::fill(w.begin(), w.end(), 1.0 / static_cast<double>(n));
+      break;
+    case Model::kUShaped:
+      roles({{{0}, 0.4}, {{n - 1}, 0.4}, {middle(), 0.2}});
+      break;
+    case Model::kJShaped:
+      roles({{{0}, 0.2}, {middle(), 0.2}, {{n - 1}, 0.6}});
+      break;
+    case Model::kInverseJ:
+      roles({{{0}, 0.6}, {middle(), 0.2}, {{n - 1}, 0.2}});
+      break;
+    case Model::kWShaped:
+      roles({{{0}, 0.3}, {one(ms.lead), 0.3}, {one(ms.opportunity), 0.3}, {others({0, ms.lead, ms.opportunity}), 0.1}});
+      break;
+    case Model::kFullPath:
+      roles({{{0}, 0.225},
+             {one(ms.lead), 0.225},
+             {one(ms.opportunity), 0.225},
+             {one(ms.won), 0.225},
+             {others({0, ms.lead, ms.opportunity, ms.won}), 0.1}});
+      break;
+    case Model::kTimeDecay: {
+      double total = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const double dt = decay_days ? static_cast<double>((day_of(conversion_time) - day_of(touches[i].time)) * kMicrosPerDay)
+                                     : static_cast<double>(conversion_time - touches[i].time);
+        w[i] = std::exp2(-dt / static_cast<double>(half_life));
+        total += w[i];
+      }
+      for (double& x : w) x /= total;
+      break;
+    }
+    default:
+      break;
+  }
+  return w;
+}
+
+// ---------------------------------------------------------------- Markov
+
+namespace {
+
+// Solves a = r + Q a for the transient states of an absorbing chain: a[s]
+// is the probability of ending in conversion from s. `dead` states are
+// removed (they absorb to null). Dense Gaussian elimination for small
+// chains, Gauss-Seidel to machine precision for large ones.
+std::vector<double> absorb(const std::vector<std::vector<std::pair<uint32_t, double>>>& q, const std::vector<double>& r,
+                           const std::vector<uint8_t>& dead) {
+  const size_t n = r.size();
+  std::vector<double> a(n, 0.0);
+  if (n <= 400) {
+    std::vector<double> m(n * (n + 1), 0.0);  // rows of [I - Q | r]
+    for (size_t s = 0; s < n; ++s) {
+      double* row = &m[s * (n + 1)];
+      row[s] = 1;
+      if (dead[s]) continue;
+      for (const auto& [t, p] : q[s])
+        if (!dead[t]) row[t] -= p;
+      row[n] = r[s];
+    }
+    for (size_t col = 0; col < n; ++col) {
+      size_t piv = col;
+      for (size_t i = col + 1; i < n; ++i)
+        if (std::fabs(m[i * (n + 1) + col]) > std::fabs(m[piv * (n + 1) + col])) piv = i;
+      if (piv != col)
+        for (size_t k = 0; k <= n; ++k) std::swap(m[col * (n + 1) + k], m[piv * (n + 1) + k]);
+      const double d = m[col * (n + 1) + col];
+      if (d == 0) continue;  // cannot happen for an absorbing chain: every state reaches an end
+      for (size_t i = 0; i < n; ++i) {
+        if (i == col) continue;
+        const double f = m[i * (n + 1) + col] / d;
+        if (f == 0) continue;
+        for (size_t k = col; k <= n; ++k) m[i * (n + 1) + k] -= f * m[col * (n + 1) + k];
+      }
+    }
+    for (size_t s = 0; s < n; ++s) {
+      const double d = m[s * (n + 1) + s];
+      a[s] = d == 0 ? 0 : m[s * (n + 1) + n] / d;
+    }
+    return a;
+  }
+  for (int sweep = 0; sweep < 1000000; ++sweep) {
+    double change = 0;
+    for (size_t s = 0; s < n; ++s) {
+      if (dead[s]) continue;
+      double v = r[s];
+      for (const auto& [t, p] : q[s])
+        if (!dead[t]) v += p * a[t];
+      change = std::max(change, std::fabs(v - a[s]));
+      a[s] = v;
+    }
+    if (change < 1e-15) break;
+  }
+  return a;
+}
+
+struct VecHash {
+  size_t operator()(const std::vector<uint32_t>& v) const {
+    size_t h = v.size();
+    for (uint32_t x : v) h = h * 1000003 ^ x;
+    return h;
+  }
+};
+
+}  // namespace
+
+MarkovResult markov(const std::vector<Journey>& journeys, size_t values, size_t order) {
+  // States: the last `order` channels of the collapsed path (fewer at its start).
+  std::unordered_map<std::vector<uint32_t>, uint32_t, VecHash> index;
+  std::vector<std::vector<uint32_t>> states;
+  std::vector<std::unordered_map<uint32_t, double>> next;
+  std::vector<double> to_conv, out_total;
+  std::unordered_map<uint32_t, double> start;
+  double start_total = 0, conversions = 0, value_total = 0;
+  std::vector<double> end_value, end_count;  // converting journeys ending in the state: value, count
+  auto state_of = [&](const std::vector<uint32_t>& key) {
+    auto [it, added] = index.emplace(key, static_cast<uint32_t>(states.size()));
+    if (added) {
+      states.push_back(key);
+      next.emplace_back();
+      to_conv.push_back(0);
+      out_total.push_back(0);
+      end_value.push_back(0);
+      end_count.push_back(0);
+    }
+    return it->second;
+  };
+  std::vector<uint32_t> path, window;
+  for (const Journey& j : journeys) {
+    if (j.touches.empty() || j.weight == 0) continue;
+    path.clear();
+    for (uint32_t c : j.touches)
+      if (path.empty() || path.back() != c) path.push_back(c);
+    uint32_t prev = UINT32_MAX;
+    for (size_t i = 0; i < path.size(); ++i) {
+      window.assign(path.begin() + static_cast<ptrdiff_t>(i + 1 > order ? i + 1 - order : 0), path.begin() + static_cast<ptrdiff_t>(i + 1));
+      const uint32_t s = state_of(window);
+      if (prev == UINT32_MAX) {
+        start[s] += j.weight;
+        start_total += j.weight;
+      } else {
+        next[prev][s] += j.weight;
+        out_total[prev] += j.weight;
+      }
+      prev = s;
+    }
+    out_total[prev] += j.weight;
+    if (j.converted) {
+      to_conv[prev] += j.weight;
+      conversions += j.weight;
+      value_total += j.weight * j.value;
+      end_value[prev] += j.weight * j.value;
+      end_count[prev] += j.weight;
+    }
+  }
+  const size_t n = states.size();
+  std::vector<std::vector<std::pair<uint32_t, double>>> q(n);
+  std::vector<double> r(n, 0.0);
+  for (size_t s = 0; s < n; ++s) {
+    for (const auto& [t, c] : next[s]) q[s].emplace_back(t, c / out_total[s]);
+    r[s] = out_total[s] > 0 ? to_conv[s] / out_total[s] : 0;
+  }
+  auto p_conv = [&](const std::vector<double>& a) {
+    double p = 0;
+    for (const auto& [s, c] : start) p += c / start_total * a[s];
+    return p;
+  };
+  auto weighted = [&](const std::vector<double>& a) {
+    double v = 0;
+    for (size_t s = 0; s < n; ++s)
+      if (end_count[s] > 0) v += end_value[s] / end_count[s] * a[s];
+    return v;
+  };
+  MarkovResult out;
+  out.removal.assign(values, 0.0);
+  out.value_removal.assign(values, 0.0);
+  out.conversions.assign(values, 0.0);
+  out.value.assign(values, 0.0);
+  if (n == 0 || start_total == 0) return out;
+  std::vector<uint8_t> dead(n, 0);
+  const std::vector<double> a = absorb(q, r, dead);
+  const double p = p_conv(a), pv = weighted(a);
+  std::vector<uint8_t> present(values, 0);
+  for (const auto& key : states)
+    for (uint32_t c : key)
+      if (c < values) present[c] = 1;
+  double sum_re = 0, sum_rev = 0;
+  for (uint32_t c = 0; c < values; ++c) {
+    if (!present[c]) continue;
+    for (size_t s = 0; s < n; ++s) dead[s] = std::find(states[s].begin(), states[s].end(), c) != states[s].end();
+    const std::vector<double> ac = absorb(q, r, dead);
+    std::vector<double> masked = ac;
+    for (size_t s = 0; s < n; ++s)
+      if (dead[s]) masked[s] = 0;
+    out.removal[c] = p > 0 ? 1 - p_conv(masked) / p : 0;
+    out.value_removal[c] = pv > 0 ? 1 - weighted(masked) / pv : 0;
+    sum_re += out.removal[c];
+    sum_rev += out.value_removal[c];
+  }
+  for (uint32_t c = 0; c < values; ++c) {
+    out.conversions[c] = sum_re > 0 ? conversions * out.removal[c] / sum_re : 0;
+    out.value[c] = sum_rev > 0 ? value_total * out.value_removal[c] / sum_rev : 0;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- Shapley
+
+namespace {
+
+// The distinct channels of a journey, sorted.
+std::vector<uint32_t> channel_set(const Journey& j) {
+  std::vector<uint32_t> s = j.touches;
+  std::sort(s.begin(), s.end());
+  s.erase(std::unique(s.begin(), s.end()), s.end());
+  return s;
+}
+
+}  // namespace
+
+ShapleyResult shapley(const std::vector<Journey>& journeys, size_t values, size_t samples, uint64_t seed) {
+  // v(S): the conversion rate of journeys whose channel set is exactly S.
+  struct Tally {
+    double journeys = 0, converted = 0, value = 0;
+  };
+  std::unordered_map<std::vector<uint32_t>, Tally, VecHash> sets;
+  for (const Journey& j : journeys) {
+    if (j.touches.empty() || j.weight == 0) continue;
+    Tally& t = sets[channel_set(j)];
+    t.journeys += j.weight;
+    if (j.converted) {
+      t.converted += j.weight;
+      t.value += j.weight * j.value;
+    }
+  }
+  auto v = [&](const std::vector<uint32_t>& s) {
+    if (s.empty()) return 0.0;
+    auto it = sets.find(s);
+    return it == sets.end() || it->second.journeys == 0 ? 0.0 : it->second.converted / it->second.journeys;
+  };
+  ShapleyResult out;
+  out.conversions.assign(values, 0.0);
+  out.value.assign(values, 0.0);
+  std::mt19937_64 rng(seed);
+  std::vector<uint32_t> sub;
+  for (const auto& [set, tally] : sets) {
+    if (tally.converted == 0) continue;
+    const size_t t = set.size();
+    std::vector<double> phi(t, 0.0);
+    if (t <= 15) {
+      // Every coalition of the journey's channels, once.
+      std::vector<double> val(size_t{1} << t);
+      for (size_t mask = 0; mask < val.size(); ++mask) {
+        sub.clear();
+        for (size_t i = 0; i < t; ++i)
+          if (mask >> i & 1) sub.push_back(set[i]);
+        val[mask] = v(sub);
+      }
+      std::vector<double> weight(t);  // |S|! (t - |S| - 1)! / t!
+      for (size_t s = 0; s < t; ++s) weight[s] = std::exp(std::lgamma(s + 1.0) + std::lgamma(static_cast<double>(t - s)) - std::lgamma(t + 1.0));
+      for (size_t mask = 0; mask < val.size(); ++mask) {
+        const size_t size = static_cast<size_t>(__builtin_popcountll(mask));
+        for (size_t i = 0; i < t; ++i)
+          if (!(mask >> i & 1)) phi[i] += weight[size] * (val[mask | (size_t{1} << i)] - val[mask]);
+      }
+    } else {
+      out.sampled_journeys += static_cast<uint64_t>(tally.converted);
+      std::vector<size_t> perm(t);
+      std::iota(perm.begin(), perm.end(), 0);
+      for (size_t k = 0; k < samples; ++k) {
+        std::shuffle(perm.begin(), perm.end(), rng);
+        sub.clear();
+        double before = 0;
+        for (size_t i : perm) {
+          sub.insert(std::upper_bound(sub.begin(), sub.end(), set[i]), set[i]);
+          const double after = v(sub);
+          phi[i] += (after - before) / static_cast<double>(samples);
+          before = after;
+        }
+      }
+    }
+    double pos = 0;
+    for (double& x : phi) {
+      x = std::max(x, 0.0);
+      pos += x;
+    }
+    for (size_t i = 0; i < t; ++i) {
+      const double share = pos > 0 ? phi[i] / pos : 1.0 / static_cast<double>(t);
+      out.conversions[set[i]] += tally.converted * share;
+      out.value[set[i]] += tally.value * share;
+    }
+  }
+  return out;
+}
+
+ShapleyResult shapley_simple(const std::vector<Journey>& journeys, size_t values) {
+  ShapleyResult out;
+  out.conversions.assign(values, 0.0);
+  out.value.assign(values, 0.0);
+  for (const Journey& j : journeys) {
+    if (!j.converted || j.touches.empty() || j.weight == 0) continue;
+    const std::vector<uint32_t> set = channel_set(j);
+    for (uint32_t c : set) {
+      out.conversions[c] += j.weight / static_cast<double>(set.size());
+      out.value[c] += j.weight * j.value / static_cast<double>(set.size());
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the kernel
+
+namespace {
+
+struct Compiled {
+  AttributionSpec spec;
+  CompiledDef conversion;
+  std::vector<CompiledDef> touch;
+  std::optional<CompiledDef> lead, opportunity, won, mql;
+  std::vector<CompiledFilter> event_filters;
+  bool events_never = false;
+  TraitFilters traits;
+  int dimension_key = -1;  // index into plan.keys
+  int value_key = -1;
+  int channel_key = -1;
+  uint32_t direct_string = StringPool::kMissing;
+  const Catalog* catalog = nullptr;
+  ScanPlan plan;
+};
+
+// One conversion kept for the credit export.
+struct ConversionRecord {
+  uint32_t person;
+  uint32_t ordinal;  // the person's n-th conversion (1-based)
+  Micros time;
+  double value;
+  uint32_t journey;  // index into the goal's journeys
+  std::vector<Micros> touch_times;
+  std::vector<std::vector<double>> weights;  // per rule-based model asked for: per touch
+};
+
+// What one goal (the conversion, or the MQL milestone) adds up to.
+struct GoalState {
+  std::vector<Journey> journeys;         // converting (with their touches) and not converting
+  std::vector<uint32_t> journey_person;  // per journey: index into persons
+  uint32_t persons = 0;
+  double conversions = 0, value = 0;
+  // Rule-based credits: per model, per value id: (conversions, value).
+  std::vector<std::vector<std::pair<double, double>>> rule;
+  std::vector<ConversionRecord> records;
+  GoalState() : rule(kModels) {}
+};
+
+class AttributionKernel final : public Kernel {
+ public:
+  explicit AttributionKernel(const Compiled& c) : c_(c) {
+    ids_.emplace(GroupKey{-1, 0}, 0);  // value id 0: "(none)"
+    keys_.push_back(GroupKey{-1, 0});
+  }
+
+  void add(const PersonView& p) override {
+    if (c_.traits.active() && !c_.traits.pass(*c_.catalog, p.person)) return;
+    touch_.assign(p.n, 0);
+    for (size_t i = 0; i < p.n; ++i) touch_[i] = is_touch(p, i);
+    goal(p, c_.conversion, conv_, true);
+    if (c_.mql) goal(p, *c_.mql, mql_, false);
+  }
+
+  void merge(Kernel& other) override {
+    auto& o = static_cast<AttributionKernel&>(other);
+    std::vector<uint32_t> map(o.keys_.size());
+    for (size_t i = 0; i < o.keys_.size(); ++i) map[i] = intern(o.keys_[i]);
+    merge_goal(conv_, o.conv_, map);
+    merge_goal(mql_, o.mql_, map);
+  }
+
+  const std::vector<GroupKey>& keys() const { return keys_; }
+  GoalState& conversion() { return conv_; }
+  GoalState& mql() { return mql_; }
+
+ private:
+  uint32_t intern(const GroupKey& k) {
+    auto [it, added] = ids_.emplace(k, static_cast<uint32_t>(keys_.size()));
+    if (added) keys_.push_back(k);
+    return it->second;
+  }
+
+  bool passes(const PersonView& p, size_t i) const {
+    if (c_.events_never) return false;
+    for (const CompiledFilter& f : c_.event_filters)
+      if (!f.pass(p.cell(f.key, i))) return false;
+    return true;
+  }
+
+  bool is_touch(const PersonView& p, size_t i) const {
+    if (!passes(p, i)) return false;
+    if (c_.touch.empty()) return c_.dimension_key >= 0 && p.cell(static_cast<size_t>(c_.dimension_key), i).present;
+    for (const CompiledDef& d : c_.touch)
+      if (def_matches(d, p, i)) return true;
+    return false;
+  }
+
+  uint32_t value_of(const PersonView& p, size_t i) {
+    return intern(c_.dimension_key >= 0 ? group_key(p.cell(static_cast<size_t>(c_.dimension_key), i)) : GroupKey{-1, 0});
+  }
+
+  // The first event matching `def` in (lo, conv], or -1.
+  static int milestone(const std::optional<CompiledDef>& def, const PersonView& p, size_t lo, size_t conv) {
+    if (!def) return -1;
+    for (size_t i = lo; i <= conv; ++i)
+      if (def_matches(*def, p, i)) return static_cast<int>(i);
+    return -1;
+  }
+
+  void goal(const PersonView& p, const CompiledDef& def, GoalState& g, bool is_conversion) {
+    const AttributionSpec& s = c_.spec;
+    const uint32_t person = g.persons;
+    bool any = false, in_range_conv = false;
+    size_t lo = 0;  // the first event after the previous goal event
+    uint32_t ordinal = 0;
+    for (size_t i = 0; i < p.n; ++i) {
+      if (!def_matches(def, p, i) || !passes(p, i)) continue;
+      if (p.time[i] >= s.from && p.time[i] < s.to) {
+        in_range_conv = true;
+        any = true;
+        ++ordinal;
+        conversion_at(p, i, s.since_previous ? lo : 0, g, person, ordinal, is_conversion);
+      }
+      lo = i + 1;
+    }
+    if (!in_range_conv) {
+      // A journey that did not convert: the person's touches in the range.
+      Journey j;
+      for (size_t i = 0; i < p.n; ++i)
+        if (touch_[i] && p.time[i] >= s.from && p.time[i] < s.to) j.touches.push_back(value_of(p, i));
+      if (!j.touches.empty()) {
+        g.journeys.push_back(std::move(j));
+        g.journey_person.push_back(person);
+        any = true;
+      }
+    }
+    if (any) ++g.persons;
+  }
+
+  void conversion_at(const PersonView& p, size_t c, size_t lo, GoalState& g, uint32_t person, uint32_t ordinal,
+                     bool is_conversion) {
+    const AttributionSpec& s = c_.spec;
+    double value = 1;
+    if (is_conversion && !s.value_property.empty()) {
+      value = 0;
+      if (c_.value_key >= 0) {
+        const Cell& v = p.cell(static_cast<size_t>(c_.value_key), c);
+        if (v.present && v.type == ValueType::kNumber) std::memcpy(&value, &v.bits, sizeof value);
+      }
+    }
+    g.conversions += 1;
+    g.value += value;
+    idx_.clear();
+    for (size_t j = lo; j < c; ++j)
+      if (touch_[j] && p.time[c] - p.time[j] <= s.lookback) idx_.push_back(j);
+    Journey journey;
+    journey.converted = true;
+    journey.value = value;
+    infos_.clear();
+    for (size_t j : idx_) {
+      journey.touches.push_back(value_of(p, j));
+      bool direct = false;
+      if (c_.channel_key >= 0) {
+        const Cell& ch = p.cell(static_cast<size_t>(c_.channel_key), j);
+        direct = ch.present && ch.type == ValueType::kString && ch.bits == c_.direct_string;
+      }
+      infos_.push_back(TouchInfo{p.time[j], direct});
+    }
+    // A milestone's touch: the last touchpoint at or before the milestone.
+    auto touch_of = [&](int m) {
+      int t = -1;
+      if (m < 0) return t;
+      for (size_t k = 0; k < idx_.size(); ++k)
+        if (idx_[k] <= static_cast<size_t>(m)) t = static_cast<int>(k);
+      return t;
+    };
+    const Milestones ms{touch_of(milestone(c_.lead, p, lo, c)), touch_of(milestone(c_.opportunity, p, lo, c)),
+                        touch_of(milestone(c_.won, p, lo, c))};
+    ConversionRecord* rec = nullptr;
+    if (s.credits && is_conversion) {
+      g.records.push_back(ConversionRecord{p.person, ordinal, p.time[c], value, static_cast<uint32_t>(g.journeys.size()), {}, {}});
+      rec = &g.records.back();
+      for (const TouchInfo& t : infos_) rec->touch_times.push_back(t.time);
+    }
+    for (Model m : s.models) {
+      if (!is_rule_based(m)) continue;
+      auto& credit = g.rule[static_cast<size_t>(m)];
+      if (credit.size() < keys_.size()) credit.resize(keys_.size());
+      if (journey.touches.empty()) {
+        credit[0].first += 1;
+        credit[0].second += value;
+        if (rec) rec->weights.emplace_back();
+        continue;
+      }
+      const std::vector<double> w = rule_weights(m, infos_, ms, p.time[c], s.half_life, s.decay_days);
+      for (size_t k = 0; k < w.size(); ++k) {
+        credit[journey.touches[k]].first += w[k];
+        credit[journey.touches[k]].second += w[k] * value;
+      }
+      if (rec) rec->weights.push_back(w);
+    }
+    g.journeys.push_back(std::move(journey));
+    g.journey_person.push_back(person);
+  }
+
+  static void merge_goal(GoalState& a, GoalState& b, const std::vector<uint32_t>& map) {
+    const uint32_t offset = static_cast<uint32_t>(a.journeys.size());
+    for (size_t i = 0; i < b.journeys.size(); ++i) {
+      Journey& j = b.journeys[i];
+      for (uint32_t& t : j.touches) t = map[t];
+      a.journeys.push_back(std::move(j));
+      a.journey_person.push_back(a.persons + b.journey_person[i]);
+    }
+    a.persons += b.persons;
+    a.conversions += b.conversions;
+    a.value += b.value;
+    for (size_t m = 0; m < kModels; ++m)
+      for (size_t v = 0; v < b.rule[m].size(); ++v) {
+        const uint32_t to = map[v];
+        if (a.rule[m].size() <= to) a.rule[m].resize(to + 1);
+        a.rule[m][to].first += b.rule[m][v].first;
+        a.rule[m][to].second += b.rule[m][v].second;
+      }
+    for (ConversionRecord& r : b.records) {
+      r.journey += offset;
+      a.records.push_back(std::move(r));
+    }
+  }
+
+  const Compiled& c_;
+  std::unordered_map<GroupKey, uint32_t, GroupKeyHash> ids_;  // dimension value -> id (0: none)
+  std::vector<GroupKey> keys_;
+  GoalState conv_, mql_;
+  std::vector<uint8_t> touch_;
+  std::vector<size_t> idx_;
+  std::vector<TouchInfo> infos_;
+};
+
+// Credits of every asked model per value id: (conversions, value).
+struct ModelCredits {
+  std::vector<std::pair<double, double>> rows;
+  MarkovResult markov;  // for the Markov model
+  uint64_t sampled = 0;
+};
+
+std::vector<ModelCredits> all_credits(const Compiled& c, const GoalState& g, size_t values,
+                                      const std::vector<double>* weights) {
+  std::vector<Journey> journeys;
+  const std::vector<Journey>* use = &g.journeys;
+  if (weights) {
+    journeys = g.journeys;
+    for (size_t i = 0; i < journeys.size(); ++i) journeys[i].weight = (*weights)[g.journey_person[i]];
+    use = &journeys;
+  }
+  // Conversions without touches go to "(none)" (value id 0) in every model.
+  double none_conv = 0, none_value = 0;
+  for (const Journey& j : *use)
+    if (j.converted && j.touches.empty()) {
+      none_conv += j.weight;
+      none_value += j.weight * j.value;
+    }
+  std::vector<ModelCredits> out(kModels);
+  for (Model m : c.spec.models) {
+    ModelCredits& mc = out[static_cast<size_t>(m)];
+    mc.rows.assign(values, {0.0, 0.0});
+    if (is_rule_based(m)) {
+      const auto& r = g.rule[static_cast<size_t>(m)];
+      for (size_t v = 0; v < r.size() && v < values; ++v) mc.rows[v] = r[v];
+      continue;
+    }
+    if (m == Model::kMarkov) {
+      mc.markov = markov(*use, values, c.spec.markov_order);
+      for (size_t v = 0; v < values; ++v) mc.rows[v] = {mc.markov.conversions[v], mc.markov.value[v]};
+    } else {
+      const ShapleyResult s =
+          m == Model::kShapley ? shapley(*use, values, c.spec.shapley_samples, c.spec.seed) : shapley_simple(*use, values);
+      for (size_t v = 0; v < values; ++v) mc.rows[v] = {s.conversions[v], s.value[v]};
+      mc.sampled = s.sampled_journeys;
+    }
+    mc.rows[0].first += none_conv;
+    mc.rows[0].second += none_value;
+  }
+  return out;
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::max<size_t>(rank, 1) - 1];
+}
+
+json num_or_null(double x, bool ok) { return ok ? json(x) : json(nullptr); }
+
+}  // namespace
+
+Result<AttributionAnswer> run_attribution(const Store& store, const AttributionSpec& spec, unsigned threads) {
+  const Catalog& cat = store.catalog();
+  Compiled c;
+  c.spec = spec;
+  c.catalog = &cat;
+  const KeySlot slot = plan_key_slot(c.plan);
+  auto def = [&](const EventDef& d, const std::string& path) -> Result<CompiledDef> { return compile_def(d, path, cat, slot); };
+  auto conv = def(spec.conversion, "conversion");
+  if (!conv) return conv.status();
+  c.conversion = std::move(*conv);
+  for (size_t i = 0; i < spec.touch_events.size(); ++i) {
+    auto d = def(spec.touch_events[i], spec.touch_events.size() > 1 ? fmt::format("touchpoint.any_of[{}]", i) : "touchpoint");
+    if (!d) return d.status();
+    c.touch.push_back(std::move(*d));
+  }
+  for (auto [from, to, name] : {std::tuple{&spec.lead, &c.lead, "lead"}, std::tuple{&spec.opportunity, &c.opportunity, "opportunity"},
+                                std::tuple{&spec.won, &c.won, "won"}, std::tuple{&spec.mql, &c.mql, "mql"}}) {
+    if (!*from) continue;
+    auto d = def(**from, std::string("milestones.") + name);
+    if (!d) return d.status();
+    *to = std::move(*d);
+  }
+  for (size_t i = 0; i < spec.event_filters.size(); ++i)
+    CAIRN_RETURN_IF_ERROR(compile_filter(spec.event_filters[i], cat, slot, fmt::format("filters[{}]", i), c.event_filters, c.events_never));
+  CAIRN_RETURN_IF_ERROR(c.traits.compile(spec.trait_filters, cat));
+  if (c.traits.active()) CAIRN_RETURN_IF_ERROR(cat.load_persons());
+  auto key = [&](const std::string& name) {
+    const uint32_t k = cat.keys.find(name);
+    return k == StringPool::kMissing ? -1 : static_cast<int>(slot(k));
+  };
+  c.dimension_key = key(spec.dimension);
+  if (!spec.value_property.empty()) c.value_key = key(spec.value_property);
+  c.channel_key = key(spec.channel_property);
+  c.direct_string = cat.strings().find("direct");
+  c.plan.min_time = spec.from == INT64_MIN || spec.from < INT64_MIN + spec.lookback ? INT64_MIN : spec.from - spec.lookback;
+  c.plan.max_time = spec.to;
+  c.plan.threads = threads;
+  auto kernel = scan(store, c.plan, [&] { return std::make_unique<AttributionKernel>(c); });
+  if (!kernel) return kernel.status();
+  auto& k = static_cast<AttributionKernel&>(**kernel);
+  const std::vector<GroupKey>& keys = k.keys();
+  const size_t values = keys.size();
+  GoalState& g = k.conversion();
+
+  std::vector<ModelCredits> credits = all_credits(c, g, values, nullptr);
+  std::vector<ModelCredits> mql_credits;
+  if (spec.mql) mql_credits = all_credits(c, k.mql(), values, nullptr);
+  // Bootstrap: resample persons with replacement; the data-driven models'
+  // credits per resample give 95% intervals (2.5th and 97.5th percentiles).
+  std::vector<std::vector<std::vector<double>>> boot_conv(kModels), boot_value(kModels);
+  if (spec.bootstrap > 0 && g.persons > 0) {
+    std::mt19937_64 rng(spec.seed);
+    std::uniform_int_distribution<uint32_t> pick(0, g.persons - 1);
+    std::vector<double> weights(g.persons);
+    for (size_t b = 0; b < spec.bootstrap; ++b) {
+      std::fill(weights.begin(), weights.end(), 0.0);
+      for (uint32_t i = 0; i < g.persons; ++i) weights[pick(rng)] += 1;
+      const std::vector<ModelCredits> r = all_credits(c, g, values, &weights);
+      for (Model m : spec.models) {
+        if (is_rule_based(m) || m == Model::kShapleySimple) continue;
+        auto& bc = boot_conv[static_cast<size_t>(m)];
+        auto& bv = boot_value[static_cast<size_t>(m)];
+        bc.resize(values);
+        bv.resize(values);
+        for (size_t v = 0; v < values; ++v) {
+          bc[v].push_back(r[static_cast<size_t>(m)].rows[v].first);
+          bv[v].push_back(r[static_cast<size_t>(m)].rows[v].second);
+        }
+      }
+    }
+  }
+  // Costs by the dimension's value, over the days of the range.
+  std::unordered_map<uint64_t, double> cost;
+  const bool has_costs = (spec.dimension == "channel" || spec.dimension == "campaign") && !cat.costs().empty();
+  if (has_costs) {
+    const int64_t d0 = spec.from == INT64_MIN ? INT64_MIN : day_of(spec.from);
+    const int64_t d1 = spec.to == INT64_MAX ? INT64_MAX : day_of(spec.to - 1);
+    for (const CostRow& r : cat.costs())
+      if (r.day >= d0 && r.day <= d1) cost[spec.dimension == "channel" ? r.channel : r.campaign] += r.cost;
+  }
+  auto label = [&](size_t v) { return group_label(cat, keys[v]); };
+  json models = json::object();
+  const bool by_value = !spec.value_property.empty();
+  for (Model m : spec.models) {
+    const ModelCredits& mc = credits[static_cast<size_t>(m)];
+    std::vector<size_t> order;
+    for (size_t v = 0; v < values; ++v)
+      if (mc.rows[v].first != 0 || mc.rows[v].second != 0) order.push_back(v);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (mc.rows[a].first != mc.rows[b].first) return mc.rows[a].first > mc.rows[b].first;
+      return label(a) < label(b);
+    });
+    json rows = json::array();
+    for (size_t v : order) {
+      const auto [conv_credit, value_credit] = mc.rows[v];
+      json row{{"value", label(v)},
+               {"conversions", conv_credit},
+               {"revenue", value_credit},
+               {"conversion_share", g.conversions > 0 ? conv_credit / g.conversions : 0.0},
+               {"revenue_share", g.value > 0 ? value_credit / g.value : 0.0}};
+      row["share"] = by_value ? row["revenue_share"] : row["conversion_share"];
+      if (has_costs) {
+        const auto it = keys[v].first == static_cast<int>(ValueType::kString) ? cost.find(keys[v].second) : cost.end();
+        const double spend = it == cost.end() ? 0.0 : it->second;
+        row["cost"] = spend;
+        row["roi"] = num_or_null((value_credit - spend) / spend, spend > 0);
+        row["cost_per_conversion"] = num_or_null(spend / conv_credit, conv_credit > 0);
+        if (spec.mql) {
+          const double mqls = mql_credits[static_cast<size_t>(m)].rows[v].first;
+          row["mqls"] = mqls;
+          row["cost_per_mql"] = num_or_null(spend / mqls, mqls > 0);
+        }
+      } else if (spec.mql) {
+        row["mqls"] = mql_credits[static_cast<size_t>(m)].rows[v].first;
+      }
+      if (!boot_conv[static_cast<size_t>(m)].empty()) {
+        const auto& bc = boot_conv[static_cast<size_t>(m)][v];
+        const auto& bv = boot_value[static_cast<size_t>(m)][v];
+        row["conversions_ci"] = json::array({quantile(bc, 0.025), quantile(bc, 0.975)});
+        row["revenue_ci"] = json::array({quantile(bv, 0.025), quantile(bv, 0.975)});
+      }
+      rows.push_back(std::move(row));
+    }
+    json model{{"rows", std::move(rows)}};
+    if (m == Model::kMarkov) {
+      json re = json::object();
+      for (size_t v = 1; v < values; ++v)
+        if (mc.markov.removal[v] != 0 || mc.markov.value_removal[v] != 0)
+          re[label(v)] = json{{"conversions", mc.markov.removal[v]}, {"value", mc.markov.value_removal[v]}};
+      model["removal_effects"] = std::move(re);
+      model["order"] = spec.markov_order;
+    }
+    if (m == Model::kShapley) {
+      model["sampled_journeys"] = mc.sampled;
+      model["samples_per_journey"] = spec.shapley_samples;
+    }
+    if (!boot_conv[static_cast<size_t>(m)].empty()) model["bootstrap_resamples"] = spec.bootstrap;
+    models[model_name(m)] = std::move(model);
+  }
+  uint64_t converting = 0;
+  for (const Journey& j : g.journeys) converting += j.converted;
+  AttributionAnswer answer;
+  answer.json = json{{"type", "attribution"},
+                     {"dimension", spec.dimension},
+                     {"conversions", g.conversions},
+                     {"revenue", g.value},
+                     {"persons", g.persons},
+                     {"journeys", g.journeys.size()},
+                     {"converting_journeys", converting},
+                     {"models", std::move(models)}};
+  if (spec.credits) {
+    // conversion_id, person, conversion_time, touchpoint, touch_time, value, model, weight, credit
+    std::string csv = "conversion_id,person,conversion_time,touchpoint,touch_time,dimension_value,model,weight,credit\n";
+    auto quote = [](std::string s) {
+      std::string out = "\"";
+      for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      return out + "\"";
+    };
+    // By person and conversion, whatever thread scanned them.
+    std::vector<const ConversionRecord*> records;
+    for (const ConversionRecord& r : g.records) records.push_back(&r);
+    std::sort(records.begin(), records.end(), [&](const ConversionRecord* a, const ConversionRecord* b) {
+      const std::string_view pa = cat.id_string(a->person), pb = cat.id_string(b->person);
+      return pa != pb ? pa < pb : a->ordinal < b->ordinal;
+    });
+    for (const ConversionRecord* rp : records) {
+      const ConversionRecord& r = *rp;
+      const std::string person(cat.id_string(r.person));
+      const std::string id = quote(fmt::format("{}:{}", person, r.ordinal));
+      const Journey& j = g.journeys[r.journey];
+      size_t w = 0;
+      for (Model m : spec.models) {
+        if (!is_rule_based(m)) continue;
+        const std::vector<double>& weights = r.weights[w++];
+        if (j.touches.empty()) {
+          csv += fmt::format("{},{},{},0,,{},{},1,{}\n", id, quote(person), format_time(r.time), quote("(none)"), model_name(m), r.value);
+          continue;
+        }
+        for (size_t t = 0; t < weights.size(); ++t)
+          csv += fmt::format("{},{},{},{},{},{},{},{},{}\n", id, quote(person), format_time(r.time), t + 1,
+                             format_time(r.touch_times[t]), quote(label(j.touches[t])), model_name(m), weights[t],
+                             weights[t] * r.value);
+      }
+    }
+    answer.credits_csv = std::move(csv);
+  }
+  CAIRN_RETURN_IF_ERROR(cat.lazy_status());
+  return answer;
+}
+
+}  // namespace cairn::query
