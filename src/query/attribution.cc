@@ -296,7 +296,41 @@ struct VecHash {
 
 }  // namespace
 
+std::vector<PathStat> group_journeys(const std::vector<Journey>& journeys, bool sets, std::vector<uint32_t>* of) {
+  std::unordered_map<std::vector<uint32_t>, uint32_t, VecHash> index;
+  std::vector<PathStat> out;
+  if (of) of->assign(journeys.size(), UINT32_MAX);
+  std::vector<uint32_t> key;
+  for (size_t i = 0; i < journeys.size(); ++i) {
+    const Journey& j = journeys[i];
+    if (j.touches.empty()) continue;
+    key.clear();
+    if (sets) {
+      key = j.touches;
+      std::sort(key.begin(), key.end());
+      key.erase(std::unique(key.begin(), key.end()), key.end());
+    } else {
+      for (uint32_t c : j.touches)
+        if (key.empty() || key.back() != c) key.push_back(c);
+    }
+    auto [it, added] = index.emplace(key, static_cast<uint32_t>(out.size()));
+    if (added) out.push_back(PathStat{key, 0, 0, 0});
+    PathStat& p = out[it->second];
+    p.journeys += j.weight;
+    if (j.converted) {
+      p.converted += j.weight;
+      p.value += j.weight * j.value;
+    }
+    if (of) (*of)[i] = it->second;
+  }
+  return out;
+}
+
 MarkovResult markov(const std::vector<Journey>& journeys, size_t values, size_t order) {
+  return markov_paths(group_journeys(journeys, false, nullptr), values, order);
+}
+
+MarkovResult markov_paths(const std::vector<PathStat>& paths, size_t values, size_t order) {
   // States: the last `order` channels of the collapsed path (fewer at its start).
   std::unordered_map<std::vector<uint32_t>, uint32_t, VecHash> index;
   std::vector<std::vector<uint32_t>> states;
@@ -317,33 +351,29 @@ MarkovResult markov(const std::vector<Journey>& journeys, size_t values, size_t 
     }
     return it->second;
   };
-  std::vector<uint32_t> path, window;
-  for (const Journey& j : journeys) {
-    if (j.touches.empty() || j.weight == 0) continue;
-    path.clear();
-    for (uint32_t c : j.touches)
-      if (path.empty() || path.back() != c) path.push_back(c);
+  std::vector<uint32_t> window;
+  for (const PathStat& ps : paths) {
+    if (ps.touches.empty() || ps.journeys == 0) continue;
+    const std::vector<uint32_t>& path = ps.touches;
     uint32_t prev = UINT32_MAX;
     for (size_t i = 0; i < path.size(); ++i) {
       window.assign(path.begin() + static_cast<ptrdiff_t>(i + 1 > order ? i + 1 - order : 0), path.begin() + static_cast<ptrdiff_t>(i + 1));
-      const uint32_t s = state_of(window);
+      const uint32_t st = state_of(window);
       if (prev == UINT32_MAX) {
-        start[s] += j.weight;
-        start_total += j.weight;
+        start[st] += ps.journeys;
+        start_total += ps.journeys;
       } else {
-        next[prev][s] += j.weight;
-        out_total[prev] += j.weight;
+        next[prev][st] += ps.journeys;
+        out_total[prev] += ps.journeys;
       }
-      prev = s;
+      prev = st;
     }
-    out_total[prev] += j.weight;
-    if (j.converted) {
-      to_conv[prev] += j.weight;
-      conversions += j.weight;
-      value_total += j.weight * j.value;
-      end_value[prev] += j.weight * j.value;
-      end_count[prev] += j.weight;
-    }
+    out_total[prev] += ps.journeys;
+    to_conv[prev] += ps.converted;
+    conversions += ps.converted;
+    value_total += ps.value;
+    end_value[prev] += ps.value;
+    end_count[prev] += ps.converted;
   }
   const size_t n = states.size();
   std::vector<std::vector<std::pair<uint32_t, double>>> q(n);
@@ -398,44 +428,28 @@ MarkovResult markov(const std::vector<Journey>& journeys, size_t values, size_t 
 
 // ---------------------------------------------------------------- Shapley
 
-namespace {
-
-// The distinct channels of a journey, sorted.
-std::vector<uint32_t> channel_set(const Journey& j) {
-  std::vector<uint32_t> s = j.touches;
-  std::sort(s.begin(), s.end());
-  s.erase(std::unique(s.begin(), s.end()), s.end());
-  return s;
-}
-
-}  // namespace
 
 ShapleyResult shapley(const std::vector<Journey>& journeys, size_t values, size_t samples, uint64_t seed) {
+  return shapley_sets(group_journeys(journeys, true, nullptr), values, samples, seed);
+}
+
+ShapleyResult shapley_sets(const std::vector<PathStat>& list, size_t values, size_t samples, uint64_t seed) {
   // v(S): the conversion rate of journeys whose channel set is exactly S.
-  struct Tally {
-    double journeys = 0, converted = 0, value = 0;
-  };
-  std::unordered_map<std::vector<uint32_t>, Tally, VecHash> sets;
-  for (const Journey& j : journeys) {
-    if (j.touches.empty() || j.weight == 0) continue;
-    Tally& t = sets[channel_set(j)];
-    t.journeys += j.weight;
-    if (j.converted) {
-      t.converted += j.weight;
-      t.value += j.weight * j.value;
-    }
-  }
+  std::unordered_map<std::vector<uint32_t>, const PathStat*, VecHash> sets;
+  for (const PathStat& p : list)
+    if (p.journeys > 0) sets.emplace(p.touches, &p);
   auto v = [&](const std::vector<uint32_t>& s) {
     if (s.empty()) return 0.0;
     auto it = sets.find(s);
-    return it == sets.end() || it->second.journeys == 0 ? 0.0 : it->second.converted / it->second.journeys;
+    return it == sets.end() ? 0.0 : it->second->converted / it->second->journeys;
   };
   ShapleyResult out;
   out.conversions.assign(values, 0.0);
   out.value.assign(values, 0.0);
   std::mt19937_64 rng(seed);
   std::vector<uint32_t> sub;
-  for (const auto& [set, tally] : sets) {
+  for (const auto& [set, stat] : sets) {
+    const PathStat& tally = *stat;
     if (tally.converted == 0) continue;
     const size_t t = set.size();
     std::vector<double> phi(t, 0.0);
@@ -486,15 +500,18 @@ ShapleyResult shapley(const std::vector<Journey>& journeys, size_t values, size_
 }
 
 ShapleyResult shapley_simple(const std::vector<Journey>& journeys, size_t values) {
+  return shapley_simple_sets(group_journeys(journeys, true, nullptr), values);
+}
+
+ShapleyResult shapley_simple_sets(const std::vector<PathStat>& sets, size_t values) {
   ShapleyResult out;
   out.conversions.assign(values, 0.0);
   out.value.assign(values, 0.0);
-  for (const Journey& j : journeys) {
-    if (!j.converted || j.touches.empty() || j.weight == 0) continue;
-    const std::vector<uint32_t> set = channel_set(j);
-    for (uint32_t c : set) {
-      out.conversions[c] += j.weight / static_cast<double>(set.size());
-      out.value[c] += j.weight * j.value / static_cast<double>(set.size());
+  for (const PathStat& p : sets) {
+    if (p.converted == 0) continue;
+    for (uint32_t c : p.touches) {
+      out.conversions[c] += p.converted / static_cast<double>(p.touches.size());
+      out.value[c] += p.value / static_cast<double>(p.touches.size());
     }
   }
   return out;
@@ -740,42 +757,76 @@ struct ModelCredits {
   uint64_t sampled = 0;
 };
 
-std::vector<ModelCredits> all_credits(const Compiled& c, const GoalState& g, size_t values,
-                                      const std::vector<double>* weights) {
-  std::vector<Journey> journeys;
-  const std::vector<Journey>* use = &g.journeys;
-  if (weights) {
-    journeys = g.journeys;
-    for (size_t i = 0; i < journeys.size(); ++i) journeys[i].weight = (*weights)[g.journey_person[i]];
-    use = &journeys;
-  }
-  // Conversions without touches go to "(none)" (value id 0) in every model.
-  double none_conv = 0, none_value = 0;
-  for (const Journey& j : *use)
+// The journeys grouped once by collapsed path (Markov) and by channel set
+// (Shapley), so a bootstrap resample only re-weighs the groups.
+struct Groups {
+  std::vector<PathStat> paths, sets;
+  std::vector<uint32_t> path_of, set_of;
+  double none_conv = 0, none_value = 0;  // conversions without a touchpoint
+};
+
+Groups group_all(const GoalState& g) {
+  Groups out;
+  out.paths = group_journeys(g.journeys, false, &out.path_of);
+  out.sets = group_journeys(g.journeys, true, &out.set_of);
+  for (const Journey& j : g.journeys)
     if (j.converted && j.touches.empty()) {
-      none_conv += j.weight;
-      none_value += j.weight * j.value;
+      out.none_conv += j.weight;
+      out.none_value += j.weight * j.value;
     }
+  return out;
+}
+
+// The groups' weights when person p counts person_weight[p] times.
+void reweigh(const GoalState& g, const std::vector<double>& person_weight, Groups& out) {
+  for (auto* list : {&out.paths, &out.sets})
+    for (PathStat& p : *list) p.journeys = p.converted = p.value = 0;
+  out.none_conv = out.none_value = 0;
+  for (size_t i = 0; i < g.journeys.size(); ++i) {
+    const double w = person_weight[g.journey_person[i]];
+    if (w == 0) continue;
+    const Journey& j = g.journeys[i];
+    if (j.touches.empty()) {
+      if (j.converted) {
+        out.none_conv += w;
+        out.none_value += w * j.value;
+      }
+      continue;
+    }
+    for (PathStat* p : {&out.paths[out.path_of[i]], &out.sets[out.set_of[i]]}) {
+      p->journeys += w;
+      if (j.converted) {
+        p->converted += w;
+        p->value += w * j.value;
+      }
+    }
+  }
+}
+
+std::vector<ModelCredits> all_credits(const Compiled& c, const GoalState& g, const Groups& groups, size_t values,
+                                      bool data_driven_only) {
   std::vector<ModelCredits> out(kModels);
   for (Model m : c.spec.models) {
     ModelCredits& mc = out[static_cast<size_t>(m)];
     mc.rows.assign(values, {0.0, 0.0});
     if (is_rule_based(m)) {
+      if (data_driven_only) continue;
       const auto& r = g.rule[static_cast<size_t>(m)];
       for (size_t v = 0; v < r.size() && v < values; ++v) mc.rows[v] = r[v];
       continue;
     }
     if (m == Model::kMarkov) {
-      mc.markov = markov(*use, values, c.spec.markov_order);
+      mc.markov = markov_paths(groups.paths, values, c.spec.markov_order);
       for (size_t v = 0; v < values; ++v) mc.rows[v] = {mc.markov.conversions[v], mc.markov.value[v]};
     } else {
-      const ShapleyResult s =
-          m == Model::kShapley ? shapley(*use, values, c.spec.shapley_samples, c.spec.seed) : shapley_simple(*use, values);
+      const ShapleyResult s = m == Model::kShapley ? shapley_sets(groups.sets, values, c.spec.shapley_samples, c.spec.seed)
+                                                   : shapley_simple_sets(groups.sets, values);
       for (size_t v = 0; v < values; ++v) mc.rows[v] = {s.conversions[v], s.value[v]};
       mc.sampled = s.sampled_journeys;
     }
-    mc.rows[0].first += none_conv;
-    mc.rows[0].second += none_value;
+    // Conversions without touches go to "(none)" (value id 0) in every model.
+    mc.rows[0].first += groups.none_conv;
+    mc.rows[0].second += groups.none_value;
   }
   return out;
 }
@@ -835,9 +886,10 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
   const size_t values = keys.size();
   GoalState& g = k.conversion();
 
-  std::vector<ModelCredits> credits = all_credits(c, g, values, nullptr);
+  Groups groups = group_all(g);
+  std::vector<ModelCredits> credits = all_credits(c, g, groups, values, false);
   std::vector<ModelCredits> mql_credits;
-  if (spec.mql) mql_credits = all_credits(c, k.mql(), values, nullptr);
+  if (spec.mql) mql_credits = all_credits(c, k.mql(), group_all(k.mql()), values, false);
   // Bootstrap: resample persons with replacement; the data-driven models'
   // credits per resample give 95% intervals (2.5th and 97.5th percentiles).
   std::vector<std::vector<std::vector<double>>> boot_conv(kModels), boot_value(kModels);
@@ -848,7 +900,8 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
     for (size_t b = 0; b < spec.bootstrap; ++b) {
       std::fill(weights.begin(), weights.end(), 0.0);
       for (uint32_t i = 0; i < g.persons; ++i) weights[pick(rng)] += 1;
-      const std::vector<ModelCredits> r = all_credits(c, g, values, &weights);
+      reweigh(g, weights, groups);
+      const std::vector<ModelCredits> r = all_credits(c, g, groups, values, true);
       for (Model m : spec.models) {
         if (is_rule_based(m) || m == Model::kShapleySimple) continue;
         auto& bc = boot_conv[static_cast<size_t>(m)];

@@ -79,6 +79,15 @@ struct Journey {
   double weight = 1;     // how many times the journey counts (bootstrap)
 };
 
+// Journeys with the same collapsed path (or channel set), added up.
+struct PathStat {
+  std::vector<uint32_t> touches;
+  double journeys = 0, converted = 0, value = 0;  // weighted counts; value of the converting ones
+};
+// Groups journeys by collapsed path (sets = false) or by set of channels;
+// `of` (when given) gets each journey's group (UINT32_MAX: no touches).
+std::vector<PathStat> group_journeys(const std::vector<Journey>& journeys, bool sets, std::vector<uint32_t>* of);
+
 struct MarkovResult {
   std::vector<double> removal;        // per value id: removal effect on conversions
   std::vector<double> value_removal;  // per value id: value-weighted removal effect
@@ -87,6 +96,7 @@ struct MarkovResult {
 };
 // `values`: the number of distinct value ids.
 MarkovResult markov(const std::vector<Journey>& journeys, size_t values, size_t order);
+MarkovResult markov_paths(const std::vector<PathStat>& paths, size_t values, size_t order);
 
 struct ShapleyResult {
   std::vector<double> conversions, value;  // per value id
@@ -94,6 +104,8 @@ struct ShapleyResult {
 };
 ShapleyResult shapley(const std::vector<Journey>& journeys, size_t values, size_t samples, uint64_t seed);
 ShapleyResult shapley_simple(const std::vector<Journey>& journeys, size_t values);
+ShapleyResult shapley_sets(const std::vector<PathStat>& sets, size_t values, size_t samples, uint64_t seed);
+ShapleyResult shapley_simple_sets(const std::vector<PathStat>& sets, size_t values);
 
 // Rule-based weights of one conversion's n touches (they sum to 1).
 struct TouchInfo {
