@@ -1,5 +1,7 @@
 #include "query/attribution.h"
 
+#include "query/channels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -50,6 +52,12 @@ Result<AttributionSpec> parse_attribution(const json& doc) {
       if (!t["dimension"].is_string() || t["dimension"].get<std::string>().empty())
         return field_error("touchpoint.dimension", "expected a property name such as \"channel\" or \"utm_campaign\"");
       spec.dimension = t["dimension"].get<std::string>();
+    }
+    if (t.contains("channel_from")) {
+      const json& cf = t["channel_from"];
+      if (cf != "property" && cf != "rules" && cf != "property_or_rules")
+        return field_error("touchpoint.channel_from", "expected \"property\", \"rules\" or \"property_or_rules\"");
+      spec.channel_from = cf.get<std::string>();
     }
     if (t.contains("any_of")) {
       const json& a = t["any_of"];
@@ -533,9 +541,23 @@ struct Compiled {
   int value_key = -1;
   int channel_key = -1;
   uint32_t direct_string = StringPool::kMissing;
+  // Channel rules (dimension "channel", unless channel_from is "property").
+  bool use_rules = false, prefer_property = true;
+  struct Rule {
+    uint32_t name;  // index into rule_names
+    std::vector<CompiledFilter> when;
+    bool never = false;
+  };
+  std::vector<Rule> rules;
+  std::vector<std::string> rule_names;
+  std::vector<int> tagged_keys;  // utm_source, utm_medium, referrer: a touch has one of them
   const Catalog* catalog = nullptr;
   ScanPlan plan;
 };
+
+// A GroupKey type for channels named by the channel rules (bits: index into
+// rule_names), which need not be strings of the catalog.
+constexpr int kRuleChannel = 100;
 
 // One conversion kept for the credit export.
 struct ConversionRecord {
@@ -603,14 +625,33 @@ class AttributionKernel final : public Kernel {
 
   bool is_touch(const PersonView& p, size_t i) const {
     if (!passes(p, i)) return false;
-    if (c_.touch.empty()) return c_.dimension_key >= 0 && p.cell(static_cast<size_t>(c_.dimension_key), i).present;
+    if (c_.touch.empty()) {
+      // Every event with a value of the dimension; with channel rules, also
+      // every event tagged with utm_source / utm_medium / referrer.
+      if (c_.dimension_key >= 0 && (!c_.use_rules || c_.prefer_property) && p.cell(static_cast<size_t>(c_.dimension_key), i).present)
+        return true;
+      for (int k : c_.tagged_keys)
+        if (p.cell(static_cast<size_t>(k), i).present) return true;
+      return false;
+    }
     for (const CompiledDef& d : c_.touch)
       if (def_matches(d, p, i)) return true;
     return false;
   }
 
   uint32_t value_of(const PersonView& p, size_t i) {
-    return intern(c_.dimension_key >= 0 ? group_key(p.cell(static_cast<size_t>(c_.dimension_key), i)) : GroupKey{-1, 0});
+    if (c_.dimension_key >= 0 && (!c_.use_rules || c_.prefer_property)) {
+      const Cell& v = p.cell(static_cast<size_t>(c_.dimension_key), i);
+      if (v.present || !c_.use_rules) return intern(group_key(v));
+    }
+    if (!c_.use_rules) return 0;
+    for (const Compiled::Rule& r : c_.rules) {
+      if (r.never) continue;
+      bool ok = true;
+      for (const CompiledFilter& f : r.when) ok = ok && f.pass(p.cell(f.key, i));
+      if (ok) return intern(GroupKey{kRuleChannel, r.name});
+    }
+    return 0;
   }
 
   // The first event matching `def` in (lo, conv], or -1.
@@ -873,6 +914,23 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
     return k == StringPool::kMissing ? -1 : static_cast<int>(slot(k));
   };
   c.dimension_key = key(spec.dimension);
+  if (spec.dimension == "channel" && spec.channel_from != "property") {
+    auto rules = load_channel_rules(store.dir());
+    if (!rules) return rules.status();
+    c.use_rules = true;
+    c.prefer_property = spec.channel_from == "property_or_rules";
+    for (const ChannelRule& r : *rules) {
+      Compiled::Rule cr;
+      auto it = std::find(c.rule_names.begin(), c.rule_names.end(), r.channel);
+      cr.name = static_cast<uint32_t>(it - c.rule_names.begin());
+      if (it == c.rule_names.end()) c.rule_names.push_back(r.channel);
+      for (size_t i = 0; i < r.when.size(); ++i)
+        CAIRN_RETURN_IF_ERROR(compile_filter(r.when[i], cat, slot, fmt::format("channel rule {}", r.channel), cr.when, cr.never));
+      c.rules.push_back(std::move(cr));
+    }
+    for (const char* tag : {"utm_source", "utm_medium", "referrer"})
+      if (int k = key(tag); k >= 0) c.tagged_keys.push_back(k);
+  }
   if (!spec.value_property.empty()) c.value_key = key(spec.value_property);
   c.channel_key = key(spec.channel_property);
   c.direct_string = cat.strings().find("direct");
@@ -924,7 +982,9 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
     for (const CostRow& r : cat.costs())
       if (r.day >= d0 && r.day <= d1) cost[spec.dimension == "channel" ? r.channel : r.campaign] += r.cost;
   }
-  auto label = [&](size_t v) { return group_label(cat, keys[v]); };
+  auto label = [&](size_t v) {
+    return keys[v].first == kRuleChannel ? c.rule_names[keys[v].second] : group_label(cat, keys[v]);
+  };
   json models = json::object();
   const bool by_value = !spec.value_property.empty();
   for (Model m : spec.models) {

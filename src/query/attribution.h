@@ -45,6 +45,10 @@ struct AttributionSpec {
   std::string value_property;           // "": each conversion is worth 1
   std::vector<EventDef> touch_events;   // empty: every event with a value of the dimension
   std::string dimension = "channel";
+  // For the channel dimension: "property" (the events' channel property),
+  // "rules" (derived by the database's channel rules from utm_* / referrer),
+  // or "property_or_rules" (the default: the property, else the rules).
+  std::string channel_from = "property_or_rules";
   Micros lookback = 90 * kMicrosPerDay;
   bool since_previous = true;  // touches before the person's previous conversion do not count
   std::vector<Model> models;

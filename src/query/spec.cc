@@ -26,6 +26,8 @@ Result<Op> parse_op(const std::string& s, const std::string& path) {
                                        s));
 }
 
+}  // namespace
+
 Result<Filter> parse_filter(const json& j, const std::string& path) {
   if (!j.is_object()) return field_error(path, "expected an object like {\"property\": \"plan\", \"op\": \"eq\", \"value\": \"pro\"}");
   Filter f;
@@ -59,6 +61,16 @@ Result<Filter> parse_filter(const json& j, const std::string& path) {
   f.values.push_back(v);
   return f;
 }
+
+json filter_json(const Filter& f) {
+  static const char* kNames[] = {"eq", "neq", "in", "not_in", "contains", "gt", "gte", "lt", "lte", "exists", "regex"};
+  json j{{"property", f.property}, {"op", kNames[static_cast<int>(f.op)]}};
+  if (f.op == Op::kIn || f.op == Op::kNotIn) j["value"] = f.values;
+  else if (f.op != Op::kExists) j["value"] = f.values.at(0);
+  return j;
+}
+
+namespace {
 
 // "UTC", "Z" or a fixed offset "+02:00" / "-05:30".
 std::optional<Micros> parse_offset(std::string_view s) {

@@ -83,6 +83,10 @@ std::optional<Micros> parse_duration(std::string_view text);
 
 // "PATH: MESSAGE" as an invalid-argument status.
 Status field_error(const std::string& path, const std::string& msg);
+// {"property", "op", "value"}; `path` names it in errors.
+Result<Filter> parse_filter(const nlohmann::json& j, const std::string& path);
+// The filter as it is written in a query.
+nlohmann::json filter_json(const Filter& f);
 // {"event": NAME, "where": [...]}; `path` names it in errors.
 Result<EventDef> parse_event_def(const nlohmann::json& j, const std::string& path);
 // The document's "range" (left as is when absent).
