@@ -387,6 +387,8 @@ struct Counts {
 
 constexpr size_t kNone = SIZE_MAX;
 
+std::string label_text(const CompiledPaths& c, const Label& l);
+
 // Reads one person's events as path events and labels.
 struct Reader {
   const CompiledPaths& c;
@@ -415,6 +417,16 @@ struct Reader {
         }
     }
     return Label{ev, Label::kPlain, 0};
+  }
+
+  // Labels compare as byte strings: two labels of one event whose values
+  // differ in type (the string "7" and the number 7) read the same, and are
+  // one label in a run of repeats. String codes are distinct texts already.
+  bool same(const Label& a, const Label& b) const {
+    if (a == b) return true;
+    if (a.event != b.event || a.kind == Label::kPlain || b.kind == Label::kPlain) return false;
+    if (a.kind == Label::kString && b.kind == Label::kString) return false;
+    return label_text(c, a) == label_text(c, b);
   }
 
   bool in_range(size_t i) const { return p.time[i] >= c.spec.from && p.time[i] < c.spec.to; }
@@ -452,7 +464,7 @@ struct Reader {
       if (beyond_window(a, j)) break;
       if (!path_event(j)) continue;
       const Label l = label(j);
-      if (c.spec.collapse && l == last) continue;
+      if (c.spec.collapse && same(l, last)) continue;
       if (m == limit) {
         more = true;
         break;
@@ -530,7 +542,7 @@ void PathsKernel::add(const PersonView& p) {
         if (p.time[end] - p.time[j] > spec.window) break;
         if (def_matches(c_.goal, p, j) || !r.path_event(j)) continue;
         const Label l = r.label(j);
-        if (spec.collapse && m > 0 && l == rev[m - 1]) {
+        if (spec.collapse && m > 0 && r.same(l, rev[m - 1])) {
           rev_time[m - 1] = p.time[j];
           continue;
         }
