@@ -210,7 +210,7 @@ Result<PathsSpec> parse_paths(const json& doc) {
 namespace {
 
 // The text of a value after the clean rules, each replacing every match.
-std::string apply_clean(const std::vector<std::unique_ptr<RE2>>& rules, const std::vector<CleanRule>& spec,
+std::string apply_clean(const std::vector<std::shared_ptr<const RE2>>& rules, const std::vector<CleanRule>& spec,
                         std::string text) {
   for (size_t r = 0; r < rules.size(); ++r) RE2::GlobalReplace(&text, *rules[r], spec[r].replace);
   return text;
@@ -263,12 +263,12 @@ Result<CompiledPaths> compile_paths(const PathsSpec& spec, const Catalog& cat) {
         // Every string the label property may hold gets the code of its
         // cleaned text, so values the rules map together are one label
         // (and collapse as repeats) while the scan compares integers.
-        std::vector<std::unique_ptr<RE2>> rules;
-        for (const CleanRule& r : spec.clean) rules.push_back(std::make_unique<RE2>(r.pattern, RE2::Quiet));
+        for (const CleanRule& r : spec.clean)
+          c.clean_rules.push_back(std::make_shared<const RE2>(r.pattern, RE2::Quiet));
         std::unordered_map<std::string, uint32_t> codes;
         c.clean_code.resize(cat.strings().size());
         for (uint32_t i = 0; i < cat.strings().size(); ++i) {
-          std::string text = apply_clean(rules, spec.clean, std::string(cat.strings().get(i)));
+          std::string text = apply_clean(c.clean_rules, spec.clean, std::string(cat.strings().get(i)));
           auto [it, added] = codes.emplace(std::move(text), static_cast<uint32_t>(c.clean_text.size()));
           if (added) c.clean_text.push_back(it->first);
           c.clean_code[i] = it->second;
@@ -420,8 +420,9 @@ struct Reader {
   }
 
   // Labels compare as byte strings: two labels of one event whose values
-  // differ in type (the string "7" and the number 7) read the same, and are
-  // one label in a run of repeats. String codes are distinct texts already.
+  // differ in type (the string "7" and the number 7), or numbers the clean
+  // rules map together, read the same, and are one label in a run of
+  // repeats. String codes are distinct texts already.
   bool same(const Label& a, const Label& b) const {
     if (a == b) return true;
     if (a.event != b.event || a.kind == Label::kPlain || b.kind == Label::kPlain) return false;
@@ -631,9 +632,12 @@ std::string label_text(const CompiledPaths& c, const Label& l) {
       return fmt::format("{}: {}", cat.events.get(l.event),
                          c.clean_code.empty() ? cat.strings().get(static_cast<uint32_t>(l.bits)) : c.clean_text[l.bits]);
     case Label::kNumber:
-      return fmt::format("{}: {}", cat.events.get(l.event), value_text(cat, ValueType::kNumber, l.bits));
-    case Label::kBool:
-      return fmt::format("{}: {}", cat.events.get(l.event), value_text(cat, ValueType::kBool, l.bits));
+    case Label::kBool: {
+      // The clean rules change every label value, numbers and booleans as text.
+      const ValueType type = l.kind == Label::kNumber ? ValueType::kNumber : ValueType::kBool;
+      return fmt::format("{}: {}", cat.events.get(l.event),
+                         apply_clean(c.clean_rules, c.spec.clean, value_text(cat, type, l.bits)));
+    }
     case Label::kBranch:
       return c.spec.branch_names[l.bits];
     case Label::kNothing:
