@@ -780,6 +780,15 @@ json branches_json(const CompiledPaths& c, const Counts& g) {
     b.to_goal.insert(b.to_goal.end(), v.to_goal.begin(), v.to_goal.end());
     converted += v.converted;
   }
+  // compare names persons by their branch, also when it folds into "other" below.
+  uint64_t n[2] = {0, 0}, x[2] = {0, 0};
+  for (int i = 0; i < 2 && !c.spec.compare.empty(); ++i) {
+    const auto it = by_text.find(c.spec.compare[static_cast<size_t>(i)]);
+    if (it != by_text.end()) {
+      n[i] = it->second.persons;
+      x[i] = it->second.converted;
+    }
+  }
   if (c.branches.empty()) {
     // Labels outside the top fold into "other"; "(nothing)" never does.
     std::vector<std::pair<uint64_t, std::string>> ranked;
@@ -817,16 +826,7 @@ json branches_json(const CompiledPaths& c, const Counts& g) {
   }
   json out{{"persons", g.persons}, {"converted", converted}, {"branches", std::move(list)}};
   if (!c.spec.compare.empty()) {
-    json cmp;
-    uint64_t n[2] = {0, 0}, x[2] = {0, 0};
-    for (int i = 0; i < 2; ++i) {
-      const auto it = by_text.find(c.spec.compare[static_cast<size_t>(i)]);
-      if (it != by_text.end()) {
-        n[i] = it->second.persons;
-        x[i] = it->second.converted;
-      }
-    }
-    cmp = z_test(x[0], n[0], x[1], n[1]);
+    json cmp = z_test(x[0], n[0], x[1], n[1]);
     for (int i = 0; i < 2; ++i)
       cmp[i == 0 ? "a" : "b"] = json{{"value", c.spec.compare[static_cast<size_t>(i)]},
                                      {"persons", n[i]},
