@@ -210,7 +210,7 @@ Result<PathsSpec> parse_paths(const json& doc) {
 namespace {
 
 // The text of a value after the clean rules, each replacing every match.
-std::string apply_clean(const std::vector<std::unique_ptr<RE2>>& rules, const std::vector<CleanRule>& spec,
+std::string apply_clean(const std::vector<std::shared_ptr<const RE2>>& rules, const std::vector<CleanRule>& spec,
                         std::string text) {
   for (size_t r = 0; r < rules.size(); ++r) RE2::GlobalReplace(&text, *rules[r], spec[r].replace);
   return text;
@@ -263,12 +263,12 @@ Result<CompiledPaths> compile_paths(const PathsSpec& spec, const Catalog& cat) {
         // Every string the label property may hold gets the code of its
         // cleaned text, so values the rules map together are one label
         // (and collapse as repeats) while the scan compares integers.
-        std::vector<std::unique_ptr<RE2>> rules;
-        for (const CleanRule& r : spec.clean) rules.push_back(std::make_unique<RE2>(r.pattern, RE2::Quiet));
+        for (const CleanRule& r : spec.clean)
+          c.clean_rules.push_back(std::make_shared<const RE2>(r.pattern, RE2::Quiet));
         std::unordered_map<std::string, uint32_t> codes;
         c.clean_code.resize(cat.strings().size());
         for (uint32_t i = 0; i < cat.strings().size(); ++i) {
-          std::string text = apply_clean(rules, spec.clean, std::string(cat.strings().get(i)));
+          std::string text = apply_clean(c.clean_rules, spec.clean, std::string(cat.strings().get(i)));
           auto [it, added] = codes.emplace(std::move(text), static_cast<uint32_t>(c.clean_text.size()));
           if (added) c.clean_text.push_back(it->first);
           c.clean_code[i] = it->second;
@@ -387,6 +387,8 @@ struct Counts {
 
 constexpr size_t kNone = SIZE_MAX;
 
+std::string label_text(const CompiledPaths& c, const Label& l);
+
 // Reads one person's events as path events and labels.
 struct Reader {
   const CompiledPaths& c;
@@ -415,6 +417,17 @@ struct Reader {
         }
     }
     return Label{ev, Label::kPlain, 0};
+  }
+
+  // Labels compare as byte strings: two labels of one event whose values
+  // differ in type (the string "7" and the number 7), or numbers the clean
+  // rules map together, read the same, and are one label in a run of
+  // repeats. String codes are distinct texts already.
+  bool same(const Label& a, const Label& b) const {
+    if (a == b) return true;
+    if (a.event != b.event || a.kind == Label::kPlain || b.kind == Label::kPlain) return false;
+    if (a.kind == Label::kString && b.kind == Label::kString) return false;
+    return label_text(c, a) == label_text(c, b);
   }
 
   bool in_range(size_t i) const { return p.time[i] >= c.spec.from && p.time[i] < c.spec.to; }
@@ -452,7 +465,7 @@ struct Reader {
       if (beyond_window(a, j)) break;
       if (!path_event(j)) continue;
       const Label l = label(j);
-      if (c.spec.collapse && l == last) continue;
+      if (c.spec.collapse && same(l, last)) continue;
       if (m == limit) {
         more = true;
         break;
@@ -530,7 +543,7 @@ void PathsKernel::add(const PersonView& p) {
         if (p.time[end] - p.time[j] > spec.window) break;
         if (def_matches(c_.goal, p, j) || !r.path_event(j)) continue;
         const Label l = r.label(j);
-        if (spec.collapse && m > 0 && l == rev[m - 1]) {
+        if (spec.collapse && m > 0 && r.same(l, rev[m - 1])) {
           rev_time[m - 1] = p.time[j];
           continue;
         }
@@ -619,9 +632,12 @@ std::string label_text(const CompiledPaths& c, const Label& l) {
       return fmt::format("{}: {}", cat.events.get(l.event),
                          c.clean_code.empty() ? cat.strings().get(static_cast<uint32_t>(l.bits)) : c.clean_text[l.bits]);
     case Label::kNumber:
-      return fmt::format("{}: {}", cat.events.get(l.event), value_text(cat, ValueType::kNumber, l.bits));
-    case Label::kBool:
-      return fmt::format("{}: {}", cat.events.get(l.event), value_text(cat, ValueType::kBool, l.bits));
+    case Label::kBool: {
+      // The clean rules change every label value, numbers and booleans as text.
+      const ValueType type = l.kind == Label::kNumber ? ValueType::kNumber : ValueType::kBool;
+      return fmt::format("{}: {}", cat.events.get(l.event),
+                         apply_clean(c.clean_rules, c.spec.clean, value_text(cat, type, l.bits)));
+    }
     case Label::kBranch:
       return c.spec.branch_names[l.bits];
     case Label::kNothing:
@@ -764,6 +780,15 @@ json branches_json(const CompiledPaths& c, const Counts& g) {
     b.to_goal.insert(b.to_goal.end(), v.to_goal.begin(), v.to_goal.end());
     converted += v.converted;
   }
+  // compare names persons by their branch, also when it folds into "other" below.
+  uint64_t n[2] = {0, 0}, x[2] = {0, 0};
+  for (int i = 0; i < 2 && !c.spec.compare.empty(); ++i) {
+    const auto it = by_text.find(c.spec.compare[static_cast<size_t>(i)]);
+    if (it != by_text.end()) {
+      n[i] = it->second.persons;
+      x[i] = it->second.converted;
+    }
+  }
   if (c.branches.empty()) {
     // Labels outside the top fold into "other"; "(nothing)" never does.
     std::vector<std::pair<uint64_t, std::string>> ranked;
@@ -801,16 +826,7 @@ json branches_json(const CompiledPaths& c, const Counts& g) {
   }
   json out{{"persons", g.persons}, {"converted", converted}, {"branches", std::move(list)}};
   if (!c.spec.compare.empty()) {
-    json cmp;
-    uint64_t n[2] = {0, 0}, x[2] = {0, 0};
-    for (int i = 0; i < 2; ++i) {
-      const auto it = by_text.find(c.spec.compare[static_cast<size_t>(i)]);
-      if (it != by_text.end()) {
-        n[i] = it->second.persons;
-        x[i] = it->second.converted;
-      }
-    }
-    cmp = z_test(x[0], n[0], x[1], n[1]);
+    json cmp = z_test(x[0], n[0], x[1], n[1]);
     for (int i = 0; i < 2; ++i)
       cmp[i == 0 ? "a" : "b"] = json{{"value", c.spec.compare[static_cast<size_t>(i)]},
                                      {"persons", n[i]},

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -17,6 +18,10 @@
 #include "query/scan.h"
 #include "query/spec.h"
 #include "storage/catalog.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace cairn::query {
 
@@ -79,6 +84,9 @@ struct CompiledPaths {
   // (an index into clean_text); without, a string's code is its id.
   std::vector<uint32_t> clean_code;
   std::vector<std::string> clean_text;
+  // The clean rules, compiled: number and boolean values are cleaned as text
+  // when a label is written out.
+  std::vector<std::shared_ptr<const re2::RE2>> clean_rules;
   GroupBy group;
   const Catalog* catalog = nullptr;
   ScanPlan plan;
