@@ -17,6 +17,7 @@ void register_commands(CLI::App& app) {
   register_compact(app);
   register_delete_person(app);
   register_query(app);
+  register_channels(app);
 }
 
 }  // namespace cairn::cli

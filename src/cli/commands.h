@@ -17,5 +17,6 @@ void register_person(CLI::App& app);
 void register_compact(CLI::App& app);
 void register_delete_person(CLI::App& app);
 void register_query(CLI::App& app);
+void register_channels(CLI::App& app);
 
 }  // namespace cairn::cli

@@ -159,12 +159,15 @@ Result<std::unique_ptr<Kernel>> scan(const Store& store, const ScanPlan& plan,
                                      const std::function<std::unique_ptr<Kernel>()>& make) {
   const uint32_t partitions = store.partitions();
   const unsigned threads = std::max(1u, std::min<unsigned>(resolve_threads(plan.threads), partitions));
+  // One kernel per partition, merged in partition order: the answer (down
+  // to the last bit of every floating-point sum) does not depend on which
+  // thread happened to scan which partition.
   std::vector<std::unique_ptr<Kernel>> kernels;
-  for (unsigned t = 0; t < threads; ++t) kernels.push_back(make());
-  CAIRN_RETURN_IF_ERROR(parallel_for(partitions, threads, [&](size_t p, unsigned t) {
-    return scan_partition(store.segments(static_cast<uint32_t>(p)), plan, *kernels[t]);
+  for (uint32_t p = 0; p < std::max<uint32_t>(partitions, 1); ++p) kernels.push_back(make());
+  CAIRN_RETURN_IF_ERROR(parallel_for(partitions, threads, [&](size_t p, unsigned) {
+    return scan_partition(store.segments(static_cast<uint32_t>(p)), plan, *kernels[p]);
   }));
-  for (unsigned t = 1; t < threads; ++t) kernels[0]->merge(*kernels[t]);
+  for (size_t p = 1; p < kernels.size(); ++p) kernels[0]->merge(*kernels[p]);
   return std::move(kernels[0]);
 }
 

@@ -49,8 +49,9 @@ struct ScanPlan {
   unsigned threads = 0;        // 0: one per core
 };
 
-// Runs make() once per thread, scans, and merges every thread's kernel into
-// the first, which is returned.
+// Runs make() once per partition, scans the partitions on `plan.threads`
+// threads, and merges the kernels into the first in partition order (so the
+// answer does not depend on scheduling), which is returned.
 Result<std::unique_ptr<Kernel>> scan(const Store& store, const ScanPlan& plan,
                                      const std::function<std::unique_ptr<Kernel>()>& make);
 

@@ -1,7 +1,6 @@
 #include "storage/segment.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -266,12 +265,9 @@ SegmentReader::SegmentReader(SegmentReader&& o) noexcept { *this = std::move(o);
 
 SegmentReader& SegmentReader::operator=(SegmentReader&& o) noexcept {
   if (this != &o) {
-    if (map_) ::munmap(const_cast<char*>(map_), file_size_);
     if (fd_ >= 0) ::close(fd_);
     fd_ = o.fd_;
     o.fd_ = -1;
-    map_ = o.map_;
-    o.map_ = nullptr;
     path_ = std::move(o.path_);
     file_size_ = o.file_size_;
     rows_ = o.rows_;
@@ -281,7 +277,6 @@ SegmentReader& SegmentReader::operator=(SegmentReader&& o) noexcept {
 }
 
 SegmentReader::~SegmentReader() {
-  if (map_) ::munmap(const_cast<char*>(map_), file_size_);
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -354,11 +349,6 @@ Result<SegmentReader> SegmentReader::open(const std::string& path) {
   }
   if (!r.ok() || total != s.rows_)
     return Status::corruption(fmt::format("{}: malformed footer at offset {}", path, foff));
-  // Blocks are read from a mapping of the (immutable) file: no copy out of
-  // the page cache and no fresh buffer per chunk.
-  void* m = ::mmap(nullptr, s.file_size_, PROT_READ, MAP_SHARED, s.fd_, 0);
-  if (m == MAP_FAILED) return Status::io_error(fmt::format("cannot map {}: {}", path, std::strerror(errno)));
-  s.map_ = static_cast<const char*>(m);
   return s;
 }
 
@@ -369,11 +359,15 @@ uint64_t SegmentReader::core_bytes() const {
 }
 
 Result<std::string_view> SegmentReader::read_chunk(const ChunkRef& ref, size_t block, const char* column,
-                                                  std::string& scratch) const {
+                                                  ChunkBuffers& buf) const {
   if (ref.offset + ref.comp_size > file_size_ || ref.raw_size > (uint64_t{1} << 32))
     return Status::corruption(
         fmt::format("{}: block {} column '{}' points outside the file at offset {}", path_, block, column, ref.offset));
-  const std::string_view comp(map_ + ref.offset, ref.comp_size);
+  // pread into reused buffers: no fresh allocation (and page faults) per
+  // chunk, and the process holds only the blocks it is decoding.
+  CAIRN_RETURN_IF_ERROR(pread_exact(fd_, path_, ref.offset, ref.comp_size, buf.comp));
+  const std::string_view comp(buf.comp);
+  std::string& scratch = buf.raw;
   if (checksum64(comp) != ref.checksum)
     return Status::corruption(
         fmt::format("{}: checksum mismatch in block {} column '{}' at offset {}", path_, block, column, ref.offset));
@@ -505,7 +499,7 @@ Status SegmentReader::read_rows(size_t block, RowSet& out) const {
 
 Status SegmentReader::read_block_hashes(size_t block, std::vector<uint64_t>& out) const {
   const BlockInfo& b = blocks_[block];
-  std::string scratch;
+  ChunkBuffers scratch;
   auto raw = read_chunk(b.message, block, "message", scratch);
   if (!raw) return raw.status();
   if (raw->size() != uint64_t{b.rows} * 8)

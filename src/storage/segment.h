@@ -40,20 +40,26 @@ struct BlockInfo {
   std::vector<std::pair<uint32_t, ChunkRef>> keys;  // key id, chunk
 };
 
+// Reused buffers for reading one chunk: its stored bytes and, when
+// compressed, the decompressed ones.
+struct ChunkBuffers {
+  std::string comp, raw;
+};
+
 // The core columns of one block, decoded.
 struct BlockColumns {
   std::vector<uint32_t> person;  // per row
   std::vector<Micros> time;
   std::vector<uint32_t> event;
   std::vector<uint32_t> runs;  // scratch: rows per person run
-  std::string scratch[3];      // scratch: decompressed chunks
+  ChunkBuffers scratch[3];     // scratch: the three chunks
 };
 
 // One property column of one block: the rows that have it and their values.
 struct KeyColumn {
   std::vector<uint32_t> rows;
   std::vector<StoredProp> values;  // key filled in
-  std::string scratch;             // scratch: the decompressed chunk
+  ChunkBuffers scratch;            // scratch: the chunk
 };
 
 // Reads a segment. The file stays open, so a reader keeps seeing the file
@@ -83,12 +89,10 @@ class SegmentReader {
 
  private:
   Status read_block_hashes(size_t block, std::vector<uint64_t>& out) const;
-  // A chunk's bytes, checked: a view of the mapped file when stored raw,
-  // else decompressed into `scratch`.
-  Result<std::string_view> read_chunk(const ChunkRef& ref, size_t block, const char* column, std::string& scratch) const;
+  // A chunk's bytes, checked (a view of buf.comp when stored raw, else of buf.raw).
+  Result<std::string_view> read_chunk(const ChunkRef& ref, size_t block, const char* column, ChunkBuffers& buf) const;
 
   int fd_ = -1;
-  const char* map_ = nullptr;  // the whole file, mapped read-only
   std::string path_;
   uint64_t file_size_ = 0;
   uint64_t rows_ = 0;
