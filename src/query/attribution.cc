@@ -37,9 +37,19 @@ Result<AttributionSpec> parse_attribution(const json& doc) {
   if (!doc.contains("conversion") || !doc["conversion"].is_object())
     return field_error("conversion", "expected {\"event\": NAME, \"value\": PROPERTY} (value may be left out: each conversion counts 1)");
   const json& c = doc["conversion"];
-  auto conv = parse_event_def(c, "conversion");
-  if (!conv) return conv.status();
-  spec.conversion = std::move(*conv);
+  if (c.contains("any_of")) {
+    const json& a = c["any_of"];
+    if (!a.is_array() || a.empty()) return field_error("conversion.any_of", "expected a non-empty array of events");
+    for (size_t i = 0; i < a.size(); ++i) {
+      auto d = parse_event_def(a[i], fmt::format("conversion.any_of[{}]", i));
+      if (!d) return d.status();
+      spec.conversion.push_back(std::move(*d));
+    }
+  } else {
+    auto conv = parse_event_def(c, "conversion");
+    if (!conv) return conv.status();
+    spec.conversion.push_back(std::move(*conv));
+  }
   if (c.contains("value")) {
     if (!c["value"].is_string() || c["value"].get<std::string>().empty())
       return field_error("conversion.value", "expected the name of a numeric property such as \"revenue\"");
@@ -531,7 +541,8 @@ namespace {
 
 struct Compiled {
   AttributionSpec spec;
-  CompiledDef conversion;
+  std::vector<CompiledDef> conversion;
+  std::vector<CompiledDef> mql_goal;  // the mql milestone as a goal
   std::vector<CompiledDef> touch;
   std::optional<CompiledDef> lead, opportunity, won, mql;
   std::vector<CompiledFilter> event_filters;
@@ -594,7 +605,7 @@ class AttributionKernel final : public Kernel {
     touch_.assign(p.n, 0);
     for (size_t i = 0; i < p.n; ++i) touch_[i] = is_touch(p, i);
     goal(p, c_.conversion, conv_, true);
-    if (c_.mql) goal(p, *c_.mql, mql_, false);
+    if (c_.mql) goal(p, c_.mql_goal, mql_, false);
   }
 
   void merge(Kernel& other) override {
@@ -662,14 +673,20 @@ class AttributionKernel final : public Kernel {
     return -1;
   }
 
-  void goal(const PersonView& p, const CompiledDef& def, GoalState& g, bool is_conversion) {
+  static bool any_matches(const std::vector<CompiledDef>& defs, const PersonView& p, size_t i) {
+    for (const CompiledDef& d : defs)
+      if (def_matches(d, p, i)) return true;
+    return false;
+  }
+
+  void goal(const PersonView& p, const std::vector<CompiledDef>& def, GoalState& g, bool is_conversion) {
     const AttributionSpec& s = c_.spec;
     const uint32_t person = g.persons;
     bool any = false, in_range_conv = false;
     size_t lo = 0;  // the first event after the previous goal event
     uint32_t ordinal = 0;
     for (size_t i = 0; i < p.n; ++i) {
-      if (!def_matches(def, p, i) || !passes(p, i)) continue;
+      if (!any_matches(def, p, i) || !passes(p, i)) continue;
       if (p.time[i] >= s.from && p.time[i] < s.to) {
         in_range_conv = true;
         any = true;
@@ -890,9 +907,11 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
   c.catalog = &cat;
   const KeySlot slot = plan_key_slot(c.plan);
   auto def = [&](const EventDef& d, const std::string& path) -> Result<CompiledDef> { return compile_def(d, path, cat, slot); };
-  auto conv = def(spec.conversion, "conversion");
-  if (!conv) return conv.status();
-  c.conversion = std::move(*conv);
+  for (size_t i = 0; i < spec.conversion.size(); ++i) {
+    auto d = def(spec.conversion[i], spec.conversion.size() > 1 ? fmt::format("conversion.any_of[{}]", i) : "conversion");
+    if (!d) return d.status();
+    c.conversion.push_back(std::move(*d));
+  }
   for (size_t i = 0; i < spec.touch_events.size(); ++i) {
     auto d = def(spec.touch_events[i], spec.touch_events.size() > 1 ? fmt::format("touchpoint.any_of[{}]", i) : "touchpoint");
     if (!d) return d.status();
@@ -905,6 +924,7 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
     if (!d) return d.status();
     *to = std::move(*d);
   }
+  if (c.mql) c.mql_goal.push_back(*c.mql);
   for (size_t i = 0; i < spec.event_filters.size(); ++i)
     CAIRN_RETURN_IF_ERROR(compile_filter(spec.event_filters[i], cat, slot, fmt::format("filters[{}]", i), c.event_filters, c.events_never));
   CAIRN_RETURN_IF_ERROR(c.traits.compile(spec.trait_filters, cat));

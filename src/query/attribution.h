@@ -41,7 +41,7 @@ inline bool is_rule_based(Model m) { return m <= Model::kTimeDecay; }
 
 struct AttributionSpec {
   Micros from = INT64_MIN, to = INT64_MAX;  // half-open range of the conversions
-  EventDef conversion;
+  std::vector<EventDef> conversion;  // any of these events is a conversion
   std::string value_property;           // "": each conversion is worth 1
   std::vector<EventDef> touch_events;   // empty: every event with a value of the dimension
   std::string dimension = "channel";
