@@ -24,7 +24,7 @@ int run_channels(const ChannelArgs& args) {
     return 1;
   }
   if (!args.set.empty()) {
-    auto text = read_file(args.set == "-" ? "/dev/stdin" : args.set);
+    auto text = read_file(args.set);
     if (!text) {
       std::fprintf(stderr, "cairn channels: %s\n", text.status().message().c_str());
       return 2;

@@ -223,7 +223,7 @@ int run_attribution_query(const QueryArgs& args, const nlohmann::json& doc) {
 }
 
 int run_query(const QueryArgs& args) {
-  auto text = read_file(args.spec == "-" ? "/dev/stdin" : args.spec);
+  auto text = read_file(args.spec);
   if (!text) {
     std::fprintf(stderr, "cairn query: %s\n", text.status().message().c_str());
     return 2;

@@ -42,8 +42,11 @@ Status write_with_flags(const std::string& path, std::string_view data, int flag
 }  // namespace
 
 Result<std::string> read_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, errno_text()));
+  // "-" is standard input, read from descriptor 0 (opening /dev/stdin fails
+  // when it is a socket, as a parent process's pipe may be).
+  const bool stdin_ = path == "-";
+  const int fd = stdin_ ? ::dup(0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", stdin_ ? "standard input" : path, errno_text()));
   std::string out;
   struct stat st {};
   if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));

@@ -10,7 +10,7 @@
 
 namespace cairn {
 
-Result<std::string> read_file(const std::string& path);
+Result<std::string> read_file(const std::string& path);  // "-": standard input
 // Writes data to path.tmp, fsyncs it, renames it over path and fsyncs the
 // directory: readers see either the old or the new file, never a mix.
 Status write_file_atomic(const std::string& path, std::string_view data);
