@@ -45,3 +45,9 @@ cat >"$DIR/branches.json" <<'JSON'
  "compare": ["webinar_attended", "sales_call"]}
 JSON
 "$CAIRN" query --db "$DIR/db" "$DIR/branches.json" --format table
+echo "== cairn query: which channels earned the revenue, with costs and ROI (docs/ATTRIBUTION.md)"
+cat >"$DIR/attribution.json" <<'JSON'
+{"type": "attribution", "conversion": {"event": "purchase", "value": "revenue"}, "touchpoint": {"dimension": "channel"},
+ "models": ["last", "linear", "markov", "shapley"], "milestones": {"mql": {"event": "mql"}}}
+JSON
+"$CAIRN" query --db "$DIR/db" "$DIR/attribution.json" --format table

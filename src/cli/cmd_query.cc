@@ -176,15 +176,26 @@ void print_attribution(const nlohmann::json& r, const std::string& format) {
   else std::printf("%.0f conversions, revenue %.2f, %llu journeys\n", r["conversions"].get<double>(), r["revenue"].get<double>(),
                    u64(r["journeys"]));
   for (const auto& [name, model] : r["models"].items()) {
-    if (!csv) std::printf("\n%s\n  %-34s %12s %14s %7s\n", name.c_str(), "value", "conversions", "revenue", "share");
+    const bool costs = !model["rows"].empty() && model["rows"][0].contains("cost");
+    const bool mqls = !model["rows"].empty() && model["rows"][0].contains("mqls");
+    if (!csv)
+      std::printf("\n%s\n  %-34s %12s %14s %7s%s%s\n", name.c_str(), "value", "conversions", "revenue", "share",
+                  costs ? "         cost      ROI" : "", mqls ? "     MQLs  per MQL" : "");
+    auto number = [](const nlohmann::json& v, const char* f) { return v.is_null() ? std::string("-") : fmt::format(fmt::runtime(f), v.get<double>()); };
     for (const auto& row : model["rows"]) {
       const std::string v = row["value"].get<std::string>();
-      if (csv)
+      if (csv) {
         std::printf("%s,%s,%.6f,%.6f,%.6f\n", name.c_str(), csv_field(v).c_str(), row["conversions"].get<double>(),
                     row["revenue"].get<double>(), row["share"].get<double>());
-      else
-        std::printf("  %-34s %12.2f %14.2f %6.1f%%\n", v.c_str(), row["conversions"].get<double>(), row["revenue"].get<double>(),
-                    100 * row["share"].get<double>());
+        continue;
+      }
+      std::string extra;
+      if (costs) extra += fmt::format(" {:>12} {:>8}", number(row["cost"], "{:.2f}"), number(row["roi"], "{:.2f}"));
+      if (mqls)
+        extra += fmt::format(" {:>8} {:>8}", number(row["mqls"], "{:.1f}"),
+                             row.contains("cost_per_mql") ? number(row["cost_per_mql"], "{:.2f}") : std::string("-"));
+      std::printf("  %-34s %12.2f %14.2f %6.1f%%%s\n", v.c_str(), row["conversions"].get<double>(), row["revenue"].get<double>(),
+                  100 * row["share"].get<double>(), extra.c_str());
     }
   }
 }
