@@ -216,6 +216,9 @@ int run_attribution_query(const QueryArgs& args, const nlohmann::json& doc) {
     }
   }
   auto result = query::run_attribution(*store, *spec, args.threads);
+  if (result && args.timing)
+    std::fprintf(stderr, "timing: scan %.3f s, models %.3f s, bootstrap %.3f s\n", result->scan_seconds, result->model_seconds,
+                 result->bootstrap_seconds);
   if (!result) {
     std::fprintf(stderr, "cairn query: %s\n", result.status().message().c_str());
     return 1;

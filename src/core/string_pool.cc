@@ -74,6 +74,15 @@ void StringPool::replace(uint32_t id, std::string_view text) {
 }
 
 uint32_t StringPool::find(std::string_view s) const {
+  // A loaded dictionary of a million values is indexed only once lookups
+  // are many: the first few (a query's filter values) compare linearly,
+  // which costs a fraction of building the index.
+  if (!indexed_ && unindexed_lookups_ < 16) {
+    ++unindexed_lookups_;
+    for (uint32_t i = 0; i < strings_.size(); ++i)
+      if (strings_[i].size() == s.size() && strings_[i] == s) return i;
+    return kMissing;
+  }
   ensure_index();
   if (slots_.empty()) return kMissing;
   const size_t i = probe(s, hash(s));

@@ -59,6 +59,7 @@ class StringPool {
   // Each slot: high 32 bits a tag from the hash, low 32 bits id + 1; 0 = empty.
   mutable std::vector<uint64_t> slots_;
   mutable bool indexed_ = true;  // slots_ covers every string
+  mutable uint32_t unindexed_lookups_ = 0;
 };
 
 }  // namespace cairn

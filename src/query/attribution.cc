@@ -3,6 +3,7 @@
 #include "query/channels.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -161,42 +162,43 @@ Result<AttributionSpec> parse_attribution(const json& doc) {
 
 // ---------------------------------------------------------------- rule-based weights
 
-std::vector<double> rule_weights(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
-                                 Micros half_life, bool decay_days) {
+void rule_weights_into(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
+                       Micros half_life, bool decay_days, std::vector<double>& w) {
   const size_t n = touches.size();
-  std::vector<double> w(n, 0.0);
-  if (n == 0) return w;
+  w.assign(n, 0.0);
+  if (n == 0) return;
   // Position models: roles with shares; a role without a touch drops out,
   // a touch with several roles adds their shares, a role over several
-  // touches splits its share equally; then the weights are renormalised.
-  auto roles = [&](std::initializer_list<std::pair<std::vector<size_t>, double>> list) {
-    double total = 0;
-    for (const auto& [set, share] : list) {
-      if (set.empty()) continue;
-      total += share;
-      for (size_t i : set) w[i] += share / static_cast<double>(set.size());
-    }
-    for (double& x : w) x /= total;
+  // touches ("middle", "others") splits its share equally; then the weights
+  // are renormalised to sum 1.
+  double total = 0;
+  auto one = [&](int i, double share) {
+    if (i < 0) return;
+    w[static_cast<size_t>(i)] += share;
+    total += share;
   };
-  auto middle = [&]() {
-    std::vector<size_t> out;
-    for (size_t i = 1; i + 1 < n; ++i) out.push_back(i);
-    return out;
+  auto middle = [&](double share) {
+    if (n <= 2) return;
+    for (size_t i = 1; i + 1 < n; ++i) w[i] += share / static_cast<double>(n - 2);
+    total += share;
   };
-  auto one = [](int i) { return i < 0 ? std::vector<size_t>{} : std::vector<size_t>{static_cast<size_t>(i)}; };
-  auto others = [&](std::initializer_list<int> holders) {
-    std::vector<size_t> out;
+  // "others": the touches holding none of the given roles.
+  auto others = [&](std::initializer_list<int> holders, double share) {
+    size_t count = 0;
+    for (size_t i = 0; i < n; ++i) count += std::find(holders.begin(), holders.end(), static_cast<int>(i)) == holders.end();
+    if (count == 0) return;
     for (size_t i = 0; i < n; ++i)
-      if (std::find(holders.begin(), holders.end(), static_cast<int>(i)) == holders.end()) out.push_back(i);
-    return out;
+      if (std::find(holders.begin(), holders.end(), static_cast<int>(i)) == holders.end()) w[i] += share / static_cast<double>(count);
+    total += share;
   };
+  const int last = static_cast<int>(n) - 1;
   switch (m) {
     case Model::kFirst:
       w[0] = 1;
-      break;
+      return;
     case Model::kLast:
       w[n - 1] = 1;
-      break;
+      return;
     case Model::kLastNonDirect: {
       size_t k = n - 1;
       for (size_t i = n; i-- > 0;)
@@ -205,44 +207,45 @@ std::vector<double> rule_weights(Model m, const std::vector<TouchInfo>& touches,
           break;
         }
       w[k] = 1;
-      break;
+      return;
     }
     case Model::kLinear:
       std::fill(w.begin(), w.end(), 1.0 / static_cast<double>(n));
-      break;
+      return;
     case Model::kUShaped:
-      roles({{{0}, 0.4}, {{n - 1}, 0.4}, {middle(), 0.2}});
+      one(0, 0.4), one(last, 0.4), middle(0.2);
       break;
     case Model::kJShaped:
-      roles({{{0}, 0.2}, {middle(), 0.2}, {{n - 1}, 0.6}});
+      one(0, 0.2), middle(0.2), one(last, 0.6);
       break;
     case Model::kInverseJ:
-      roles({{{0}, 0.6}, {middle(), 0.2}, {{n - 1}, 0.2}});
+      one(0, 0.6), middle(0.2), one(last, 0.2);
       break;
     case Model::kWShaped:
-      roles({{{0}, 0.3}, {one(ms.lead), 0.3}, {one(ms.opportunity), 0.3}, {others({0, ms.lead, ms.opportunity}), 0.1}});
+      one(0, 0.3), one(ms.lead, 0.3), one(ms.opportunity, 0.3), others({0, ms.lead, ms.opportunity}, 0.1);
       break;
     case Model::kFullPath:
-      roles({{{0}, 0.225},
-             {one(ms.lead), 0.225},
-             {one(ms.opportunity), 0.225},
-             {one(ms.won), 0.225},
-             {others({0, ms.lead, ms.opportunity, ms.won}), 0.1}});
+      one(0, 0.225), one(ms.lead, 0.225), one(ms.opportunity, 0.225), one(ms.won, 0.225);
+      others({0, ms.lead, ms.opportunity, ms.won}, 0.1);
       break;
-    case Model::kTimeDecay: {
-      double total = 0;
+    case Model::kTimeDecay:
       for (size_t i = 0; i < n; ++i) {
         const double dt = decay_days ? static_cast<double>((day_of(conversion_time) - day_of(touches[i].time)) * kMicrosPerDay)
                                      : static_cast<double>(conversion_time - touches[i].time);
         w[i] = std::exp2(-dt / static_cast<double>(half_life));
         total += w[i];
       }
-      for (double& x : w) x /= total;
       break;
-    }
     default:
-      break;
+      return;
   }
+  for (double& x : w) x /= total;
+}
+
+std::vector<double> rule_weights(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
+                                 Micros half_life, bool decay_days) {
+  std::vector<double> w;
+  rule_weights_into(m, touches, ms, conversion_time, half_life, decay_days, w);
   return w;
 }
 
@@ -562,6 +565,7 @@ struct Compiled {
   std::vector<Rule> rules;
   std::vector<std::string> rule_names;
   std::vector<int> tagged_keys;  // utm_source, utm_medium, referrer: a touch has one of them
+  bool keep_journeys = false;  // the data-driven models need every journey
   const Catalog* catalog = nullptr;
   ScanPlan plan;
 };
@@ -578,6 +582,7 @@ struct ConversionRecord {
   double value;
   uint32_t journey;  // index into the goal's journeys
   std::vector<Micros> touch_times;
+  std::vector<uint32_t> touch_values;        // value ids
   std::vector<std::vector<double>> weights;  // per rule-based model asked for: per touch
 };
 
@@ -587,6 +592,7 @@ struct GoalState {
   std::vector<uint32_t> journey_person;  // per journey: index into persons
   uint32_t persons = 0;
   double conversions = 0, value = 0;
+  uint64_t journey_count = 0, converting = 0;  // counted even when the journeys are not kept
   // Rule-based credits: per model, per value id: (conversions, value).
   std::vector<std::vector<std::pair<double, double>>> rule;
   std::vector<ConversionRecord> records;
@@ -602,8 +608,6 @@ class AttributionKernel final : public Kernel {
 
   void add(const PersonView& p) override {
     if (c_.traits.active() && !c_.traits.pass(*c_.catalog, p.person)) return;
-    touch_.assign(p.n, 0);
-    for (size_t i = 0; i < p.n; ++i) touch_[i] = is_touch(p, i);
     goal(p, c_.conversion, conv_, true);
     if (c_.mql) goal(p, c_.mql_goal, mql_, false);
   }
@@ -696,14 +700,21 @@ class AttributionKernel final : public Kernel {
       lo = i + 1;
     }
     if (!in_range_conv) {
-      // A journey that did not convert: the person's touches in the range.
+      // A journey that did not convert: the person's touches in the range
+      // (kept only for the data-driven models; else only counted).
       Journey j;
-      for (size_t i = 0; i < p.n; ++i)
-        if (touch_[i] && p.time[i] >= s.from && p.time[i] < s.to) j.touches.push_back(value_of(p, i));
-      if (!j.touches.empty()) {
-        g.journeys.push_back(std::move(j));
-        g.journey_person.push_back(person);
+      for (size_t i = 0; i < p.n; ++i) {
+        if (p.time[i] < s.from || p.time[i] >= s.to || !is_touch(p, i)) continue;
         any = true;
+        if (!c_.keep_journeys) break;
+        j.touches.push_back(value_of(p, i));
+      }
+      if (any) {
+        ++g.journey_count;
+        if (c_.keep_journeys) {
+          g.journeys.push_back(std::move(j));
+          g.journey_person.push_back(person);
+        }
       }
     }
     if (any) ++g.persons;
@@ -723,8 +734,10 @@ class AttributionKernel final : public Kernel {
     g.conversions += 1;
     g.value += value;
     idx_.clear();
-    for (size_t j = lo; j < c; ++j)
-      if (touch_[j] && p.time[c] - p.time[j] <= s.lookback) idx_.push_back(j);
+    size_t first = lo;  // times are in order: skip what is older than the lookback
+    while (first < c && p.time[c] - p.time[first] > s.lookback) ++first;
+    for (size_t j = first; j < c; ++j)
+      if (is_touch(p, j)) idx_.push_back(j);
     Journey journey;
     journey.converted = true;
     journey.value = value;
@@ -750,7 +763,8 @@ class AttributionKernel final : public Kernel {
                         touch_of(milestone(c_.won, p, lo, c))};
     ConversionRecord* rec = nullptr;
     if (s.credits && is_conversion) {
-      g.records.push_back(ConversionRecord{p.person, ordinal, p.time[c], value, static_cast<uint32_t>(g.journeys.size()), {}, {}});
+      g.records.push_back(ConversionRecord{p.person, ordinal, p.time[c], value, static_cast<uint32_t>(g.journeys.size()), {}, {}, {}});
+      for (uint32_t t : journey.touches) g.records.back().touch_values.push_back(t);
       rec = &g.records.back();
       for (const TouchInfo& t : infos_) rec->touch_times.push_back(t.time);
     }
@@ -764,15 +778,20 @@ class AttributionKernel final : public Kernel {
         if (rec) rec->weights.emplace_back();
         continue;
       }
-      const std::vector<double> w = rule_weights(m, infos_, ms, p.time[c], s.half_life, s.decay_days);
+      std::vector<double>& w = weights_;
+      rule_weights_into(m, infos_, ms, p.time[c], s.half_life, s.decay_days, w);
       for (size_t k = 0; k < w.size(); ++k) {
         credit[journey.touches[k]].first += w[k];
         credit[journey.touches[k]].second += w[k] * value;
       }
       if (rec) rec->weights.push_back(w);
     }
-    g.journeys.push_back(std::move(journey));
-    g.journey_person.push_back(person);
+    ++g.journey_count;
+    ++g.converting;
+    if (c_.keep_journeys) {
+      g.journeys.push_back(std::move(journey));
+      g.journey_person.push_back(person);
+    }
   }
 
   static void merge_goal(GoalState& a, GoalState& b, const std::vector<uint32_t>& map) {
@@ -786,6 +805,8 @@ class AttributionKernel final : public Kernel {
     a.persons += b.persons;
     a.conversions += b.conversions;
     a.value += b.value;
+    a.journey_count += b.journey_count;
+    a.converting += b.converting;
     for (size_t m = 0; m < kModels; ++m)
       for (size_t v = 0; v < b.rule[m].size(); ++v) {
         const uint32_t to = map[v];
@@ -795,6 +816,7 @@ class AttributionKernel final : public Kernel {
       }
     for (ConversionRecord& r : b.records) {
       r.journey += offset;
+      for (uint32_t& t : r.touch_values) t = map[t];
       a.records.push_back(std::move(r));
     }
   }
@@ -803,7 +825,7 @@ class AttributionKernel final : public Kernel {
   std::unordered_map<GroupKey, uint32_t, GroupKeyHash> ids_;  // dimension value -> id (0: none)
   std::vector<GroupKey> keys_;
   GoalState conv_, mql_;
-  std::vector<uint8_t> touch_;
+  std::vector<double> weights_;
   std::vector<size_t> idx_;
   std::vector<TouchInfo> infos_;
 };
@@ -957,17 +979,25 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
   c.plan.min_time = spec.from == INT64_MIN || spec.from < INT64_MIN + spec.lookback ? INT64_MIN : spec.from - spec.lookback;
   c.plan.max_time = spec.to;
   c.plan.threads = threads;
+  for (Model m : spec.models) c.keep_journeys = c.keep_journeys || !is_rule_based(m);
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const auto t_scan = Clock::now();
   auto kernel = scan(store, c.plan, [&] { return std::make_unique<AttributionKernel>(c); });
   if (!kernel) return kernel.status();
+  const double scan_seconds = since(t_scan);
+  const auto t_models = Clock::now();
   auto& k = static_cast<AttributionKernel&>(**kernel);
   const std::vector<GroupKey>& keys = k.keys();
   const size_t values = keys.size();
   GoalState& g = k.conversion();
 
-  Groups groups = group_all(g);
+  Groups groups = c.keep_journeys ? group_all(g) : Groups{};
   std::vector<ModelCredits> credits = all_credits(c, g, groups, values, false);
   std::vector<ModelCredits> mql_credits;
-  if (spec.mql) mql_credits = all_credits(c, k.mql(), group_all(k.mql()), values, false);
+  if (spec.mql) mql_credits = all_credits(c, k.mql(), c.keep_journeys ? group_all(k.mql()) : Groups{}, values, false);
+  const double model_seconds = since(t_models);
+  const auto t_boot = Clock::now();
   // Bootstrap: resample persons with replacement; the data-driven models'
   // credits per resample give 95% intervals (2.5th and 97.5th percentiles).
   std::vector<std::vector<std::vector<double>>> boot_conv(kModels), boot_value(kModels);
@@ -993,6 +1023,7 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
       }
     }
   }
+  const double bootstrap_seconds = since(t_boot);
   // Costs by the dimension's value, over the days of the range.
   std::unordered_map<uint64_t, double> cost;
   const bool has_costs = (spec.dimension == "channel" || spec.dimension == "campaign") && !cat.costs().empty();
@@ -1063,16 +1094,17 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
     if (!boot_conv[static_cast<size_t>(m)].empty()) model["bootstrap_resamples"] = spec.bootstrap;
     models[model_name(m)] = std::move(model);
   }
-  uint64_t converting = 0;
-  for (const Journey& j : g.journeys) converting += j.converted;
   AttributionAnswer answer;
+  answer.scan_seconds = scan_seconds;
+  answer.model_seconds = model_seconds;
+  answer.bootstrap_seconds = bootstrap_seconds;
   answer.json = json{{"type", "attribution"},
                      {"dimension", spec.dimension},
                      {"conversions", g.conversions},
                      {"revenue", g.value},
                      {"persons", g.persons},
-                     {"journeys", g.journeys.size()},
-                     {"converting_journeys", converting},
+                     {"journeys", g.journey_count},
+                     {"converting_journeys", g.converting},
                      {"models", std::move(models)}};
   if (spec.credits) {
     // conversion_id, person, conversion_time, touchpoint, touch_time, value, model, weight, credit
@@ -1093,18 +1125,17 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
       const ConversionRecord& r = *rp;
       const std::string person(cat.id_string(r.person));
       const std::string id = quote(fmt::format("{}:{}", person, r.ordinal));
-      const Journey& j = g.journeys[r.journey];
       size_t w = 0;
       for (Model m : spec.models) {
         if (!is_rule_based(m)) continue;
         const std::vector<double>& weights = r.weights[w++];
-        if (j.touches.empty()) {
+        if (r.touch_values.empty()) {
           csv += fmt::format("{},{},{},0,,{},{},1,{}\n", id, quote(person), format_time(r.time), quote("(none)"), model_name(m), r.value);
           continue;
         }
         for (size_t t = 0; t < weights.size(); ++t)
           csv += fmt::format("{},{},{},{},{},{},{},{},{}\n", id, quote(person), format_time(r.time), t + 1,
-                             format_time(r.touch_times[t]), quote(label(j.touches[t])), model_name(m), weights[t],
+                             format_time(r.touch_times[t]), quote(label(r.touch_values[t])), model_name(m), weights[t],
                              weights[t] * r.value);
       }
     }

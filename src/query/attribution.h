@@ -71,6 +71,7 @@ Result<AttributionSpec> parse_attribution(const nlohmann::json& doc);
 struct AttributionAnswer {
   nlohmann::json json;
   std::string credits_csv;
+  double scan_seconds = 0, model_seconds = 0, bootstrap_seconds = 0;  // where the time went
 };
 
 Result<AttributionAnswer> run_attribution(const Store& store, const AttributionSpec& spec, unsigned threads);
@@ -119,6 +120,9 @@ struct TouchInfo {
 struct Milestones {
   int lead = -1, opportunity = -1, won = -1;  // index of the milestone's touch, -1: none
 };
+// The same into `out` (reused, so the hot loop does not allocate).
+void rule_weights_into(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
+                       Micros half_life, bool decay_days, std::vector<double>& out);
 std::vector<double> rule_weights(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
                                  Micros half_life, bool decay_days);
 
