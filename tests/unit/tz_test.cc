@@ -1,5 +1,5 @@
 // Time zones: POSIX TZ rules, TZif files (real ones from the system's tzdata
-// and hand-built ones), damaged bytes and zone names.
+// and hand-built ones), damaged bytes, zone names and the query field.
 //
 // The expected instants are worked out from the published rules (EU: last
 // Sunday of March and October at 01:00 UTC; US since 2007: second Sunday of
@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "query/spec.h"
 
 namespace cairn {
 namespace {
@@ -555,6 +556,38 @@ TEST(TzLoad, UtcAndFixedOffsetsNeedNoFiles) {
   auto berlin = TimeZone::parse("Europe/Berlin");
   ASSERT_TRUE(berlin) << berlin.status().message();
   EXPECT_EQ(berlin->offset_at(at("2026-07-01")), hm(2));
+}
+
+// ---- the query field ----
+
+Result<query::FunnelSpec> funnel_with(const nlohmann::json& timezone) {
+  nlohmann::json doc = {{"type", "funnel"}, {"steps", {{{"event", "a"}}, {{"event", "b"}}}}};
+  if (!timezone.is_null()) doc["timezone"] = timezone;
+  return query::parse_funnel(doc);
+}
+
+TEST(TzQuery, TimezoneField) {
+  auto none = funnel_with(nullptr);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->timezone->name(), "UTC");
+  auto ny = funnel_with("America/New_York");
+  ASSERT_TRUE(ny) << ny.status().message();
+  EXPECT_EQ(ny->timezone->name(), "America/New_York");
+  EXPECT_EQ(ny->timezone->offset_at(at("2026-03-08T07:00:00Z")), hm(-4));
+  auto fixed = funnel_with("+02:00");
+  ASSERT_TRUE(fixed);
+  EXPECT_EQ(fixed->timezone->offset_at(at("2026-01-01")), hm(2));
+
+  const std::string expected = "(expected an IANA name like \"Europe/Berlin\", \"UTC\" or an offset like \"+02:00\")";
+  auto mars = funnel_with("Mars/Olympus");
+  ASSERT_FALSE(mars);
+  EXPECT_EQ(mars.status().message(), "timezone: unknown time zone \"Mars/Olympus\" " + expected);
+  auto escape = funnel_with("../../etc/passwd");
+  ASSERT_FALSE(escape);
+  EXPECT_EQ(escape.status().message(), "timezone: unknown time zone \"../../etc/passwd\" " + expected);
+  auto number = funnel_with(2);
+  ASSERT_FALSE(number);
+  EXPECT_EQ(number.status().message(), "timezone: " + expected.substr(1, expected.size() - 2));
 }
 
 }  // namespace
