@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for
 # FUZZ_SECONDS (default 60) from the seed corpus in tests/fuzz/corpus plus, when
-# a release build exists, real segment and WAL files made by it. Fails on any
-# crash, leak, timeout or sanitizer report; the input is left in build-fuzz/.
+# a release build exists, real segment and WAL files made by it, and some of
+# the system's time zone files. Fails on any crash, leak, timeout or sanitizer
+# report; the input is left in build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
@@ -35,6 +36,11 @@ if [[ -x build/cairn ]]; then
   done
   rm -rf "$tmp"
 fi
+for z in Europe/Berlin America/New_York America/Sao_Paulo Asia/Tehran; do
+  if [[ -f /usr/share/zoneinfo/$z ]]; then
+    { printf '\x05'; cat "/usr/share/zoneinfo/$z"; } >"$extra/tz-${z//\//-}"
+  fi
+done
 
 status=0
 for target in fuzz_parse fuzz_storage; do

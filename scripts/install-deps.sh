@@ -7,6 +7,7 @@ packages=(
   libsimdjson-dev libfmt-dev libcli11-dev libzstd-dev liblz4-dev libxxhash-dev
   libre2-dev nlohmann-json3-dev zlib1g-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  tzdata
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -27,14 +27,14 @@ Civil civil_from_days(int64_t z) {
   return {y + (m <= 2), m, d};
 }
 
-namespace {
-
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap_year(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 unsigned days_in_month(int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+  return m == 2 && is_leap_year(y) ? 29 : kDays[m - 1];
 }
+
+namespace {
 
 // Reads exactly n digits at pos.
 bool read_digits(std::string_view s, size_t& pos, size_t n, unsigned& out) {

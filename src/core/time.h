@@ -22,6 +22,11 @@ struct Civil {
 // The date of a day number (the inverse of days_from_civil).
 Civil civil_from_days(int64_t days);
 
+// Proleptic Gregorian leap years, like the day numbers above.
+bool is_leap_year(int64_t y);
+// Days in month m (1..12) of year y.
+unsigned days_in_month(int64_t y, unsigned m);
+
 // The day number of an instant (rounding down, also before 1970).
 inline int64_t day_of(Micros t) { return t >= 0 ? t / kMicrosPerDay : -((-t + kMicrosPerDay - 1) / kMicrosPerDay); }
 

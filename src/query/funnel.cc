@@ -245,9 +245,10 @@ void FunnelCounts::merge(FunnelCounts& o) {
 }
 
 // The start of t's period (day, ISO week from Monday, month) in the query's
-// timezone, as a day number.
+// timezone, as a day number: the local date of the instant, with the offset
+// in effect at that instant (so DST moves day boundaries by an hour).
 int64_t FunnelKernel::period_of(Micros t) const {
-  const Micros local = t + f_.spec.tz_offset;
+  const Micros local = t + f_.spec.timezone->offset_at(t);
   int64_t day = day_of(local);
   if (f_.spec.trend == "week") {
     const int64_t weekday = ((day % 7) + 7 + 3) % 7;  // 1970-01-01 was a Thursday: Monday = 0

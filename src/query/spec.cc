@@ -70,21 +70,6 @@ json filter_json(const Filter& f) {
   return j;
 }
 
-namespace {
-
-// "UTC", "Z" or a fixed offset "+02:00" / "-05:30".
-std::optional<Micros> parse_offset(std::string_view s) {
-  if (s == "UTC" || s == "Z" || s == "Etc/UTC") return Micros{0};
-  if (s.size() != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':') return std::nullopt;
-  auto digit = [&](size_t i) { return s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -100; };
-  const int h = digit(1) * 10 + digit(2), m = digit(4) * 10 + digit(5);
-  if (h < 0 || m < 0 || h > 14 || m > 59) return std::nullopt;
-  const Micros off = (h * 3600 + m * 60) * kMicrosPerSecond;
-  return s[0] == '-' ? -off : off;
-}
-
-}  // namespace
-
 Result<EventDef> parse_event_def(const json& j, const std::string& path) {
   EventDef d;
   if (!j.contains("event") || !j["event"].is_string() || j["event"].get<std::string>().empty())
@@ -147,6 +132,27 @@ Status parse_range(const json& doc, Micros& from, Micros& to) {
     to = *t;
   }
   if (from >= to) return field_error("range", "from must be before to");
+  return Status::ok();
+}
+
+Status parse_timezone(const json& doc, std::shared_ptr<const TimeZone>& tz) {
+  if (!doc.contains("timezone")) return Status::ok();
+  static constexpr const char* kExpected =
+      "expected an IANA name like \"Europe/Berlin\", \"UTC\" or an offset like \"+02:00\"";
+  const json& j = doc["timezone"];
+  if (!j.is_string()) return field_error("timezone", kExpected);
+  const std::string name = j.get<std::string>();
+  auto zone = TimeZone::parse(name);
+  if (!zone) {
+    // A damaged zone file or an unreadable directory is worth its own message;
+    // any other failure means the name names no zone.
+    const Status::Code code = zone.status().code();
+    if (code == Status::Code::kCorruption || code == Status::Code::kIoError)
+      return field_error("timezone", zone.status().message());
+    const std::string quoted = json(name).dump(-1, ' ', false, json::error_handler_t::replace);
+    return field_error("timezone", fmt::format("unknown time zone {} ({})", quoted, kExpected));
+  }
+  tz = std::make_shared<const TimeZone>(std::move(*zone));
   return Status::ok();
 }
 
@@ -280,12 +286,7 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
     spec.persons = r;
   }
   CAIRN_RETURN_IF_ERROR(parse_filters(doc, spec.event_filters, spec.trait_filters));
-  if (doc.contains("timezone")) {
-    const json& tz = doc["timezone"];
-    auto off = tz.is_string() ? parse_offset(tz.get<std::string>()) : std::nullopt;
-    if (!off) return field_error("timezone", "expected \"UTC\" or a fixed offset like \"+02:00\"");
-    spec.tz_offset = *off;
-  }
+  CAIRN_RETURN_IF_ERROR(parse_timezone(doc, spec.timezone));
   if (doc.contains("trend")) {
     const json& t = doc["trend"];
     if (t != "day" && t != "week" && t != "month") return field_error("trend", "expected \"day\", \"week\" or \"month\"");

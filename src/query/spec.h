@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "core/tz.h"
 
 namespace cairn::query {
 
@@ -69,7 +70,8 @@ struct FunnelSpec {
   std::optional<PersonsRequest> persons;
   std::vector<Filter> event_filters;  // filters[] with "property": every step's event must pass
   std::vector<Filter> trait_filters;  // filters[] with "trait": the person must pass
-  Micros tz_offset = 0;               // timezone: a fixed offset from UTC
+  // timezone: the days, weeks and months of period buckets. Shared, as specs are copied per query.
+  std::shared_ptr<const TimeZone> timezone = utc_zone();
   std::string trend;                  // "", "day", "week" or "month": conversion by entry period
   std::string entry_point;            // property of the person's first touch to group conversion by
   std::vector<std::string> compare;   // two breakdown values to compare with a z-test
@@ -91,6 +93,9 @@ nlohmann::json filter_json(const Filter& f);
 Result<EventDef> parse_event_def(const nlohmann::json& j, const std::string& path);
 // The document's "range" (left as is when absent).
 Status parse_range(const nlohmann::json& doc, Micros& from, Micros& to);
+// The document's "timezone" (left as is, normally UTC, when absent): "UTC", a
+// fixed offset like "+02:00" or an IANA name like "Europe/Berlin".
+Status parse_timezone(const nlohmann::json& doc, std::shared_ptr<const TimeZone>& tz);
 Result<Breakdown> parse_breakdown(const nlohmann::json& b);
 // The document's "filters": property filters and trait filters.
 Status parse_filters(const nlohmann::json& doc, std::vector<Filter>& event_filters, std::vector<Filter>& trait_filters);

@@ -1,6 +1,6 @@
 // Fuzzes the readers of stored bytes: a segment file, the WAL, the manifest
-// and catalog payloads, and time parsing. Damaged input must give an error
-// Status, never a crash, a hang or a huge allocation.
+// and catalog payloads, time parsing and TZif time zone files. Damaged input
+// must give an error Status, never a crash, a hang or a huge allocation.
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/time.h"
+#include "core/tz.h"
 #include "storage/catalog.h"
 #include "storage/file_util.h"
 #include "storage/manifest.h"
@@ -20,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   static const std::string path = "/tmp/cairn-fuzz-storage-" + std::to_string(::getpid());
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {
       std::remove(path.c_str());
       if (!write_new_file(path, body).is_ok()) return 0;
@@ -61,6 +62,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 4:
       (void)parse_time(body);
       break;
+    case 5: {
+      // A zone that parses must answer for any instant, around its table's
+      // ends and far past them (the footer's rule).
+      auto tz = TimeZone::from_tzif(body, "fuzz");
+      if (!tz) return 0;
+      for (Micros t : {INT64_MIN, Micros{-1}, Micros{0}, Micros{1'774'746'000'000'000}, Micros{2'224'800'000'000'000},
+                       INT64_MAX}) {
+        // Offsets are checked to lie within -25h..26h when parsed.
+        const Micros off = tz->offset_at(t);
+        if (off < -25 * 3600 * kMicrosPerSecond || off > 26 * 3600 * kMicrosPerSecond) __builtin_trap();
+      }
+      break;
+    }
   }
   return 0;
 }
