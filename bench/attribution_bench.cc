@@ -60,6 +60,7 @@ void BM_Bootstrap200(benchmark::State& state) {
   const auto& js = journeys();
   std::vector<uint32_t> path_of, set_of;
   std::vector<PathStat> paths = cairn::query::group_journeys(js, false, &path_of);
+  const cairn::query::MarkovChain chain = cairn::query::markov_chain(paths, 1);
   std::vector<PathStat> sets = cairn::query::group_journeys(js, true, &set_of);
   std::vector<double> weight(js.size());
   for (auto _ : state) {
@@ -81,7 +82,7 @@ void BM_Bootstrap200(benchmark::State& state) {
           }
         }
       }
-      benchmark::DoNotOptimize(cairn::query::markov_paths(paths, 8, 1));
+      benchmark::DoNotOptimize(cairn::query::markov_solve(chain, paths, 8));
       benchmark::DoNotOptimize(cairn::query::shapley_sets(sets, 8, 1000, 1));
     }
   }

@@ -351,61 +351,74 @@ MarkovResult markov(const std::vector<Journey>& journeys, size_t values, size_t 
   return markov_paths(group_journeys(journeys, false, nullptr), values, order);
 }
 
-MarkovResult markov_paths(const std::vector<PathStat>& paths, size_t values, size_t order) {
+MarkovChain markov_chain(const std::vector<PathStat>& paths, size_t order) {
   // States: the last `order` channels of the collapsed path (fewer at its start).
+  MarkovChain c;
   std::unordered_map<std::vector<uint32_t>, uint32_t, VecHash> index;
-  std::vector<std::vector<uint32_t>> states;
-  std::vector<std::unordered_map<uint32_t, double>> next;
-  std::vector<double> to_conv, out_total;
-  std::unordered_map<uint32_t, double> start;
-  double start_total = 0, conversions = 0, value_total = 0;
-  std::vector<double> end_value, end_count;  // converting journeys ending in the state: value, count
-  auto state_of = [&](const std::vector<uint32_t>& key) {
-    auto [it, added] = index.emplace(key, static_cast<uint32_t>(states.size()));
-    if (added) {
-      states.push_back(key);
-      next.emplace_back();
-      to_conv.push_back(0);
-      out_total.push_back(0);
-      end_value.push_back(0);
-      end_count.push_back(0);
-    }
-    return it->second;
-  };
+  std::unordered_map<uint64_t, uint32_t> edge_index;
   std::vector<uint32_t> window;
+  c.edge_at.push_back(0);
   for (const PathStat& ps : paths) {
-    if (ps.touches.empty() || ps.journeys == 0) continue;
-    const std::vector<uint32_t>& path = ps.touches;
     uint32_t prev = UINT32_MAX;
-    for (size_t i = 0; i < path.size(); ++i) {
-      window.assign(path.begin() + static_cast<ptrdiff_t>(i + 1 > order ? i + 1 - order : 0), path.begin() + static_cast<ptrdiff_t>(i + 1));
-      const uint32_t st = state_of(window);
+    for (size_t i = 0; i < ps.touches.size(); ++i) {
+      window.assign(ps.touches.begin() + static_cast<ptrdiff_t>(i + 1 > order ? i + 1 - order : 0),
+                    ps.touches.begin() + static_cast<ptrdiff_t>(i + 1));
+      auto [it, added] = index.emplace(window, static_cast<uint32_t>(c.states.size()));
+      if (added) c.states.push_back(window);
+      const uint32_t st = it->second;
       if (prev == UINT32_MAX) {
-        start[st] += ps.journeys;
-        start_total += ps.journeys;
+        c.first.push_back(st);
       } else {
-        next[prev][st] += ps.journeys;
-        out_total[prev] += ps.journeys;
+        auto [e, new_edge] = edge_index.emplace(uint64_t{prev} << 32 | st, static_cast<uint32_t>(c.edges.size()));
+        if (new_edge) c.edges.emplace_back(prev, st);
+        c.path_edges.push_back(e->second);
       }
       prev = st;
     }
-    out_total[prev] += ps.journeys;
-    to_conv[prev] += ps.converted;
+    if (prev == UINT32_MAX) c.first.push_back(UINT32_MAX);
+    c.last.push_back(prev);
+    c.edge_at.push_back(static_cast<uint32_t>(c.path_edges.size()));
+  }
+  return c;
+}
+
+MarkovResult markov_paths(const std::vector<PathStat>& paths, size_t values, size_t order) {
+  return markov_solve(markov_chain(paths, order), paths, values);
+}
+
+MarkovResult markov_solve(const MarkovChain& chain, const std::vector<PathStat>& paths, size_t values) {
+  const std::vector<std::vector<uint32_t>>& states = chain.states;
+  const size_t n = states.size();
+  std::vector<double> edge_w(chain.edges.size(), 0.0), start(n, 0.0), to_conv(n, 0.0), out_total(n, 0.0);
+  std::vector<double> end_value(n, 0.0), end_count(n, 0.0);  // converting journeys ending in the state: value, count
+  double start_total = 0, conversions = 0, value_total = 0;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const PathStat& ps = paths[i];
+    if (chain.first[i] == UINT32_MAX || ps.journeys == 0) continue;
+    start[chain.first[i]] += ps.journeys;
+    start_total += ps.journeys;
+    for (uint32_t k = chain.edge_at[i]; k < chain.edge_at[i + 1]; ++k) {
+      const uint32_t e = chain.path_edges[k];
+      edge_w[e] += ps.journeys;
+      out_total[chain.edges[e].first] += ps.journeys;
+    }
+    const uint32_t last = chain.last[i];
+    out_total[last] += ps.journeys;
+    to_conv[last] += ps.converted;
     conversions += ps.converted;
     value_total += ps.value;
-    end_value[prev] += ps.value;
-    end_count[prev] += ps.converted;
+    end_value[last] += ps.value;
+    end_count[last] += ps.converted;
   }
-  const size_t n = states.size();
   std::vector<std::vector<std::pair<uint32_t, double>>> q(n);
   std::vector<double> r(n, 0.0);
-  for (size_t s = 0; s < n; ++s) {
-    for (const auto& [t, c] : next[s]) q[s].emplace_back(t, c / out_total[s]);
-    r[s] = out_total[s] > 0 ? to_conv[s] / out_total[s] : 0;
-  }
+  for (size_t e = 0; e < chain.edges.size(); ++e)
+    if (edge_w[e] > 0) q[chain.edges[e].first].emplace_back(chain.edges[e].second, edge_w[e] / out_total[chain.edges[e].first]);
+  for (size_t s = 0; s < n; ++s) r[s] = out_total[s] > 0 ? to_conv[s] / out_total[s] : 0;
   auto p_conv = [&](const std::vector<double>& a) {
     double p = 0;
-    for (const auto& [s, c] : start) p += c / start_total * a[s];
+    for (size_t st = 0; st < n; ++st)
+      if (start[st] > 0) p += start[st] / start_total * a[st];
     return p;
   };
   auto weighted = [&](const std::vector<double>& a) {
@@ -424,9 +437,10 @@ MarkovResult markov_paths(const std::vector<PathStat>& paths, size_t values, siz
   const std::vector<double> a = absorb(q, r, dead);
   const double p = p_conv(a), pv = weighted(a);
   std::vector<uint8_t> present(values, 0);
-  for (const auto& key : states)
-    for (uint32_t c : key)
-      if (c < values) present[c] = 1;
+  for (size_t st = 0; st < n; ++st)
+    if (out_total[st] > 0)
+      for (uint32_t c : states[st])
+        if (c < values) present[c] = 1;
   double sum_re = 0, sum_rev = 0;
   for (uint32_t c = 0; c < values; ++c) {
     if (!present[c]) continue;
@@ -841,13 +855,15 @@ struct ModelCredits {
 // (Shapley), so a bootstrap resample only re-weighs the groups.
 struct Groups {
   std::vector<PathStat> paths, sets;
+  MarkovChain chain;  // of `paths`, built once
   std::vector<uint32_t> path_of, set_of;
   double none_conv = 0, none_value = 0;  // conversions without a touchpoint
 };
 
-Groups group_all(const GoalState& g) {
+Groups group_all(const GoalState& g, size_t markov_order) {
   Groups out;
   out.paths = group_journeys(g.journeys, false, &out.path_of);
+  out.chain = markov_chain(out.paths, markov_order);
   out.sets = group_journeys(g.journeys, true, &out.set_of);
   for (const Journey& j : g.journeys)
     if (j.converted && j.touches.empty()) {
@@ -896,7 +912,7 @@ std::vector<ModelCredits> all_credits(const Compiled& c, const GoalState& g, con
       continue;
     }
     if (m == Model::kMarkov) {
-      mc.markov = markov_paths(groups.paths, values, c.spec.markov_order);
+      mc.markov = markov_solve(groups.chain, groups.paths, values);
       for (size_t v = 0; v < values; ++v) mc.rows[v] = {mc.markov.conversions[v], mc.markov.value[v]};
     } else {
       const ShapleyResult s = m == Model::kShapley ? shapley_sets(groups.sets, values, c.spec.shapley_samples, c.spec.seed)
@@ -992,10 +1008,10 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
   const size_t values = keys.size();
   GoalState& g = k.conversion();
 
-  Groups groups = c.keep_journeys ? group_all(g) : Groups{};
+  Groups groups = c.keep_journeys ? group_all(g, spec.markov_order) : Groups{};
   std::vector<ModelCredits> credits = all_credits(c, g, groups, values, false);
   std::vector<ModelCredits> mql_credits;
-  if (spec.mql) mql_credits = all_credits(c, k.mql(), c.keep_journeys ? group_all(k.mql()) : Groups{}, values, false);
+  if (spec.mql) mql_credits = all_credits(c, k.mql(), c.keep_journeys ? group_all(k.mql(), spec.markov_order) : Groups{}, values, false);
   const double model_seconds = since(t_models);
   const auto t_boot = Clock::now();
   // Bootstrap: resample persons with replacement; the data-driven models'

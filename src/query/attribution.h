@@ -102,6 +102,17 @@ struct MarkovResult {
 // `values`: the number of distinct value ids.
 MarkovResult markov(const std::vector<Journey>& journeys, size_t values, size_t order);
 MarkovResult markov_paths(const std::vector<PathStat>& paths, size_t values, size_t order);
+// The chain's structure (states, edges, each path's states) does not depend
+// on the paths' weights: built once, it is solved for every bootstrap resample.
+struct MarkovChain {
+  std::vector<std::vector<uint32_t>> states;            // the channels of each state
+  std::vector<std::pair<uint32_t, uint32_t>> edges;     // (from, to) states
+  std::vector<uint32_t> first, last;                    // per path: its first and last state (UINT32_MAX: none)
+  std::vector<uint32_t> edge_at;                        // per path: where its edges start in path_edges (+1 at the end)
+  std::vector<uint32_t> path_edges;
+};
+MarkovChain markov_chain(const std::vector<PathStat>& paths, size_t order);
+MarkovResult markov_solve(const MarkovChain& chain, const std::vector<PathStat>& paths, size_t values);
 
 struct ShapleyResult {
   std::vector<double> conversions, value;  // per value id
