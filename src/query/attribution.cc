@@ -38,19 +38,7 @@ Result<AttributionSpec> parse_attribution(const json& doc) {
   if (!doc.contains("conversion") || !doc["conversion"].is_object())
     return field_error("conversion", "expected {\"event\": NAME, \"value\": PROPERTY} (value may be left out: each conversion counts 1)");
   const json& c = doc["conversion"];
-  if (c.contains("any_of")) {
-    const json& a = c["any_of"];
-    if (!a.is_array() || a.empty()) return field_error("conversion.any_of", "expected a non-empty array of events");
-    for (size_t i = 0; i < a.size(); ++i) {
-      auto d = parse_event_def(a[i], fmt::format("conversion.any_of[{}]", i));
-      if (!d) return d.status();
-      spec.conversion.push_back(std::move(*d));
-    }
-  } else {
-    auto conv = parse_event_def(c, "conversion");
-    if (!conv) return conv.status();
-    spec.conversion.push_back(std::move(*conv));
-  }
+  CAIRN_RETURN_IF_ERROR(parse_event_defs(c, "conversion", spec.conversion));
   if (c.contains("value")) {
     if (!c["value"].is_string() || c["value"].get<std::string>().empty())
       return field_error("conversion.value", "expected the name of a numeric property such as \"revenue\"");
@@ -70,19 +58,7 @@ Result<AttributionSpec> parse_attribution(const json& doc) {
         return field_error("touchpoint.channel_from", "expected \"property\", \"rules\" or \"property_or_rules\"");
       spec.channel_from = cf.get<std::string>();
     }
-    if (t.contains("any_of")) {
-      const json& a = t["any_of"];
-      if (!a.is_array() || a.empty()) return field_error("touchpoint.any_of", "expected a non-empty array of events");
-      for (size_t i = 0; i < a.size(); ++i) {
-        auto d = parse_event_def(a[i], fmt::format("touchpoint.any_of[{}]", i));
-        if (!d) return d.status();
-        spec.touch_events.push_back(std::move(*d));
-      }
-    } else if (t.contains("event")) {
-      auto d = parse_event_def(t, "touchpoint");
-      if (!d) return d.status();
-      spec.touch_events.push_back(std::move(*d));
-    }
+    if (t.contains("any_of") || t.contains("event")) CAIRN_RETURN_IF_ERROR(parse_event_defs(t, "touchpoint", spec.touch_events));
   }
   if (doc.contains("lookback")) {
     auto d = parse_duration_field(doc["lookback"], "lookback");

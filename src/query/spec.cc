@@ -87,6 +87,23 @@ Result<EventDef> parse_event_def(const json& j, const std::string& path) {
   return d;
 }
 
+Status parse_event_defs(const json& j, const std::string& path, std::vector<EventDef>& out) {
+  if (!j.contains("any_of")) {
+    auto d = parse_event_def(j, path);
+    if (!d) return d.status();
+    out.push_back(std::move(*d));
+    return Status::ok();
+  }
+  const json& a = j["any_of"];
+  if (!a.is_array() || a.empty()) return field_error(path + ".any_of", "expected a non-empty array of events");
+  for (size_t k = 0; k < a.size(); ++k) {
+    auto d = parse_event_def(a[k], fmt::format("{}.any_of[{}]", path, k));
+    if (!d) return d.status();
+    out.push_back(std::move(*d));
+  }
+  return Status::ok();
+}
+
 namespace {
 
 Result<Micros> parse_range_time(const json& j, const std::string& path) {
@@ -216,19 +233,7 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
       if (!s["optional"].is_boolean()) return field_error(path + ".optional", "expected true or false");
       step.optional = s["optional"].get<bool>();
     }
-    if (s.contains("any_of")) {
-      const json& a = s["any_of"];
-      if (!a.is_array() || a.empty()) return field_error(path + ".any_of", "expected a non-empty array of events");
-      for (size_t k = 0; k < a.size(); ++k) {
-        auto d = parse_event_def(a[k], fmt::format("{}.any_of[{}]", path, k));
-        if (!d) return d.status();
-        step.any_of.push_back(std::move(*d));
-      }
-    } else {
-      auto d = parse_event_def(s, path);
-      if (!d) return d.status();
-      step.any_of.push_back(std::move(*d));
-    }
+    CAIRN_RETURN_IF_ERROR(parse_event_defs(s, path, step.any_of));
     spec.steps.push_back(std::move(step));
   }
   if (spec.steps.front().optional) return field_error("steps[0].optional", "the first step cannot be optional");

@@ -91,6 +91,8 @@ Result<Filter> parse_filter(const nlohmann::json& j, const std::string& path);
 nlohmann::json filter_json(const Filter& f);
 // {"event": NAME, "where": [...]}; `path` names it in errors.
 Result<EventDef> parse_event_def(const nlohmann::json& j, const std::string& path);
+// One event definition, or `any_of` several, appended to `out`.
+Status parse_event_defs(const nlohmann::json& j, const std::string& path, std::vector<EventDef>& out);
 // The document's "range" (left as is when absent).
 Status parse_range(const nlohmann::json& doc, Micros& from, Micros& to);
 // The document's "timezone" (left as is, normally UTC, when absent): "UTC", a
