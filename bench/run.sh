@@ -3,19 +3,27 @@
 # paired with a peer (DuckDB, from the npm registry) on the same data in the
 # same run; runs alternate cairn, peer, cairn, peer ... and the ratio is taken
 # pair by pair, so a machine that drifts during the run moves both sides.
+# The funnel and paths queries also run in ClickHouse (Debian's
+# clickhouse-server, installed by bench/peers/install-clickhouse.sh), on a
+# server this script starts on 127.0.0.1 with its own config and data in a
+# temporary directory, and stops when it exits.
 #   BENCH_PERSONS  persons to simulate (default 510000: about 10M events)
 #   BENCH_RUNS     timed pairs per figure (default 3)
-#   BENCH_THREADS  threads for both engines (default 2)
+#   BENCH_THREADS  threads for every engine (default 2; ClickHouse max_threads)
+#   BENCH_CH_PORT  ClickHouse's native port (default 29000; HTTP on the next one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CAIRN=$PWD/build/cairn
 PERSONS=${BENCH_PERSONS:-510000}
 RUNS=${BENCH_RUNS:-3}
 THREADS=${BENCH_THREADS:-2}
+CH_PORT=${BENCH_CH_PORT:-29000}
+CH_HTTP_PORT=$((CH_PORT + 1))
 OUT=$PWD/bench/out
 mkdir -p "$OUT"
 command -v node >/dev/null || { echo "bench needs node and npm (Debian: apt-get install nodejs npm)"; exit 1; }
 (cd bench/peers && npm ci --no-audit --no-fund --silent)
+bench/peers/install-clickhouse.sh
 
 echo "== data: $PERSONS simulated persons (seed 1)"
 for fmt in ndjson csv; do
@@ -34,6 +42,7 @@ run() {
   awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$OUT/time.tmp" >>"$OUT/$label.times"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # pair NAME CAIRN_CMD PEER_CMD: RUNS alternating pairs, then medians and ratios.
 pair() {
@@ -65,8 +74,27 @@ for fmt in ndjson csv; do
     "exec node bench/peers/duckdb_import.mjs $OUT/sim-$PERSONS.$fmt $fmt $OUT/duck-$fmt.db $THREADS"
 done
 
+echo "== ClickHouse $(clickhouse-client --version | sed 's/.*version //; s/\.$//'): load the NDJSON (max_threads=$THREADS)"
+for port in "$CH_PORT" "$CH_HTTP_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port on 127.0.0.1 is taken; set BENCH_CH_PORT to a free pair of ports"
+    exit 1
+  fi
+done
+CH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-clickhouse.XXXXXX")
+trap 'bench/peers/clickhouse.sh stop "$CH_DIR"; rm -rf "$CH_DIR"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+bench/peers/clickhouse.sh start "$CH_DIR" "$CH_PORT" "$CH_HTTP_PORT" "$THREADS"
+rm -f "$OUT/clickhouse-load.times"
+run clickhouse-load bench/peers/clickhouse_import.sh "$OUT/sim-$PERSONS.ndjson" "$CH_PORT"
+echo "$(clickhouse-client --host 127.0.0.1 --port "$CH_PORT" -q "SELECT count() FROM cairn_bench.events") rows;" \
+  "load (JSONEachRow into a Log table, stitched INSERT SELECT into the MergeTree, OPTIMIZE FINAL)" \
+  "$(cut -d' ' -f1 "$OUT/clickhouse-load.times") s wall, one run (not a paired figure)"
+
 echo "== funnel: 4-step ordered, 7-day window (bench/funnel.json) on the NDJSON import"
 node bench/peers/duckdb_funnel.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/funnel.duckdb"
+node bench/peers/clickhouse_funnel.mjs "$CH_HTTP_PORT" "$RUNS" "$THREADS" >"$OUT/funnel.clickhouse"
 rm -f "$OUT/funnel.cairn.times"
 for _ in $(seq 1 "$RUNS"); do
   run funnel.cairn "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/funnel.json
@@ -74,14 +102,28 @@ done
 "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/funnel.json --timing >"$OUT/funnel.json" 2>"$OUT/funnel.timing"
 cairn_counts=$(grep -E '^      "persons": [0-9]+' "$OUT/funnel.json" | sed 's/[^0-9]//g' | tr '\n' ' ' | sed 's/ $//')
 duck_counts=$(sed -n 's/^persons per step: //p' "$OUT/funnel.duckdb")
-echo "persons per step: cairn $cairn_counts | DuckDB $duck_counts"
+wf_counts=$(sed -n 's/^persons per step (windowFunnel): //p' "$OUT/funnel.clickhouse")
+arr_counts=$(sed -n 's/^persons per step (arrays): //p' "$OUT/funnel.clickhouse")
+ties=$(sed -n 's/^tied step events: //p' "$OUT/funnel.clickhouse")
+echo "persons per step: cairn $cairn_counts | DuckDB $duck_counts | ClickHouse windowFunnel $wf_counts | ClickHouse arrays $arr_counts"
+echo "tied step events (a person's millisecond holding two different funnel steps, which windowFunnel may take in either order): $ties"
+echo "for comparison, ClickHouse windowFunnel over whole seconds (DateTime, its usual form; not checked):" \
+  "$(sed -n 's/^persons per step (windowFunnel over seconds, not exact): //p' "$OUT/funnel.clickhouse")"
 [[ "$cairn_counts" == "$duck_counts" ]] || { echo "funnel counts differ between cairn and DuckDB"; exit 1; }
+[[ "$cairn_counts" == "$arr_counts" ]] || { echo "funnel counts differ between cairn and ClickHouse (arrays)"; exit 1; }
+[[ "$cairn_counts" == "$wf_counts" ]] ||
+  { echo "funnel counts differ between cairn and ClickHouse (windowFunnel; tied step events: $ties)"; exit 1; }
 cw=$(cut -d' ' -f1 "$OUT/funnel.cairn.times" | median)
 dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/funnel.duckdb" | median)
-echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/funnel.timing"); DuckDB warm query median ${dw} s; DuckDB/cairn $(awk -v a="$dw" -v b="$cw" 'BEGIN { printf "%.2f", a / b }')"
+ww=$(sed -n 's/^windowFunnel run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/funnel.clickhouse" | median)
+aw=$(sed -n 's/^arrays run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/funnel.clickhouse" | median)
+echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/funnel.timing")"
+echo "warm query medians: DuckDB ${dw} s, ClickHouse windowFunnel ${ww} s, ClickHouse arrays ${aw} s;" \
+  "over cairn's whole process: DuckDB $(ratio "$dw" "$cw"), ClickHouse windowFunnel $(ratio "$ww" "$cw"), ClickHouse arrays $(ratio "$aw" "$cw")"
 
 echo "== paths: 5 steps forward from the first signup (bench/paths.json) on the NDJSON import"
 node bench/peers/duckdb_paths.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/paths.duckdb"
+node bench/peers/clickhouse_paths.mjs "$CH_HTTP_PORT" "$RUNS" "$THREADS" >"$OUT/paths.clickhouse"
 rm -f "$OUT/paths.cairn.times"
 for _ in $(seq 1 "$RUNS"); do
   run paths.cairn "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/paths.json
@@ -90,17 +132,22 @@ done
 # Both answers as sorted canonical lines (persons, node STEP LABEL PERSONS DROPPED, link STEP SOURCE TARGET PERSONS).
 node bench/peers/paths_lines.mjs "$OUT/paths.json" >"$OUT/paths.cairn.lines"
 grep -Ev '^run [0-9]+: ' "$OUT/paths.duckdb" >"$OUT/paths.duckdb.lines"
-if ! cmp -s "$OUT/paths.cairn.lines" "$OUT/paths.duckdb.lines"; then
-  echo "PATHS DIFFER between cairn and DuckDB (< cairn, > DuckDB; full lists in $OUT/paths.*.lines):"
-  diff "$OUT/paths.cairn.lines" "$OUT/paths.duckdb.lines" | head -40
-  exit 1
-fi
-echo "identical in cairn and DuckDB: $(sed -n 's/^persons //p' "$OUT/paths.cairn.lines") persons," \
+grep -Ev '^run [0-9]+: ' "$OUT/paths.clickhouse" >"$OUT/paths.clickhouse.lines"
+for peer in duckdb clickhouse; do
+  if ! cmp -s "$OUT/paths.cairn.lines" "$OUT/paths.$peer.lines"; then
+    echo "PATHS DIFFER between cairn and $peer (< cairn, > $peer; full lists in $OUT/paths.*.lines):"
+    diff "$OUT/paths.cairn.lines" "$OUT/paths.$peer.lines" | head -40
+    exit 1
+  fi
+done
+echo "identical in cairn, DuckDB and ClickHouse: $(sed -n 's/^persons //p' "$OUT/paths.cairn.lines") persons," \
   "$(grep -c '^node ' "$OUT/paths.cairn.lines") nodes, $(grep -c '^link ' "$OUT/paths.cairn.lines") links"
 cw=$(cut -d' ' -f1 "$OUT/paths.cairn.times" | median)
 dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/paths.duckdb" | median)
+hw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/paths.clickhouse" | median)
 scan=$(sed -n 's/.*plan + scan \([0-9.]*\) s.*/\1/p' "$OUT/paths.timing")
-echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/paths.timing"); DuckDB warm query median ${dw} s; DuckDB/cairn $(awk -v a="$dw" -v b="$cw" 'BEGIN { printf "%.2f", a / b }')"
+echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/paths.timing")"
+echo "warm query medians: DuckDB ${dw} s, ClickHouse ${hw} s; over cairn's whole process: DuckDB $(ratio "$dw" "$cw"), ClickHouse $(ratio "$hw" "$cw")"
 awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" 'BEGIN {
   printf "cairn paths: %.0f events/s whole process, %.0f events/s plan + scan, on %d threads\n", n / w, n / s, t }'
 
@@ -113,6 +160,9 @@ for fmt in ndjson csv; do
   store=$("$CAIRN" info --db "$OUT/db-$fmt" --json | sed -n 's/^  "bytes_on_disk": \([0-9]*\),*$/\1/p')
   echo "raw $fmt bytes: $raw; cairn store / raw: $(awk -v s="$store" -v r="$raw" 'BEGIN { printf "%.1f%%", 100 * s / r }'); DuckDB database bytes: $(stat -c %s "$OUT/duck-$fmt.db")"
 done
+echo "ClickHouse events table (person, ts, seq, event only; no properties) bytes: $(clickhouse-client --host 127.0.0.1 --port "$CH_PORT" \
+  -q "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'cairn_bench' AND table = 'events' AND active")"
+bench/peers/clickhouse.sh stop "$CH_DIR"
 
 echo "== segment codec micro-benchmarks"
 "$PWD/build/bench/storage_bench"

@@ -14,7 +14,8 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-# Node.js and npm run the benchmark peers (DuckDB from the npm registry);
+# Node.js and npm run the benchmark peers (DuckDB from the npm registry;
+# ClickHouse, for `make bench` only, comes from bench/peers/install-clickhouse.sh);
 # a machine that already has a node keeps it.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 if ((${#missing[@]} == 0)); then
