@@ -151,6 +151,24 @@ echo "warm query medians: DuckDB ${dw} s, ClickHouse ${hw} s; over cairn's whole
 awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" 'BEGIN {
   printf "cairn paths: %.0f events/s whole process, %.0f events/s plan + scan, on %d threads\n", n / w, n / s, t }'
 
+echo "== attribution: 10 rule-based models by channel (bench/attribution.json); peer: the linear model in DuckDB SQL"
+node bench/peers/duckdb_attribution.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/attribution.duckdb"
+rm -f "$OUT/attribution.cairn.times"
+for _ in $(seq 1 "$RUNS"); do
+  run attribution.cairn "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/attribution.json
+done
+"$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/attribution.json --timing >"$OUT/attribution.json" 2>"$OUT/attribution.timing"
+node bench/peers/attribution_lines.mjs "$OUT/attribution.json" linear "$OUT/attribution.duckdb" ||
+  { echo "ATTRIBUTION DIFFERS between cairn and DuckDB"; exit 1; }
+cw=$(cut -d' ' -f1 "$OUT/attribution.cairn.times" | median)
+dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/attribution.duckdb" | median)
+scan=$(sed -n 's/.*scan \([0-9.]*\) s, models.*/\1/p' "$OUT/attribution.timing")
+echo "cairn whole process (all 10 models) median ${cw} s; $(cat "$OUT/attribution.timing"); DuckDB warm query (linear only) median ${dw} s; DuckDB/cairn $(ratio "$dw" "$cw")"
+awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" 'BEGIN {
+  printf "cairn rule-based attribution: %.0f events/s whole process, %.0f events/s scan, on %d threads\n", n / w, n / s, t }'
+echo "data-driven models after the scan, 1M journeys (bench/attribution_bench.cc):"
+"$PWD/build/bench/attribution_bench" 2>/dev/null | grep -E '^BM_'
+
 echo "== size on disk"
 for fmt in ndjson csv; do
   "$CAIRN" info --db "$OUT/db-$fmt" --json |
