@@ -501,8 +501,10 @@ ShapleyResult shapley_sets(const std::vector<PathStat>& list, size_t values, siz
       x = std::max(x, 0.0);
       pos += x;
     }
+    std::vector<double>& shares = out.shares[set];
     for (size_t i = 0; i < t; ++i) {
       const double share = pos > 0 ? phi[i] / pos : 1.0 / static_cast<double>(t);
+      shares.push_back(share);
       out.conversions[set[i]] += tally.converted * share;
       out.value[set[i]] += tally.value * share;
     }
@@ -825,6 +827,7 @@ struct ModelCredits {
   std::vector<std::pair<double, double>> rows;
   MarkovResult markov;  // for the Markov model
   uint64_t sampled = 0;
+  std::map<std::vector<uint32_t>, std::vector<double>> shares;  // Shapley: per channel set, the channels' shares
 };
 
 // The journeys grouped once by collapsed path (Markov) and by channel set
@@ -895,6 +898,7 @@ std::vector<ModelCredits> all_credits(const Compiled& c, const GoalState& g, con
                                                    : shapley_simple_sets(groups.sets, values);
       for (size_t v = 0; v < values; ++v) mc.rows[v] = {s.conversions[v], s.value[v]};
       mc.sampled = s.sampled_journeys;
+      if (!data_driven_only && m == Model::kShapley) mc.shares = s.shares;
     }
     // Conversions without touches go to "(none)" (value id 0) in every model.
     mc.rows[0].first += groups.none_conv;
@@ -1118,9 +1122,25 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
       const std::string person(cat.id_string(r.person));
       const std::string id = quote(fmt::format("{}:{}", person, r.ordinal));
       size_t w = 0;
+      // Shapley and simple Shapley split a conversion over its distinct
+      // channels; a channel's share is split over its touches.
+      std::vector<uint32_t> set = r.touch_values;
+      std::sort(set.begin(), set.end());
+      set.erase(std::unique(set.begin(), set.end()), set.end());
+      std::vector<double> shapley_w(r.touch_values.size()), simple_w(r.touch_values.size());
+      if (!set.empty()) {
+        const auto it = credits[static_cast<size_t>(Model::kShapley)].shares.find(set);
+        for (size_t t = 0; t < r.touch_values.size(); ++t) {
+          const size_t k = static_cast<size_t>(std::lower_bound(set.begin(), set.end(), r.touch_values[t]) - set.begin());
+          const double n = static_cast<double>(std::count(r.touch_values.begin(), r.touch_values.end(), r.touch_values[t]));
+          simple_w[t] = 1.0 / static_cast<double>(set.size()) / n;
+          shapley_w[t] = it == credits[static_cast<size_t>(Model::kShapley)].shares.end() ? 0.0 : it->second[k] / n;
+        }
+      }
       for (Model m : spec.models) {
-        if (!is_rule_based(m)) continue;
-        const std::vector<double>& weights = r.weights[w++];
+        if (m == Model::kMarkov) continue;  // a model of all journeys at once, with no per-conversion split
+        const std::vector<double>& weights =
+            m == Model::kShapley ? shapley_w : m == Model::kShapleySimple ? simple_w : r.weights[w++];
         if (r.touch_values.empty()) {
           csv += fmt::format("{},{},{},0,,{},{},1,{}\n", id, quote(person), format_time(r.time), quote("(none)"), model_name(m), r.value);
           continue;

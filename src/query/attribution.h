@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -117,6 +118,9 @@ MarkovResult markov_solve(const MarkovChain& chain, const std::vector<PathStat>&
 struct ShapleyResult {
   std::vector<double> conversions, value;  // per value id
   uint64_t sampled_journeys = 0;           // converting journeys with more than 15 channels
+  // Per converting channel set (sorted value ids): each channel's share of
+  // a conversion with that set (in the set's order), for the credit export.
+  std::map<std::vector<uint32_t>, std::vector<double>> shares;
 };
 ShapleyResult shapley(const std::vector<Journey>& journeys, size_t values, size_t samples, uint64_t seed);
 ShapleyResult shapley_simple(const std::vector<Journey>& journeys, size_t values);

@@ -156,6 +156,10 @@ TEST(Attribution, ShapleyExample) {
   const ShapleyResult r = shapley(js, 3, 1000, 1);
   EXPECT_NEAR(r.conversions[a], 1.75, 1e-12);
   EXPECT_NEAR(r.conversions[b], 1.25, 1e-12);
+  // The per-set shares the credit export uses: {a,b} -> 3/4, 1/4.
+  const std::vector<double>& ab = r.shares.at({a, b});
+  EXPECT_NEAR(ab[0], 0.75, 1e-12);
+  EXPECT_NEAR(ab[1], 0.25, 1e-12);
   const ShapleyResult s = shapley_simple(js, 3);
   EXPECT_NEAR(s.conversions[a], 1.5, 1e-12);
   EXPECT_NEAR(s.conversions[b], 1.5, 1e-12);
