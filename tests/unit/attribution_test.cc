@@ -62,6 +62,55 @@ TEST(Attribution, MilestoneModels) {
   expect_weights(w(Model::kFullPath, 5, {1, 2, 4}), {0.225, 0.225, 0.225, 0.1, 0.225});
 }
 
+// Every rule-based model with 1, 2, 3 and 5 touches, worked by hand.
+TEST(Attribution, EveryRuleModelWithOneTwoThreeAndFiveTouches) {
+  const double t = 1.0 / 3, f = 0.2 / 3;
+  struct Case {
+    Model m;
+    Milestones ms;
+    std::vector<std::vector<double>> want;  // for 1, 2, 3 and 5 touches
+  };
+  const std::vector<Case> cases = {
+      {Model::kFirst, {}, {{1}, {1, 0}, {1, 0, 0}, {1, 0, 0, 0, 0}}},
+      {Model::kLast, {}, {{1}, {0, 1}, {0, 0, 1}, {0, 0, 0, 0, 1}}},
+      {Model::kLastNonDirect, {}, {{1}, {0, 1}, {0, 0, 1}, {0, 0, 0, 0, 1}}},  // no direct touch: the last
+      {Model::kLinear, {}, {{1}, {0.5, 0.5}, {t, t, t}, {0.2, 0.2, 0.2, 0.2, 0.2}}},
+      {Model::kUShaped, {}, {{1}, {0.5, 0.5}, {0.4, 0.2, 0.4}, {0.4, f, f, f, 0.4}}},
+      {Model::kJShaped, {}, {{1}, {0.25, 0.75}, {0.2, 0.2, 0.6}, {0.2, f, f, f, 0.6}}},
+      {Model::kInverseJ, {}, {{1}, {0.75, 0.25}, {0.6, 0.2, 0.2}, {0.6, f, f, f, 0.2}}},
+      // W without milestones: first .3, others .1 split, renormalised by .4.
+      {Model::kWShaped, {}, {{1}, {0.75, 0.25}, {0.75, 0.125, 0.125}, {0.75, 0.0625, 0.0625, 0.0625, 0.0625}}},
+      // Full path without milestones: first .225, others .1 split, renormalised by .325.
+      {Model::kFullPath,
+       {},
+       {{1}, {0.225 / 0.325, 0.1 / 0.325}, {0.225 / 0.325, 0.05 / 0.325, 0.05 / 0.325}, {0.225 / 0.325, 0.025 / 0.325, 0.025 / 0.325, 0.025 / 0.325, 0.025 / 0.325}}},
+  };
+  const size_t sizes[] = {1, 2, 3, 5};
+  for (const Case& c : cases)
+    for (size_t k = 0; k < 4; ++k) {
+      SCOPED_TRACE(std::string(model_name(c.m)) + " with " + std::to_string(sizes[k]) + " touches");
+      expect_weights(w(c.m, sizes[k], c.ms), c.want[k]);
+    }
+  // W with lead and opportunity on touches 2 and 3 of 3: a third each (no others).
+  expect_weights(w(Model::kWShaped, 3, {1, 2, -1}), {t, t, t});
+  // Time decay, half-life 1 h, touches 1 h apart ending 1 h before the
+  // conversion: weights 2^-k, normalised.
+  const Micros hour = 3600 * kMicrosPerSecond;
+  for (size_t n : {1, 2, 3, 5}) {
+    std::vector<TouchInfo> ts;
+    for (size_t i = 0; i < n; ++i) ts.push_back({-static_cast<Micros>(n - i) * hour});
+    std::vector<double> want;
+    double total = 0;
+    for (size_t i = 0; i < n; ++i) total += std::exp2(-static_cast<double>(n - i));
+    for (size_t i = 0; i < n; ++i) want.push_back(std::exp2(-static_cast<double>(n - i)) / total);
+    expect_weights(rule_weights(Model::kTimeDecay, ts, {}, 0, hour, false), want);
+  }
+  // n = 5 by hand: 1/31, 2/31, 4/31, 8/31, 16/31.
+  std::vector<TouchInfo> five;
+  for (int i = 5; i >= 1; --i) five.push_back({-i * hour});
+  expect_weights(rule_weights(Model::kTimeDecay, five, {}, 0, hour, false), {1.0 / 31, 2.0 / 31, 4.0 / 31, 8.0 / 31, 16.0 / 31});
+}
+
 // Adobe's example: touches 9, 6, 0 and 0 days before a $50 purchase, half-life
 // 7 days, whole days -> $6.92, $9.32, $16.88, $16.88.
 TEST(Attribution, TimeDecayAdobeExample) {
