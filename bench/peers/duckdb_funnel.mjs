@@ -7,19 +7,12 @@
 // steps 0..k with every step within the window after the entry.
 // usage: node duckdb_funnel.mjs DBFILE [RUNS] [THREADS]
 // Prints the persons per step, then one line per timed run (warm).
-import { DuckDBInstance } from '@duckdb/node-api';
+import { connect, stitched, timed } from './duckdb_common.mjs';
 
 const [dbfile, runs = '3', threads = '2'] = process.argv.slice(2);
-const instance = await DuckDBInstance.create(dbfile, { threads: String(threads), access_mode: 'READ_ONLY' });
-const con = await instance.connect();
+const con = await connect(dbfile, threads);
 const sql = `
-WITH links AS (
-  SELECT anonymous_id, min(user_id) AS uid FROM events
-  WHERE user_id IS NOT NULL AND anonymous_id IS NOT NULL GROUP BY anonymous_id),
-ev AS (
-  SELECT coalesce(e.user_id, l.uid, e.anonymous_id) AS person, e.timestamp AS ts, e.rowid AS seq, e.event
-  FROM events e LEFT JOIN links l ON e.anonymous_id = l.anonymous_id
-  WHERE e.event IN ('page_view', 'signup', 'trial_started', 'purchase')),
+WITH ${stitched('', "e.event IN ('page_view', 'signup', 'trial_started', 'purchase')")},
 s0 AS (
   SELECT person, ts AS t0, ts, seq FROM ev
   WHERE event = 'page_view' AND ts >= TIMESTAMP '2026-01-01' AND ts < TIMESTAMP '2026-07-01'),
@@ -34,12 +27,5 @@ s3 AS (
   AND (e.ts > s.ts OR (e.ts = s.ts AND e.seq > s.seq)) AND e.ts <= s.t0 + INTERVAL 7 DAY)
 SELECT (SELECT count(DISTINCT person) FROM s0) AS step0, (SELECT count(DISTINCT person) FROM s1) AS step1,
        (SELECT count(DISTINCT person) FROM s2) AS step2, (SELECT count(*) FROM s3) AS step3`;
-let counts;
-for (let i = 0; i <= Number(runs); i++) {  // run 0 warms up
-  const start = process.hrtime.bigint();
-  const r = await con.runAndReadAll(sql);
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  counts = r.getRowObjects()[0];
-  if (i > 0) console.log(`run ${i}: ${secs.toFixed(3)} s`);
-}
+const counts = (await timed(con, sql, runs))[0];
 console.log(`persons per step: ${counts.step0} ${counts.step1} ${counts.step2} ${counts.step3}`);

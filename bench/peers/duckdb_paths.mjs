@@ -16,19 +16,13 @@
 //   node STEP<TAB>LABEL<TAB>PERSONS<TAB>DROPPED
 //   link STEP<TAB>SOURCE_LABEL<TAB>TARGET_LABEL<TAB>PERSONS   (STEP: the source's)
 // paths_lines.mjs prints cairn's JSON answer in the same form.
-import { DuckDBInstance } from '@duckdb/node-api';
+import { connect, stitched, timed } from './duckdb_common.mjs';
 
 const [dbfile, runs = '3', threads = '2'] = process.argv.slice(2);
 const STEPS = 5;
-const instance = await DuckDBInstance.create(dbfile, { threads: String(threads), access_mode: 'READ_ONLY' });
-const con = await instance.connect();
+const con = await connect(dbfile, threads);
 const sql = `
-WITH links AS (
-  SELECT anonymous_id, min(user_id) AS uid FROM events
-  WHERE user_id IS NOT NULL AND anonymous_id IS NOT NULL GROUP BY anonymous_id),
-ev AS (
-  SELECT coalesce(e.user_id, l.uid, e.anonymous_id) AS person, e.timestamp AS ts, e.rowid AS seq, e.event
-  FROM events e LEFT JOIN links l ON e.anonymous_id = l.anonymous_id),
+WITH ${stitched()},
 anchor AS (
   SELECT person, ts AS ats, seq AS aseq FROM ev
   WHERE event = 'signup' AND ts >= TIMESTAMP '2026-01-01' AND ts < TIMESTAMP '2026-07-01'
@@ -50,14 +44,7 @@ FROM path WHERE step <= ${STEPS} GROUP BY step, event
 UNION ALL
 SELECT 'link', step, event, next, count(*), NULL
 FROM path WHERE step < ${STEPS} AND next IS NOT NULL GROUP BY step, event, next`;
-let rows;
-for (let i = 0; i <= Number(runs); i++) {  // run 0 warms up
-  const start = process.hrtime.bigint();
-  const r = await con.runAndReadAll(sql);
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  rows = r.getRowObjects();
-  if (i > 0) console.log(`run ${i}: ${secs.toFixed(3)} s`);
-}
+const rows = await timed(con, sql, runs);
 const lines = [];
 let persons = 0n;
 for (const r of rows) {
