@@ -56,6 +56,17 @@ uint32_t StringPool::append_unchecked(std::string_view s) {
   return static_cast<uint32_t>(strings_.size() - 1);
 }
 
+std::string_view StringPool::keep(std::string buffer) {
+  kept_.push_back(std::make_unique<std::string>(std::move(buffer)));
+  return *kept_.back();
+}
+
+uint32_t StringPool::append_view_unchecked(std::string_view s) {
+  indexed_ = false;
+  strings_.push_back(s);
+  return static_cast<uint32_t>(strings_.size() - 1);
+}
+
 uint32_t StringPool::intern(std::string_view s) {
   ensure_index();
   if ((strings_.size() + 1) * 2 > slots_.size()) grow();  // load factor <= 1/2

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,11 @@ class StringPool {
   // the first intern() or find() after, so opening a database for a scan
   // does not pay for indexing millions of values it never looks up.
   uint32_t append_unchecked(std::string_view s);
+  // Keeps `buffer` for the life of the pool and returns a view of it that
+  // never moves; append_view_unchecked() then adds strings that are views
+  // into it, without copying (a dictionary loaded from a file).
+  std::string_view keep(std::string buffer);
+  uint32_t append_view_unchecked(std::string_view s);
   // Id of s, or kMissing when it was never interned.
   uint32_t find(std::string_view s) const;
   std::string_view get(uint32_t id) const { return strings_[id]; }
@@ -50,6 +56,7 @@ class StringPool {
   size_t block_used_ = 0;
   size_t block_size_ = 0;
   std::vector<std::string_view> strings_;
+  std::vector<std::unique_ptr<std::string>> kept_;  // buffers that views in strings_ point into
   // Not safe for two threads' first lookups at once (the index is built
   // lazily); the store looks up from one thread at a time.
   void ensure_index() const {

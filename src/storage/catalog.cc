@@ -309,8 +309,12 @@ Result<Catalog> Catalog::read(std::string file, const std::string& path, bool la
 Status Catalog::read_strings(const Lazy& lazy) {
   auto strings = unseal_part(lazy.file, lazy.parts, 1, kStringsMagic, lazy.path);
   if (!strings) return strings.status();
-  BinaryReader v(*strings);
-  if (!get_pool(v, strings_) || !v.at_end()) {
+  // The pool keeps the decompressed part and points into it: a million
+  // values are not copied one by one.
+  BinaryReader v(strings_.keep(std::move(*strings)));
+  const uint64_t n = v.get_count(1);
+  for (uint64_t i = 0; i < n && v.ok(); ++i) strings_.append_view_unchecked(v.get_string());
+  if (!v.ok() || !v.at_end()) {
     strings_ = StringPool();
     return malformed(lazy.path, "strings", lazy.parts[1].first + 32);
   }
