@@ -595,6 +595,7 @@ class AttributionKernel final : public Kernel {
  public:
   explicit AttributionKernel(const Compiled& c) : c_(c) {
     ids_.emplace(GroupKey{-1, 0}, 0);  // value id 0: "(none)"
+    by_text_.emplace("(none)", 0);
     keys_.push_back(GroupKey{-1, 0});
   }
 
@@ -617,10 +618,17 @@ class AttributionKernel final : public Kernel {
   GoalState& mql() { return mql_; }
 
  private:
+  // Values that read the same (the string "7" and the number 7) are one
+  // value of the dimension: one row, one channel of the data-driven models.
   uint32_t intern(const GroupKey& k) {
-    auto [it, added] = ids_.emplace(k, static_cast<uint32_t>(keys_.size()));
+    const auto it = ids_.find(k);
+    if (it != ids_.end()) return it->second;
+    const std::string text =
+        k.first == kRuleChannel ? c_.rule_names[k.second] : group_label(*c_.catalog, k);
+    const auto [t, added] = by_text_.emplace(text, static_cast<uint32_t>(keys_.size()));
     if (added) keys_.push_back(k);
-    return it->second;
+    ids_.emplace(k, t->second);
+    return t->second;
   }
 
   bool passes(const PersonView& p, size_t i) const {
@@ -815,6 +823,7 @@ class AttributionKernel final : public Kernel {
 
   const Compiled& c_;
   std::unordered_map<GroupKey, uint32_t, GroupKeyHash> ids_;  // dimension value -> id (0: none)
+  std::unordered_map<std::string, uint32_t> by_text_;           // a value's text -> id
   std::vector<GroupKey> keys_;
   GoalState conv_, mql_;
   std::vector<double> weights_;
@@ -971,6 +980,7 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
   }
   if (!spec.value_property.empty()) c.value_key = key(spec.value_property);
   c.channel_key = key(spec.channel_property);
+  CAIRN_RETURN_IF_ERROR(cat.load_strings());  // every answer names values of the dimension
   c.direct_string = cat.strings().find("direct");
   c.plan.min_time = spec.from == INT64_MIN || spec.from < INT64_MIN + spec.lookback ? INT64_MIN : spec.from - spec.lookback;
   c.plan.max_time = spec.to;

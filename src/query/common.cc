@@ -171,8 +171,12 @@ GroupKey GroupBy::of(const Catalog& cat, const PersonView& p, size_t event) cons
 
 std::string value_text(const Catalog& cat, ValueType type, uint64_t bits) {
   switch (type) {
-    case ValueType::kString:
-      return std::string(cat.strings().get(static_cast<uint32_t>(bits)));
+    case ValueType::kString: {
+      // Out of range only when the value strings could not be read; the
+      // query then reports that error (lazy_status) instead of the answer.
+      const StringPool& pool = cat.strings();
+      return bits < pool.size() ? std::string(pool.get(static_cast<uint32_t>(bits))) : std::string();
+    }
     case ValueType::kBool:
       return bits ? "true" : "false";
     case ValueType::kNumber: {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <span>
 
 #include <fmt/format.h>
@@ -444,10 +445,17 @@ json FunnelKernel::result() const {
            {"window_seconds", static_cast<double>(f_.spec.window) / static_cast<double>(kMicrosPerSecond)},
            {"persons", total_.persons[0]},
            {"steps", counts_json(total_)}};
+  // Groups by label: values that read the same (the string "7" and the
+  // number 7) are one group.
+  std::map<std::string, FunnelCounts> by_label;
+  for (const auto& [key, counts] : groups_) {
+    FunnelCounts copy = counts;
+    by_label.try_emplace(group_label(key), f_.steps.size()).first->second.merge(copy);
+  }
   if (f_.spec.breakdown) {
     // The largest groups by entered persons (ties by label); the rest is "other".
     std::vector<std::pair<std::string, const FunnelCounts*>> groups;
-    for (const auto& [key, counts] : groups_) groups.emplace_back(group_label(key), &counts);
+    for (const auto& [label, counts] : by_label) groups.emplace_back(label, &counts);
     std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) {
       if (a.second->persons[0] != b.second->persons[0]) return a.second->persons[0] > b.second->persons[0];
       return a.first < b.first;
@@ -470,9 +478,10 @@ json FunnelKernel::result() const {
   }
   if (f_.spec.breakdown && !f_.spec.compare.empty()) {
     const FunnelCounts* side[2] = {nullptr, nullptr};
-    for (const auto& [key, counts] : groups_)
-      for (int i = 0; i < 2; ++i)
-        if (group_label(key) == f_.spec.compare[static_cast<size_t>(i)]) side[i] = &counts;
+    for (int i = 0; i < 2; ++i) {
+      const auto it = by_label.find(f_.spec.compare[static_cast<size_t>(i)]);
+      if (it != by_label.end()) side[i] = &it->second;
+    }
     const size_t last = f_.steps.size() - 1;
     auto n = [&](int i) { return side[i] ? side[i]->persons[0] : 0; };
     auto x = [&](int i) { return side[i] ? side[i]->persons[last] : 0; };
@@ -495,8 +504,13 @@ json FunnelKernel::result() const {
     out["trend"] = std::move(list);
   }
   if (!f_.spec.entry_point.empty()) {
-    std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> rows;
-    for (const auto& [key, v] : entry_points_) rows.emplace_back(group_label(key), v);
+    std::map<std::string, std::pair<uint64_t, uint64_t>> merged;
+    for (const auto& [key, v] : entry_points_) {
+      auto& m = merged[group_label(key)];
+      m.first += v.first;
+      m.second += v.second;
+    }
+    std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> rows(merged.begin(), merged.end());
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
       if (a.second.first != b.second.first) return a.second.first > b.second.first;
       return a.first < b.first;

@@ -630,7 +630,7 @@ std::string label_text(const CompiledPaths& c, const Label& l) {
   switch (l.kind) {
     case Label::kString:
       return fmt::format("{}: {}", cat.events.get(l.event),
-                         c.clean_code.empty() ? cat.strings().get(static_cast<uint32_t>(l.bits)) : c.clean_text[l.bits]);
+                         c.clean_code.empty() ? value_text(cat, ValueType::kString, l.bits) : c.clean_text[l.bits]);
     case Label::kNumber:
     case Label::kBool: {
       // The clean rules change every label value, numbers and booleans as text.
@@ -861,8 +861,11 @@ json PathsKernel::result() const {
   }
   if (c_.spec.breakdown) {
     // The largest groups by persons (ties by label); the rest is "other".
+    // Values that read the same (the string "7" and the number 7) are one group.
+    std::map<std::string, Counts> by_label;
+    for (const auto& [key, counts] : s_->groups) by_label[group_label(*c_.catalog, key)].merge(counts);
     std::vector<std::pair<std::string, const Counts*>> groups;
-    for (const auto& [key, counts] : s_->groups) groups.emplace_back(group_label(*c_.catalog, key), &counts);
+    for (const auto& [label, counts] : by_label) groups.emplace_back(label, &counts);
     std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) {
       return a.second->persons != b.second->persons ? a.second->persons > b.second->persons : a.first < b.first;
     });
