@@ -44,6 +44,18 @@ run() {
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+# cairn_query NAME SPEC: RUNS timed whole-process runs of `cairn query SPEC`
+# on the NDJSON import ($OUT/NAME.cairn.times), then one more with --timing
+# whose answer and timing lines go to $OUT/NAME.json and $OUT/NAME.timing.
+cairn_query() {
+  local name=$1 spec=$2
+  rm -f "$OUT/$name.cairn.times"
+  for _ in $(seq 1 "$RUNS"); do
+    run "$name.cairn" "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" "$spec"
+  done
+  "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" "$spec" --timing >"$OUT/$name.json" 2>"$OUT/$name.timing"
+}
+
 # pair NAME CAIRN_CMD PEER_CMD: RUNS alternating pairs, then medians and ratios.
 pair() {
   local name=$1 a=$2 b=$3
@@ -95,11 +107,7 @@ echo "$(clickhouse-client --host 127.0.0.1 --port "$CH_PORT" -q "SELECT count() 
 echo "== funnel: 4-step ordered, 7-day window (bench/funnel.json) on the NDJSON import"
 node bench/peers/duckdb_funnel.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/funnel.duckdb"
 node bench/peers/clickhouse_funnel.mjs "$CH_HTTP_PORT" "$RUNS" "$THREADS" >"$OUT/funnel.clickhouse"
-rm -f "$OUT/funnel.cairn.times"
-for _ in $(seq 1 "$RUNS"); do
-  run funnel.cairn "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/funnel.json
-done
-"$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/funnel.json --timing >"$OUT/funnel.json" 2>"$OUT/funnel.timing"
+cairn_query funnel bench/funnel.json
 cairn_counts=$(grep -E '^      "persons": [0-9]+' "$OUT/funnel.json" | sed 's/[^0-9]//g' | tr '\n' ' ' | sed 's/ $//')
 duck_counts=$(sed -n 's/^persons per step: //p' "$OUT/funnel.duckdb")
 wf_counts=$(sed -n 's/^persons per step (windowFunnel): //p' "$OUT/funnel.clickhouse")
@@ -124,11 +132,7 @@ echo "warm query medians: DuckDB ${dw} s, ClickHouse windowFunnel ${ww} s, Click
 echo "== paths: 5 steps forward from the first signup (bench/paths.json) on the NDJSON import"
 node bench/peers/duckdb_paths.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/paths.duckdb"
 node bench/peers/clickhouse_paths.mjs "$CH_HTTP_PORT" "$RUNS" "$THREADS" >"$OUT/paths.clickhouse"
-rm -f "$OUT/paths.cairn.times"
-for _ in $(seq 1 "$RUNS"); do
-  run paths.cairn "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/paths.json
-done
-"$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/paths.json --timing >"$OUT/paths.json" 2>"$OUT/paths.timing"
+cairn_query paths bench/paths.json
 # Both answers as sorted canonical lines (persons, node STEP LABEL PERSONS DROPPED, link STEP SOURCE TARGET PERSONS).
 node bench/peers/paths_lines.mjs "$OUT/paths.json" >"$OUT/paths.cairn.lines"
 grep -Ev '^run [0-9]+: ' "$OUT/paths.duckdb" >"$OUT/paths.duckdb.lines"
@@ -153,11 +157,7 @@ awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" 'BEGIN {
 
 echo "== attribution: 10 rule-based models by channel (bench/attribution.json); peer: the linear model in DuckDB SQL"
 node bench/peers/duckdb_attribution.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/attribution.duckdb"
-rm -f "$OUT/attribution.cairn.times"
-for _ in $(seq 1 "$RUNS"); do
-  run attribution.cairn "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/attribution.json
-done
-"$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" bench/attribution.json --timing >"$OUT/attribution.json" 2>"$OUT/attribution.timing"
+cairn_query attribution bench/attribution.json
 node bench/peers/attribution_lines.mjs "$OUT/attribution.json" linear "$OUT/attribution.duckdb" ||
   { echo "ATTRIBUTION DIFFERS between cairn and DuckDB"; exit 1; }
 cw=$(cut -d' ' -f1 "$OUT/attribution.cairn.times" | median)
