@@ -848,11 +848,16 @@ struct Groups {
   double none_conv = 0, none_value = 0;  // conversions without a touchpoint
 };
 
-Groups group_all(const GoalState& g, size_t markov_order) {
+// Only the groupings the asked models read: paths and the chain for Markov,
+// channel sets for the two Shapley models.
+Groups group_all(const GoalState& g, const AttributionSpec& spec) {
+  auto asked = [&](Model m) { return std::find(spec.models.begin(), spec.models.end(), m) != spec.models.end(); };
   Groups out;
-  out.paths = group_journeys(g.journeys, false, &out.path_of);
-  out.chain = markov_chain(out.paths, markov_order);
-  out.sets = group_journeys(g.journeys, true, &out.set_of);
+  if (asked(Model::kMarkov)) {
+    out.paths = group_journeys(g.journeys, false, &out.path_of);
+    out.chain = markov_chain(out.paths, spec.markov_order);
+  }
+  if (asked(Model::kShapley) || asked(Model::kShapleySimple)) out.sets = group_journeys(g.journeys, true, &out.set_of);
   for (const Journey& j : g.journeys)
     if (j.converted && j.touches.empty()) {
       out.none_conv += j.weight;
@@ -877,7 +882,10 @@ void reweigh(const GoalState& g, const std::vector<double>& person_weight, Group
       }
       continue;
     }
-    for (PathStat* p : {&out.paths[out.path_of[i]], &out.sets[out.set_of[i]]}) {
+    PathStat* groups[2] = {out.path_of.empty() ? nullptr : &out.paths[out.path_of[i]],
+                           out.set_of.empty() ? nullptr : &out.sets[out.set_of[i]]};
+    for (PathStat* p : groups) {
+      if (!p) continue;
       p->journeys += w;
       if (j.converted) {
         p->converted += w;
@@ -955,7 +963,7 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
   for (size_t i = 0; i < spec.event_filters.size(); ++i)
     CAIRN_RETURN_IF_ERROR(compile_filter(spec.event_filters[i], cat, slot, fmt::format("filters[{}]", i), c.event_filters, c.events_never));
   CAIRN_RETURN_IF_ERROR(c.traits.compile(spec.trait_filters, cat));
-  if (c.traits.active()) CAIRN_RETURN_IF_ERROR(cat.load_persons());
+  CAIRN_RETURN_IF_ERROR(load_traits_if_read(cat, c.traits, nullptr));
   auto key = [&](const std::string& name) {
     const uint32_t k = cat.keys.find(name);
     return k == StringPool::kMissing ? -1 : static_cast<int>(slot(k));
@@ -998,10 +1006,10 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
   const size_t values = keys.size();
   GoalState& g = k.conversion();
 
-  Groups groups = c.keep_journeys ? group_all(g, spec.markov_order) : Groups{};
+  Groups groups = c.keep_journeys ? group_all(g, spec) : Groups{};
   std::vector<ModelCredits> credits = all_credits(c, g, groups, values, false);
   std::vector<ModelCredits> mql_credits;
-  if (spec.mql) mql_credits = all_credits(c, k.mql(), c.keep_journeys ? group_all(k.mql(), spec.markov_order) : Groups{}, values, false);
+  if (spec.mql) mql_credits = all_credits(c, k.mql(), c.keep_journeys ? group_all(k.mql(), spec) : Groups{}, values, false);
   const double model_seconds = since(t_models);
   const auto t_boot = Clock::now();
   // Bootstrap: resample persons with replacement; the data-driven models'

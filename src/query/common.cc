@@ -153,6 +153,11 @@ bool TraitFilters::pass(const Catalog& cat, uint32_t person) const {
   return true;
 }
 
+Status load_traits_if_read(const Catalog& cat, const TraitFilters& traits, const GroupBy* group) {
+  if (traits.active() || (group && group->trait != StringPool::kMissing)) return cat.load_persons();
+  return Status::ok();
+}
+
 void GroupBy::compile(const Breakdown& b, const Catalog& cat, const KeySlot& key_slot) {
   active = true;
   if (!b.property.empty()) {

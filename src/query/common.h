@@ -66,6 +66,11 @@ struct TraitFilters {
 };
 
 // A breakdown value: (value type, bits), or (-1, 0) when absent.
+struct GroupBy;
+// Reads the catalog's persons part before a scan whose kernels read traits
+// (trait filters, a breakdown by trait), so a damaged part is reported before
+// any work; other scans never load it.
+Status load_traits_if_read(const Catalog& cat, const TraitFilters& traits, const GroupBy* group);
 using GroupKey = std::pair<int, uint64_t>;
 struct GroupKeyHash {
   size_t operator()(const GroupKey& k) const { return std::hash<uint64_t>()(k.second * 31 + static_cast<uint64_t>(k.first)); }

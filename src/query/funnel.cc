@@ -535,8 +535,8 @@ json FunnelKernel::result() const {
 Result<json> run_funnel(const Store& store, const FunnelSpec& spec, unsigned threads) {
   auto compiled = compile_funnel(spec, store.catalog());
   if (!compiled) return compiled.status();
-  if (compiled->traits.active() || compiled->group.trait != StringPool::kMissing || spec.persons)
-    CAIRN_RETURN_IF_ERROR(store.catalog().load_persons());
+  CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), compiled->traits, &compiled->group));
+  if (spec.persons) CAIRN_RETURN_IF_ERROR(store.catalog().load_persons());  // the list names persons by id
   compiled->plan.threads = threads;
   const CompiledFunnel& f = *compiled;
   auto kernel = scan(store, f.plan, [&] { return std::make_unique<FunnelKernel>(f); });

@@ -895,8 +895,7 @@ json PathsKernel::result() const {
 Result<json> run_paths(const Store& store, const PathsSpec& spec, unsigned threads) {
   auto compiled = compile_paths(spec, store.catalog());
   if (!compiled) return compiled.status();
-  if (compiled->traits.active() || compiled->group.trait != StringPool::kMissing)
-    CAIRN_RETURN_IF_ERROR(store.catalog().load_persons());
+  CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), compiled->traits, &compiled->group));
   compiled->plan.threads = threads;
   const CompiledPaths& c = *compiled;
   auto kernel = scan(store, c.plan, [&] { return std::make_unique<PathsKernel>(c); });
