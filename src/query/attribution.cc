@@ -572,7 +572,6 @@ struct ConversionRecord {
   uint32_t ordinal;  // the person's n-th conversion (1-based)
   Micros time;
   double value;
-  uint32_t journey;  // index into the goal's journeys
   std::vector<Micros> touch_times;
   std::vector<uint32_t> touch_values;        // value ids
   std::vector<std::vector<double>> weights;  // per rule-based model asked for: per touch
@@ -763,7 +762,7 @@ class AttributionKernel final : public Kernel {
                         touch_of(milestone(c_.won, p, lo, c))};
     ConversionRecord* rec = nullptr;
     if (s.credits && is_conversion) {
-      g.records.push_back(ConversionRecord{p.person, ordinal, p.time[c], value, static_cast<uint32_t>(g.journeys.size()), {}, {}, {}});
+      g.records.push_back(ConversionRecord{p.person, ordinal, p.time[c], value, {}, {}, {}});
       for (uint32_t t : journey.touches) g.records.back().touch_values.push_back(t);
       rec = &g.records.back();
       for (const TouchInfo& t : infos_) rec->touch_times.push_back(t.time);
@@ -795,7 +794,6 @@ class AttributionKernel final : public Kernel {
   }
 
   static void merge_goal(GoalState& a, GoalState& b, const std::vector<uint32_t>& map) {
-    const uint32_t offset = static_cast<uint32_t>(a.journeys.size());
     for (size_t i = 0; i < b.journeys.size(); ++i) {
       Journey& j = b.journeys[i];
       for (uint32_t& t : j.touches) t = map[t];
@@ -815,7 +813,6 @@ class AttributionKernel final : public Kernel {
         a.rule[m][to].second += b.rule[m][v].second;
       }
     for (ConversionRecord& r : b.records) {
-      r.journey += offset;
       for (uint32_t& t : r.touch_values) t = map[t];
       a.records.push_back(std::move(r));
     }
