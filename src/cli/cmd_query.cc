@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/reports.h"
 #include "query/attribution.h"
 #include "query/funnel.h"
 #include "query/paths.h"
@@ -236,6 +237,32 @@ int run_attribution_query(const QueryArgs& args, const nlohmann::json& doc) {
   return 0;
 }
 
+// The types of cli/reports.h: parse (exit 2 on a bad document), open, run, print.
+int run_report_query(const QueryArgs& args, const nlohmann::json& doc, const ReportType& type) {
+  auto report = type.prepare(doc);
+  if (!report) {
+    std::fprintf(stderr, "cairn query: %s\n", report.status().message().c_str());
+    return 2;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto store = open_or_report("query", args.db, Store::Mode::kRead);
+  if (!store) return 1;
+  const auto t1 = std::chrono::steady_clock::now();
+  auto result = report->run(*store, args.threads);
+  if (args.timing)
+    std::fprintf(stderr, "timing: open %.3f s, plan + scan %.3f s\n", std::chrono::duration<double>(t1 - t0).count(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
+  if (!result) {
+    std::fprintf(stderr, "cairn query: %s\n", result.status().message().c_str());
+    return 1;
+  }
+  if (args.format == "json")
+    print_json(*result);
+  else
+    report->print(*result, args.format);
+  return 0;
+}
+
 int run_query(const QueryArgs& args) {
   auto text = read_file(args.spec);
   if (!text) {
@@ -250,13 +277,14 @@ int run_query(const QueryArgs& args) {
   const std::string type = doc.is_object() && doc.contains("type") && doc["type"].is_string() ? doc["type"].get<std::string>() : "";
   const bool funnel = type == "funnel";
   if (type == "attribution") return run_attribution_query(args, doc);
+  for (const ReportType& r : kReportTypes)
+    if (type == r.type) return run_report_query(args, doc, r);
   if (!funnel && type != "paths" && type != "top_paths" && type != "branches") {
+    std::string known = "\"funnel\", \"paths\", \"top_paths\", \"branches\", \"attribution\"";
+    for (const ReportType& r : kReportTypes) known += fmt::format(", \"{}\"", r.type);
     std::fprintf(stderr, "cairn query: type: %s\n",
                  type.empty() ? "is missing (e.g. \"funnel\")"
-                              : fmt::format("unknown query type \"{}\" (this build answers \"funnel\", \"paths\", "
-                                            "\"top_paths\", \"branches\" and \"attribution\")",
-                                            type)
-                                    .c_str());
+                              : fmt::format("unknown query type \"{}\" (this build answers {})", type, known).c_str());
     return 2;
   }
   std::optional<query::FunnelSpec> funnel_spec;
@@ -301,7 +329,7 @@ int run_query(const QueryArgs& args) {
 
 void register_query(CLI::App& app) {
   auto args = std::make_shared<QueryArgs>();
-  auto* cmd = app.add_subcommand("query", "Answer a JSON query document (docs/QUERY.md): funnels, paths, top paths, branches, attribution");
+  auto* cmd = app.add_subcommand("query", "Answer a JSON query document (docs/QUERY.md): funnels, paths, top paths, branches, attribution, retention, cohorts, stages, trends, metrics");
   cmd->add_option("--db", args->db, "Database directory")->required();
   cmd->add_option("spec", args->spec, "Query file, or - for standard input")->required();
   cmd->add_option("--threads", args->threads, "Scan threads (default: one per core)");

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "query/period.h"
+
 namespace cairn::query {
 
 using nlohmann::json;
@@ -245,20 +247,10 @@ void FunnelCounts::merge(FunnelCounts& o) {
   }
 }
 
-// The start of t's period (day, ISO week from Monday, month) in the query's
-// timezone, as a day number: the local date of the instant, with the offset
-// in effect at that instant (so DST moves day boundaries by an hour).
+// The start of t's period in the query's timezone, as a day number.
 int64_t FunnelKernel::period_of(Micros t) const {
-  const Micros local = t + f_.spec.timezone->offset_at(t);
-  int64_t day = day_of(local);
-  if (f_.spec.trend == "week") {
-    const int64_t weekday = ((day % 7) + 7 + 3) % 7;  // 1970-01-01 was a Thursday: Monday = 0
-    day -= weekday;
-  } else if (f_.spec.trend == "month") {
-    const Civil c = civil_from_days(day);
-    day = days_from_civil(c.y, c.m, 1);
-  }
-  return day;
+  const Period p = f_.spec.trend == "week" ? Period::kWeek : f_.spec.trend == "month" ? Period::kMonth : Period::kDay;
+  return period_start(t, *f_.spec.timezone, p);
 }
 
 FunnelKernel::FunnelKernel(const CompiledFunnel& f) : f_(f), total_(f.steps.size()) {}
@@ -359,11 +351,6 @@ std::string step_label(const Step& s) {
   std::string out;
   for (const EventDef& d : s.any_of) out += (out.empty() ? "" : " | ") + d.event;
   return out;
-}
-
-std::string day_label(int64_t day) {
-  const Civil c = civil_from_days(day);
-  return fmt::format("{:04d}-{:02d}-{:02d}", c.y, c.m, c.d);
 }
 
 // Time-to-step histogram buckets (upper bounds in seconds; the last is open).

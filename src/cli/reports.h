@@ -1,0 +1,40 @@
+// The report types added after funnels, paths and attribution (retention,
+// cohorts, stages, trend, metric) plug into `cairn query` through one table:
+// each parses its document into a runner and prints its answer as a table or
+// CSV. Each type lives in its own cli/report_*.cc file.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "storage/store.h"
+
+namespace cairn::cli {
+
+struct Report {
+  // Answers the parsed query over the store on `threads` threads (0: one per core).
+  std::function<Result<nlohmann::json>(const Store& store, unsigned threads)> run;
+  // Prints the answer for people: format is "table" or "csv".
+  std::function<void(const nlohmann::json& answer, const std::string& format)> print;
+};
+
+// Parses the whole query document; an invalid one gives an invalid-argument
+// status whose message names the field ("periods: expected ...").
+using PrepareReport = Result<Report> (*)(const nlohmann::json& doc);
+
+struct ReportType {
+  const char* type;
+  PrepareReport prepare;
+};
+
+// One per type, each defined in its cli/report_*.cc file.
+
+// Every type of the table, in the order `cairn query` lists them.
+inline const std::vector<ReportType> kReportTypes = {
+};
+
+}  // namespace cairn::cli
