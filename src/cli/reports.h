@@ -32,9 +32,13 @@ struct ReportType {
 };
 
 // One per type, each defined in its cli/report_*.cc file.
+Result<Report> prepare_retention(const nlohmann::json& doc);  // report_cohorts.cc
+Result<Report> prepare_cohorts(const nlohmann::json& doc);    // report_cohorts.cc
 
 // Every type of the table, in the order `cairn query` lists them.
 inline const std::vector<ReportType> kReportTypes = {
+    {"retention", prepare_retention},
+    {"cohorts", prepare_cohorts},
 };
 
 }  // namespace cairn::cli
