@@ -64,6 +64,14 @@ void print_retention(const nlohmann::json& r, const std::string& format) {
     const std::string label = g["value"].get<std::string>();
     if (!csv) std::printf("\n%s\n", label.c_str());
     print_matrix(g["cohorts"], csv ? nlohmann::json() : g["total"], csv ? "\"" + label + "\"," : "", csv, share, periods);
+    if (csv) continue;
+    // Each period's share against everyone else's: the two-proportion z-test.
+    std::printf("%-12s %9s", "p vs rest", "");
+    for (size_t k = 0; k < periods; ++k) {
+      const auto& pv = g["vs_rest"][k]["p_value"];
+      std::printf(" %7s", pv.is_null() ? "-" : fmt::format("{:.3f}", pv.get<double>()).c_str());
+    }
+    std::printf("\n");
   }
 }
 
