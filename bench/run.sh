@@ -3,7 +3,7 @@
 # paired with a peer (DuckDB, from the npm registry) on the same data in the
 # same run; runs alternate cairn, peer, cairn, peer ... and the ratio is taken
 # pair by pair, so a machine that drifts during the run moves both sides.
-# The funnel and paths queries also run in ClickHouse (Debian's
+# The funnel, paths and retention queries also run in ClickHouse (Debian's
 # clickhouse-server, installed by bench/peers/install-clickhouse.sh), on a
 # server this script starts on 127.0.0.1 with its own config and data in a
 # temporary directory, and stops when it exits.
@@ -168,6 +168,30 @@ awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" 'BEGIN {
   printf "cairn rule-based attribution: %.0f events/s whole process, %.0f events/s scan, on %d threads\n", n / w, n / s, t }'
 echo "data-driven models after the scan, 1M journeys (bench/attribution_bench.cc):"
 "$PWD/build/bench/attribution_bench" 2>/dev/null | grep -E '^BM_'
+
+echo "== retention: 12 weekly cohorts of first signups x 12 weeks of logins (bench/retention.json) on the NDJSON import"
+node bench/peers/duckdb_retention.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/retention.duckdb"
+node bench/peers/clickhouse_retention.mjs "$CH_HTTP_PORT" "$RUNS" "$THREADS" >"$OUT/retention.clickhouse"
+cairn_query retention bench/retention.json
+node bench/peers/retention_lines.mjs "$OUT/retention.json" >"$OUT/retention.cairn.lines"
+for peer in duckdb clickhouse; do
+  grep -Ev '^run [0-9]+: ' "$OUT/retention.$peer" >"$OUT/retention.$peer.lines"
+  if ! cmp -s "$OUT/retention.cairn.lines" "$OUT/retention.$peer.lines"; then
+    echo "RETENTION DIFFERS between cairn and $peer (< cairn, > $peer):"
+    diff "$OUT/retention.cairn.lines" "$OUT/retention.$peer.lines" | head -40
+    exit 1
+  fi
+done
+echo "identical in cairn, DuckDB and ClickHouse: $(grep -c '^size ' "$OUT/retention.cairn.lines") cohorts of" \
+  "$(awk '/^size / { n += $3 } END { print n }' "$OUT/retention.cairn.lines") persons"
+cw=$(cut -d' ' -f1 "$OUT/retention.cairn.times" | median)
+dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/retention.duckdb" | median)
+hw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/retention.clickhouse" | median)
+scan=$(sed -n 's/.*plan + scan \([0-9.]*\) s.*/\1/p' "$OUT/retention.timing")
+echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/retention.timing")"
+echo "warm query medians: DuckDB ${dw} s, ClickHouse retention() ${hw} s; over cairn's whole process: DuckDB $(ratio "$dw" "$cw"), ClickHouse $(ratio "$hw" "$cw")"
+awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" 'BEGIN {
+  printf "cairn retention: %.0f events/s whole process, %.0f events/s plan + scan, on %d threads\n", n / w, n / s, t }'
 
 echo "== size on disk"
 for fmt in ndjson csv; do

@@ -146,14 +146,37 @@ Result<CohortSpec> parse_cohorts(const json& doc) {
 
 // ---------------------------------------------------------------- compiling
 
+// Event definitions (any of them matches; none: any event), with a table by
+// event id when no definition has property conditions.
+struct Matcher {
+  std::vector<CompiledDef> defs;
+  std::vector<uint8_t> by_event;  // filled when every definition is a bare event name
+  bool any = true;                // no definitions
+  void index(size_t events) {
+    any = defs.empty();
+    if (any || std::any_of(defs.begin(), defs.end(), [](const CompiledDef& d) { return !d.where.empty(); })) return;
+    by_event.assign(events, 0);
+    for (const CompiledDef& d : defs)
+      if (d.known) by_event[d.event] = 1;
+  }
+  bool match(const PersonView& p, size_t i) const {
+    if (any) return true;
+    if (!by_event.empty()) return p.event[i] < by_event.size() && by_event[p.event[i]];
+    for (const CompiledDef& d : defs)
+      if (def_matches(d, p, i)) return true;
+    return false;
+  }
+};
+
 struct CompiledMeasure {
-  std::vector<CompiledDef> events;
+  Matcher events;
   int key = -1;  // plan key of the property (sum, avg); -1 when no event has it
 };
 
 struct CompiledCohorts {
   CohortSpec spec;
-  std::vector<CompiledDef> start, ret, behaviour;
+  Matcher start, ret, behaviour;
+  bool has_behaviour = false;
   std::vector<CompiledMeasure> measures;
   std::vector<CompiledFilter> event_filters;
   bool events_never = false;
@@ -166,21 +189,14 @@ struct CompiledCohorts {
 namespace {
 
 Status compile_defs(const std::vector<EventDef>& defs, const std::string& path, const Catalog& cat, const KeySlot& slot,
-                    std::vector<CompiledDef>& out) {
+                    Matcher& out) {
   for (size_t i = 0; i < defs.size(); ++i) {
     auto d = compile_def(defs[i], defs.size() == 1 ? path : fmt::format("{}.any_of[{}]", path, i), cat, slot);
     if (!d) return d.status();
-    out.push_back(std::move(*d));
+    out.defs.push_back(std::move(*d));
   }
+  out.index(cat.events.size());
   return Status::ok();
-}
-
-// Empty: any event.
-inline bool any_matches(const std::vector<CompiledDef>& defs, const PersonView& p, size_t i) {
-  if (defs.empty()) return true;
-  for (const CompiledDef& d : defs)
-    if (def_matches(d, p, i)) return true;
-  return false;
 }
 
 }  // namespace
@@ -194,6 +210,7 @@ Result<std::shared_ptr<CompiledCohorts>> compile_cohorts(const CohortSpec& spec,
   CAIRN_RETURN_IF_ERROR(compile_defs(spec.start, "start", cat, slot, c.start));
   CAIRN_RETURN_IF_ERROR(compile_defs(spec.ret, "return", cat, slot, c.ret));
   CAIRN_RETURN_IF_ERROR(compile_defs(spec.behaviour, "breakdown.behaviour", cat, slot, c.behaviour));
+  c.has_behaviour = !spec.behaviour.empty();
   for (size_t m = 0; m < spec.measures.size(); ++m) {
     CompiledMeasure cm;
     CAIRN_RETURN_IF_ERROR(compile_defs(spec.measures[m].events, fmt::format("measures[{}]", m), cat, slot, cm.events));
@@ -270,39 +287,36 @@ class CohortKernel final : public Kernel {
   void add(const PersonView& p) override {
     if (c_.events_never || (c_.traits.active() && !c_.traits.pass(*c_.catalog, p.person))) return;
     const CohortSpec& s = c_.spec;
-    // Which events count at all, and their period ordinals.
-    pass_.assign(p.n, 1);
-    if (!c_.event_filters.empty())
+    // Which events count at all.
+    filtered_ = !c_.event_filters.empty();
+    if (filtered_) {
+      pass_.assign(p.n, 1);
       for (size_t i = 0; i < p.n; ++i)
         for (const CompiledFilter& f : c_.event_filters)
           if (!f.pass(p.cell(f.key, i))) {
             pass_[i] = 0;
             break;
           }
-    ord_.resize(p.n);
-    int64_t last_day = INT64_MIN, last_ord = 0;
-    const bool utc = s.timezone == utc_zone();
-    for (size_t i = 0; i < p.n; ++i) {
-      const int64_t day = utc ? day_of(p.time[i]) : local_day(p.time[i], *s.timezone);
-      if (day != last_day) last_day = day, last_ord = period_ordinal(period_start_day(day, s.period), s.period);
-      ord_[i] = last_ord;
     }
     // The person's cohorts: the first start event (first-time), or the first
     // start event of every period (recurring), within the range.
+    bool has_member = false;
+    int64_t last_member = 0;
     for (size_t i = 0; i < p.n; ++i) {
-      if (!pass_[i] || !any_matches(c_.start, p, i)) continue;
+      if (!counts(i) || !c_.start.match(p, i)) continue;
       const bool in_range = p.time[i] >= s.from && p.time[i] < s.to;
       if (!s.recurring) {
         if (in_range) member(p, i);
         break;
       }
-      if (in_range && (!has_member_ || last_member_ord_ != ord_[i])) {
+      if (!in_range) continue;
+      const int64_t o = ord(p.time[i]);
+      if (!has_member || last_member != o) {
         member(p, i);
-        has_member_ = true;
-        last_member_ord_ = ord_[i];
+        has_member = true;
+        last_member = o;
       }
     }
-    has_member_ = false;
   }
 
   void merge(Kernel& other) override {
@@ -320,14 +334,14 @@ class CohortKernel final : public Kernel {
   // The person joins the cohort of their start event `s0`.
   void member(const PersonView& p, size_t s0) {
     const CohortSpec& s = c_.spec;
-    const int64_t cohort = ord_[s0];
+    const int64_t cohort = ord(p.time[s0]);
     const int64_t periods = static_cast<int64_t>(s.periods);
     GroupKey group{-1, 0};
-    if (!c_.behaviour.empty()) {
+    if (c_.has_behaviour) {
       bool did = false;
       for (size_t i = s0; i < p.n && !did; ++i) {
-        if (s.behaviour_within < 0 ? ord_[i] != cohort : p.time[i] - p.time[s0] >= s.behaviour_within) break;
-        did = pass_[i] && any_matches(c_.behaviour, p, i);
+        if (s.behaviour_within < 0 ? ord(p.time[i]) != cohort : p.time[i] - p.time[s0] >= s.behaviour_within) break;
+        did = counts(i) && c_.behaviour.match(p, i);
       }
       group = {0, did ? 1 : 0};
     } else if (c_.group.active) {
@@ -342,14 +356,14 @@ class CohortKernel final : public Kernel {
         // The latest period with a return, capped at the last one shown.
         int64_t latest = -1;
         for (size_t i = s0; i < p.n && latest < periods - 1; ++i)
-          if (pass_[i] && any_matches(c_.ret, p, i)) latest = std::min(ord_[i] - cohort, periods - 1);
+          if (counts(i) && c_.ret.match(p, i)) latest = std::min(ord(p.time[i]) - cohort, periods - 1);
         for (int64_t k = 0; k <= latest; ++k) ++row.retained[static_cast<size_t>(k)];
       } else {
         int64_t marked = -1;
         for (size_t i = s0; i < p.n; ++i) {
-          const int64_t k = ord_[i] - cohort;
+          const int64_t k = ord(p.time[i]) - cohort;
           if (k >= periods) break;
-          if (k != marked && pass_[i] && any_matches(c_.ret, p, i)) {
+          if (k != marked && counts(i) && c_.ret.match(p, i)) {
             ++row.retained[static_cast<size_t>(k)];
             marked = k;
           }
@@ -362,9 +376,9 @@ class CohortKernel final : public Kernel {
       const CohortMeasure::Kind kind = c_.spec.measures[m].kind;
       int64_t marked = -1;
       for (size_t i = s0; i < p.n; ++i) {
-        const int64_t k = ord_[i] - cohort;
+        const int64_t k = ord(p.time[i]) - cohort;
         if (k >= periods) break;
-        if (!pass_[i] || !any_matches(cm.events, p, i)) continue;
+        if (!counts(i) || !cm.events.match(p, i)) continue;
         const auto kk = static_cast<size_t>(k);
         if (kind == CohortMeasure::kActive || kind == CohortMeasure::kConversion) {
           if (k != marked) ++row.persons[m][kk], marked = k;
@@ -384,12 +398,35 @@ class CohortKernel final : public Kernel {
     }
   }
 
+  bool counts(size_t i) const { return !filtered_ || pass_[i]; }
+
+  // The period ordinal of an instant. Events come in time order, so the
+  // local bounds [lo_, hi_) of the last period found answer most calls with
+  // two comparisons.
+  int64_t ord(Micros t) {
+    const Micros local = utc_ ? t : t + c_.spec.timezone->offset_at(t);
+    if (local >= lo_ && local < hi_) return cached_;
+    const Period per = c_.spec.period;
+    const int64_t first = period_start_day(day_of(local), per);
+    cached_ = period_ordinal(first, per);
+    const int64_t next = period_of_ordinal(cached_ + 1, per);
+    constexpr int64_t kSafeDays = INT64_MAX / kMicrosPerDay - 1;
+    if (first > -kSafeDays && next < kSafeDays) {
+      lo_ = first * kMicrosPerDay;
+      hi_ = next * kMicrosPerDay;
+    } else {
+      lo_ = hi_ = 0;  // no caching out there
+    }
+    return cached_;
+  }
+
   const CompiledCohorts& c_;
+  const bool utc_ = c_.spec.timezone == utc_zone() || c_.spec.timezone->name() == "UTC";
   std::unordered_map<RowKey, Row, RowKeyHash> rows_;
+  bool filtered_ = false;
   std::vector<uint8_t> pass_;
-  std::vector<int64_t> ord_;
-  bool has_member_ = false;
-  int64_t last_member_ord_ = 0;
+  Micros lo_ = 0, hi_ = 0;
+  int64_t cached_ = 0;
 };
 
 json ratio(double num, uint64_t den) { return den ? json(num / static_cast<double>(den)) : json(nullptr); }
@@ -412,10 +449,10 @@ json CohortKernel::result(Micros data_end) const {
 
   // Groups by label text (a value stored as 7 and as "7" is one group).
   std::map<std::string, GroupAnswer> by_label;
-  const bool grouped = c_.group.active || !c_.behaviour.empty();
+  const bool grouped = c_.group.active || c_.has_behaviour;
   for (const auto& [key, row] : rows_) {
     std::string label;
-    if (!c_.behaviour.empty()) label = key.group.second ? "did" : "did not";
+    if (c_.has_behaviour) label = key.group.second ? "did" : "did not";
     else if (grouped) label = group_label(*c_.catalog, key.group);
     GroupAnswer& g = by_label[label];
     g.label = label;
@@ -542,7 +579,7 @@ json CohortKernel::result(Micros data_end) const {
   std::sort(order.begin(), order.end(), [](const GroupAnswer* a, const GroupAnswer* b) {
     return a->size != b->size ? a->size > b->size : a->label < b->label;
   });
-  const size_t limit = c_.behaviour.empty() ? s.breakdown->limit : 2;
+  const size_t limit = c_.has_behaviour ? 2 : s.breakdown->limit;
   std::vector<std::pair<std::string, std::map<int64_t, Row>>> groups;
   for (size_t i = 0; i < order.size(); ++i) {
     if (i < limit) {
@@ -556,7 +593,7 @@ json CohortKernel::result(Micros data_end) const {
       it->second.add(row);
     }
   }
-  if (!c_.behaviour.empty()) {
+  if (c_.has_behaviour) {
     // Always both groups, "did" first.
     for (const char* label : {"did", "did not"})
       if (std::none_of(groups.begin(), groups.end(), [&](const auto& g) { return g.first == label; }))
