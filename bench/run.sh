@@ -56,6 +56,35 @@ cairn_query() {
   "$CAIRN" query --threads "$THREADS" --db "$OUT/db-ndjson" "$spec" --timing >"$OUT/$name.json" 2>"$OUT/$name.timing"
 }
 
+# same_lines NAME: the answers of cairn ($OUT/NAME.cairn.lines) and of the
+# DuckDB and ClickHouse peers ($OUT/NAME.duckdb, $OUT/NAME.clickhouse, their
+# "run N: S s" lines left out) as canonical lines must be identical.
+same_lines() {
+  local name=$1 peer
+  for peer in duckdb clickhouse; do
+    grep -Ev '^run [0-9]+: ' "$OUT/$name.$peer" >"$OUT/$name.$peer.lines"
+    if ! cmp -s "$OUT/$name.cairn.lines" "$OUT/$name.$peer.lines"; then
+      echo "$name: ANSWERS DIFFER between cairn and $peer (< cairn, > $peer; full lists in $OUT/$name.*.lines):"
+      diff "$OUT/$name.cairn.lines" "$OUT/$name.$peer.lines" | head -40
+      exit 1
+    fi
+  done
+}
+
+# figures NAME CH_LABEL: medians of cairn's whole process and of the peers'
+# warm queries, their ratios, and cairn's events per second.
+figures() {
+  local name=$1 ch=$2 cw dw hw scan
+  cw=$(cut -d' ' -f1 "$OUT/$name.cairn.times" | median)
+  dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/$name.duckdb" | median)
+  hw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/$name.clickhouse" | median)
+  scan=$(sed -n 's/.*plan + scan \([0-9.]*\) s.*/\1/p' "$OUT/$name.timing")
+  echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/$name.timing")"
+  echo "warm query medians: DuckDB ${dw} s, $ch ${hw} s; over cairn's whole process: DuckDB $(ratio "$dw" "$cw"), $ch $(ratio "$hw" "$cw")"
+  awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" -v name="$name" 'BEGIN {
+    printf "cairn %s: %.0f events/s whole process, %.0f events/s plan + scan, on %d threads\n", name, n / w, n / s, t }'
+}
+
 # pair NAME CAIRN_CMD PEER_CMD: RUNS alternating pairs, then medians and ratios.
 pair() {
   local name=$1 a=$2 b=$3
@@ -135,25 +164,10 @@ node bench/peers/clickhouse_paths.mjs "$CH_HTTP_PORT" "$RUNS" "$THREADS" >"$OUT/
 cairn_query paths bench/paths.json
 # Both answers as sorted canonical lines (persons, node STEP LABEL PERSONS DROPPED, link STEP SOURCE TARGET PERSONS).
 node bench/peers/paths_lines.mjs "$OUT/paths.json" >"$OUT/paths.cairn.lines"
-grep -Ev '^run [0-9]+: ' "$OUT/paths.duckdb" >"$OUT/paths.duckdb.lines"
-grep -Ev '^run [0-9]+: ' "$OUT/paths.clickhouse" >"$OUT/paths.clickhouse.lines"
-for peer in duckdb clickhouse; do
-  if ! cmp -s "$OUT/paths.cairn.lines" "$OUT/paths.$peer.lines"; then
-    echo "PATHS DIFFER between cairn and $peer (< cairn, > $peer; full lists in $OUT/paths.*.lines):"
-    diff "$OUT/paths.cairn.lines" "$OUT/paths.$peer.lines" | head -40
-    exit 1
-  fi
-done
+same_lines paths
 echo "identical in cairn, DuckDB and ClickHouse: $(sed -n 's/^persons //p' "$OUT/paths.cairn.lines") persons," \
   "$(grep -c '^node ' "$OUT/paths.cairn.lines") nodes, $(grep -c '^link ' "$OUT/paths.cairn.lines") links"
-cw=$(cut -d' ' -f1 "$OUT/paths.cairn.times" | median)
-dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/paths.duckdb" | median)
-hw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/paths.clickhouse" | median)
-scan=$(sed -n 's/.*plan + scan \([0-9.]*\) s.*/\1/p' "$OUT/paths.timing")
-echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/paths.timing")"
-echo "warm query medians: DuckDB ${dw} s, ClickHouse ${hw} s; over cairn's whole process: DuckDB $(ratio "$dw" "$cw"), ClickHouse $(ratio "$hw" "$cw")"
-awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" 'BEGIN {
-  printf "cairn paths: %.0f events/s whole process, %.0f events/s plan + scan, on %d threads\n", n / w, n / s, t }'
+figures paths ClickHouse
 
 echo "== attribution: 10 rule-based models by channel (bench/attribution.json); peer: the linear model in DuckDB SQL"
 node bench/peers/duckdb_attribution.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/attribution.duckdb"
@@ -174,24 +188,10 @@ node bench/peers/duckdb_retention.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >
 node bench/peers/clickhouse_retention.mjs "$CH_HTTP_PORT" "$RUNS" "$THREADS" >"$OUT/retention.clickhouse"
 cairn_query retention bench/retention.json
 node bench/peers/retention_lines.mjs "$OUT/retention.json" >"$OUT/retention.cairn.lines"
-for peer in duckdb clickhouse; do
-  grep -Ev '^run [0-9]+: ' "$OUT/retention.$peer" >"$OUT/retention.$peer.lines"
-  if ! cmp -s "$OUT/retention.cairn.lines" "$OUT/retention.$peer.lines"; then
-    echo "RETENTION DIFFERS between cairn and $peer (< cairn, > $peer):"
-    diff "$OUT/retention.cairn.lines" "$OUT/retention.$peer.lines" | head -40
-    exit 1
-  fi
-done
+same_lines retention
 echo "identical in cairn, DuckDB and ClickHouse: $(grep -c '^size ' "$OUT/retention.cairn.lines") cohorts of" \
   "$(awk '/^size / { n += $3 } END { print n }' "$OUT/retention.cairn.lines") persons"
-cw=$(cut -d' ' -f1 "$OUT/retention.cairn.times" | median)
-dw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/retention.duckdb" | median)
-hw=$(sed -n 's/^run [0-9]*: \([0-9.]*\) s$/\1/p' "$OUT/retention.clickhouse" | median)
-scan=$(sed -n 's/.*plan + scan \([0-9.]*\) s.*/\1/p' "$OUT/retention.timing")
-echo "cairn whole process (open + scan) median ${cw} s; $(cat "$OUT/retention.timing")"
-echo "warm query medians: DuckDB ${dw} s, ClickHouse retention() ${hw} s; over cairn's whole process: DuckDB $(ratio "$dw" "$cw"), ClickHouse $(ratio "$hw" "$cw")"
-awk -v n="$events" -v w="$cw" -v s="$scan" -v t="$THREADS" 'BEGIN {
-  printf "cairn retention: %.0f events/s whole process, %.0f events/s plan + scan, on %d threads\n", n / w, n / s, t }'
+figures retention 'ClickHouse retention()'
 
 echo "== size on disk"
 for fmt in ndjson csv; do

@@ -32,6 +32,8 @@
 // Prints the persons per step of each formulation, the tie count, the counts
 // of windowFunnel over whole seconds, then one line per timed run (warm: run
 // 0 is not timed).
+import { query, timed } from './clickhouse_common.mjs';
+
 const [port, runs = '3', threads = '2'] = process.argv.slice(2);
 const FROM = Date.parse('2026-01-01T00:00:00Z');
 const TO = Date.parse('2026-07-01T00:00:00Z');
@@ -92,30 +94,15 @@ FROM (
 const ties = `SELECT count() FROM (
   SELECT person, ts FROM (${EVENTS}) GROUP BY person, ts HAVING uniqExact(event) > 1)`;
 
-async function query(sql) {
-  const url = `http://127.0.0.1:${port}/?max_threads=${threads}`;
-  const res = await fetch(url, { method: 'POST', body: sql + '\nFORMAT TabSeparated' });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`clickhouse: ${text}`);
-  return text.trim();
+async function run(name, sql) {
+  const { answer, times } = await timed(port, threads, sql, runs, name);
+  return { counts: answer.trim().split('\t').join(' '), times };
 }
 
-async function timed(name, sql) {
-  let answer;
-  const times = [];
-  for (let i = 0; i <= Number(runs); i++) {  // run 0 warms up
-    const start = process.hrtime.bigint();
-    answer = await query(sql);
-    const secs = Number(process.hrtime.bigint() - start) / 1e9;
-    if (i > 0) times.push(`${name} run ${i}: ${secs.toFixed(3)} s`);
-  }
-  return { counts: answer.split('\t').join(' '), times };
-}
-
-const wf = await timed('windowFunnel', windowFunnel);
-const ar = await timed('arrays', arrays);
+const wf = await run('windowFunnel', windowFunnel);
+const ar = await run('arrays', arrays);
 console.log(`persons per step (windowFunnel): ${wf.counts}`);
 console.log(`persons per step (arrays): ${ar.counts}`);
-console.log(`tied step events: ${await query(ties)}`);
-console.log(`persons per step (windowFunnel over seconds, not exact): ${(await query(seconds)).split('\t').join(' ')}`);
+console.log(`tied step events: ${(await query(port, threads, ties)).trim()}`);
+console.log(`persons per step (windowFunnel over seconds, not exact): ${(await query(port, threads, seconds)).trim().split('\t').join(' ')}`);
 console.log([...wf.times, ...ar.times].join('\n'));

@@ -16,6 +16,8 @@
 //   persons N
 //   node STEP<TAB>LABEL<TAB>PERSONS<TAB>DROPPED
 //   link STEP<TAB>SOURCE_LABEL<TAB>TARGET_LABEL<TAB>PERSONS   (STEP: the source's)
+import { timed } from './clickhouse_common.mjs';
+
 const [port, runs = '3', threads = '2'] = process.argv.slice(2);
 const FROM = Date.parse('2026-01-01T00:00:00Z');
 const TO = Date.parse('2026-07-01T00:00:00Z');
@@ -38,20 +40,8 @@ ARRAY JOIN rows AS r
 GROUP BY kind, step, source, target
 FORMAT TabSeparated`;
 
-async function query() {
-  const res = await fetch(`http://127.0.0.1:${port}/?max_threads=${threads}`, { method: 'POST', body: sql });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`clickhouse: ${text}`);
-  return text;
-}
-
-let answer;
-for (let i = 0; i <= Number(runs); i++) {  // run 0 warms up
-  const start = process.hrtime.bigint();
-  answer = await query();
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  if (i > 0) console.log(`run ${i}: ${secs.toFixed(3)} s`);
-}
+const { answer, times } = await timed(port, threads, sql, runs);
+console.log(times.join('\n'));
 const lines = [];
 let persons = 0;
 for (const row of answer.split('\n')) {

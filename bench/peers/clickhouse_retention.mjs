@@ -12,6 +12,8 @@
 // usage: node clickhouse_retention.mjs HTTP_PORT [RUNS] [THREADS]
 // Prints one line per timed run (warm), then the canonical lines of
 // duckdb_retention.mjs and retention_lines.mjs.
+import { timed } from './clickhouse_common.mjs';
+
 const [port, runs = '3', threads = '2'] = process.argv.slice(2);
 const FROM = Date.parse('2026-01-05T00:00:00Z');
 const TO = Date.parse('2026-03-30T00:00:00Z');
@@ -36,20 +38,8 @@ FROM (
 GROUP BY cw
 FORMAT TabSeparated`;
 
-async function query() {
-  const res = await fetch(`http://127.0.0.1:${port}/?max_threads=${threads}`, { method: 'POST', body: sql });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`clickhouse: ${text}`);
-  return text;
-}
-
-let answer;
-for (let i = 0; i <= Number(runs); i++) {  // run 0 warms up
-  const start = process.hrtime.bigint();
-  answer = await query();
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  if (i > 0) console.log(`run ${i}: ${secs.toFixed(3)} s`);
-}
+const { answer, times } = await timed(port, threads, sql, runs);
+console.log(times.join('\n'));
 const lines = [];
 for (const row of answer.split('\n')) {
   if (row === '') continue;

@@ -103,6 +103,19 @@ struct Cell {
   std::vector<std::vector<double>> persons, events, sums;
 };
 
+// a += x; an empty `a` (no periods yet) becomes x.
+void add_into(Cell& a, const Cell& x) {
+  if (a.retained.empty()) {
+    a = x;
+    return;
+  }
+  a.size += x.size;
+  for (size_t k = 0; k < a.retained.size(); ++k) a.retained[k] += x.retained[k];
+  for (size_t m = 0; m < a.persons.size(); ++m)
+    for (size_t k = 0; k < a.persons[m].size(); ++k)
+      a.persons[m][k] += x.persons[m][k], a.events[m][k] += x.events[m][k], a.sums[m][k] += x.sums[m][k];
+}
+
 json reference(const json& doc, const std::vector<Person>& persons, Micros data_end) {
   const bool retention = doc["type"] == "retention";
   Calendar cal;
@@ -297,15 +310,7 @@ json reference(const json& doc, const std::vector<Person>& persons, Micros data_
   std::map<int64_t, Cell> all;
   for (const auto& [g, cohorts] : groups)
     for (const auto& [c, x] : cohorts) {
-      Cell& a = all[c];
-      if (a.retained.empty()) a = x;
-      else {
-        a.size += x.size;
-        for (size_t k = 0; k < periods; ++k) a.retained[k] += x.retained[k];
-        for (size_t m = 0; m < nm; ++m)
-          for (size_t k = 0; k < periods; ++k)
-            a.persons[m][k] += x.persons[m][k], a.events[m][k] += x.events[m][k], a.sums[m][k] += x.sums[m][k];
-      }
+      add_into(all[c], x);
     }
   Total total;
   json out{{"cohorts", answer(all, total)}};
@@ -329,15 +334,7 @@ json reference(const json& doc, const std::vector<Person>& persons, Micros data_
     }
     if (i == limit) shown.emplace_back("other", std::map<int64_t, Cell>{});
     for (const auto& [c, x] : groups[order[i].second]) {
-      Cell& a = shown.back().second[c];
-      if (a.retained.empty()) a = x;
-      else {
-        a.size += x.size;
-        for (size_t k = 0; k < periods; ++k) a.retained[k] += x.retained[k];
-        for (size_t m = 0; m < nm; ++m)
-          for (size_t k = 0; k < periods; ++k)
-            a.persons[m][k] += x.persons[m][k], a.events[m][k] += x.events[m][k], a.sums[m][k] += x.sums[m][k];
-      }
+      add_into(shown.back().second[c], x);
     }
   }
   if (behaviour) {

@@ -84,12 +84,13 @@ inline query::Cell cell_of(const Catalog& cat, const Val& v) {
   return c;
 }
 
-// `extra_*`: names a query may mention that no person has.
+// `extra_*`: names and values a query may mention that no person has.
 inline Catalogued catalog_of(std::mt19937_64& rng, const std::vector<Person>& persons,
                              const std::vector<std::string>& extra_events = {},
-                             const std::vector<std::string>& extra_keys = {}) {
+                             const std::vector<std::string>& extra_keys = {},
+                             const std::vector<std::string>& extra_strings = {}) {
   std::set<std::string> events(extra_events.begin(), extra_events.end()), keys(extra_keys.begin(), extra_keys.end()),
-      strings;
+      strings(extra_strings.begin(), extra_strings.end());
   auto note = [&](const Props& props) {
     for (const auto& [k, v] : props) {
       keys.insert(k);

@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
+#include "journey_fixture.h"
 #include "query/paths.h"
 
 namespace cairn::query {
@@ -39,51 +40,21 @@ const char* const kEllipsis = "\xE2\x80\xA6";  // "…"
 
 // ---- journeys as the reference sees them ----
 
-struct Val {
-  enum Type { kNone, kString, kNumber, kBool } type = kNone;
-  std::string s;
-  double d = 0;
-  bool b = false;
-};
-using Props = std::map<std::string, Val>;
-
-const Val& get(const Props& props, const std::string& key) {
-  static const Val kAbsent;
-  const auto it = props.find(key);
-  return it == props.end() ? kAbsent : it->second;
-}
-
-struct Ev {
-  Micros t = 0;
-  std::string name;
-  Props props;
-};
-
-struct Person {
-  std::string id;
-  Props traits;
-  std::vector<Ev> events;  // in (time, arrival) order
-};
+using testing::Catalogued;
+using testing::Ev;
+using testing::Input;
+using testing::Person;
+using testing::Props;
+using testing::Val;
+using testing::cell_of;
+using testing::get;
+using testing::input_of;
+using testing::text_of;
 
 // What the random cases exercised, so that the test cannot pass on empty answers.
 using Seen = std::map<std::string, uint64_t>;
 
 // ---- the reference: short and obviously right ----
-
-// "Numbers print without a fraction when whole".
-std::string text_of(const Val& v) {
-  switch (v.type) {
-    case Val::kString:
-      return v.s;
-    case Val::kBool:
-      return v.b ? "true" : "false";
-    case Val::kNumber:
-      return v.d == std::trunc(v.d) ? std::to_string(static_cast<int64_t>(v.d)) : fmt::format("{}", v.d);
-    case Val::kNone:
-      break;
-  }
-  return "(none)";
-}
 
 Micros duration(const json& j) { return *parse_duration(j.get<std::string>()); }
 
@@ -755,77 +726,13 @@ std::string json_diff(const json& want, const json& got, const std::string& path
 
 // ---- the engine's side ----
 
-struct Catalogued {
-  Catalog cat;
-  std::vector<uint32_t> ids;  // per person
-};
-
-void shuffle_intern(std::mt19937_64& rng, StringPool& pool, std::vector<std::string> texts) {
-  std::shuffle(texts.begin(), texts.end(), rng);
-  for (const std::string& t : texts) pool.intern(t);
-}
-
 const std::vector<std::string> kPages = {"/product/1", "/product/2", "/product/10", "/home", "7"};
 const std::vector<std::string> kCountries = {"DE", "US", "FR"};
 
-Cell cell_of(const Catalog& cat, const Val& v) {
-  Cell c;
-  switch (v.type) {
-    case Val::kString:
-      c = Cell{true, ValueType::kString, cat.strings().find(v.s)};
-      break;
-    case Val::kNumber:
-      c.present = true;
-      c.type = ValueType::kNumber;
-      std::memcpy(&c.bits, &v.d, sizeof v.d);
-      break;
-    case Val::kBool:
-      c = Cell{true, ValueType::kBool, v.b ? 1u : 0u};
-      break;
-    case Val::kNone:
-      break;
-  }
-  return c;
-}
-
-Catalogued catalog_of(std::mt19937_64& rng, const std::vector<Person>& persons) {
-  Catalogued out;
-  shuffle_intern(rng, out.cat.events, {"e0", "e1", "e2", "e3"});
-  shuffle_intern(rng, out.cat.keys, {"page", "n", "country", "tier"});
+Catalogued catalogued(std::mt19937_64& rng, const std::vector<Person>& persons) {
   std::vector<std::string> strings = kPages;
   strings.insert(strings.end(), kCountries.begin(), kCountries.end());
-  shuffle_intern(rng, out.cat.strings(), strings);
-  for (const Person& p : persons) {
-    const uint32_t id = out.cat.intern_id(p.id, true);
-    out.ids.push_back(id);
-    for (const auto& [key, v] : p.traits) {
-      const Cell c = cell_of(out.cat, v);
-      out.cat.set_trait(id, StoredProp{out.cat.keys.find(key), c.type, c.bits});
-    }
-  }
-  return out;
-}
-
-// A person's events as the scan hands them over: those inside the plan's
-// time range, with the plan's keys as cells.
-struct Input {
-  std::vector<Micros> time;
-  std::vector<uint32_t> event;
-  std::vector<std::vector<Cell>> cells;
-  PersonView view(uint32_t person) const { return PersonView{person, time.size(), time.data(), event.data(), &cells}; }
-};
-
-Input input_of(const Catalog& cat, const ScanPlan& plan, const Person& p) {
-  Input in;
-  in.cells.resize(plan.keys.size());
-  for (const Ev& e : p.events) {
-    if (e.t < plan.min_time || e.t > plan.max_time) continue;
-    in.time.push_back(e.t);
-    in.event.push_back(cat.events.find(e.name));
-    for (size_t k = 0; k < plan.keys.size(); ++k)
-      in.cells[k].push_back(cell_of(cat, get(e.props, std::string(cat.keys.get(plan.keys[k])))));
-  }
-  return in;
+  return testing::catalog_of(rng, persons, {"e0", "e1", "e2", "e3"}, {"page", "n", "country", "tier"}, strings);
 }
 
 // ---- random cases ----
@@ -1017,7 +924,7 @@ std::string describe(const std::vector<Person>& persons) {
 // The engine's answers for `doc`: from one kernel that gets every person,
 // and from two that each get some (drawn by `rng`) and merge.
 std::pair<json, json> engine_answers(const json& doc, const std::vector<Person>& persons, std::mt19937_64& rng) {
-  const Catalogued c = catalog_of(rng, persons);
+  const Catalogued c = catalogued(rng, persons);
   auto spec = parse_paths(doc);
   EXPECT_TRUE(spec.is_ok()) << spec.status().message() << "\n" << doc.dump();
   if (!spec.is_ok()) return {};
