@@ -51,3 +51,10 @@ cat >"$DIR/attribution.json" <<'JSON'
  "models": ["last", "linear", "markov", "shapley"], "milestones": {"mql": {"event": "mql"}}}
 JSON
 "$CAIRN" query --db "$DIR/db" "$DIR/attribution.json" --format table
+echo "== cairn query: weekly retention of signups (logins), by whether they chatted in their first week"
+cat >"$DIR/retention.json" <<'JSON'
+{"type": "retention", "range": {"from": "2026-01-05", "to": "2026-03-02"}, "start": {"event": "signup"},
+ "return": {"event": "login"}, "period": "week", "periods": 8,
+ "breakdown": {"behaviour": {"event": "chat_started"}, "within": "first_period"}}
+JSON
+"$CAIRN" query --db "$DIR/db" "$DIR/retention.json" --format table
