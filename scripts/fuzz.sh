@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for
+# Builds the libFuzzer targets (input parsers, stored files, query documents)
+# with clang (ASan + UBSan) and runs each for
 # FUZZ_SECONDS (default 60) from the seed corpus in tests/fuzz/corpus plus, when
 # a release build exists, real segment and WAL files made by it, and some of
 # the system's time zone files. Fails on any crash, leak, timeout or sanitizer
@@ -43,7 +44,7 @@ for z in Europe/Berlin America/New_York America/Sao_Paulo Asia/Tehran; do
 done
 
 status=0
-for target in fuzz_parse fuzz_storage; do
+for target in fuzz_parse fuzz_storage fuzz_query; do
   corpus=$DIR/corpus-$target
   mkdir -p "$corpus"
   seeds=(tests/fuzz/corpus/$target)

@@ -18,7 +18,8 @@ namespace {
 constexpr size_t kMaxPeriods = 1000;
 
 Status check_fields(const json& doc, std::initializer_list<const char*> allowed, const std::string& path) {
-  for (const auto& [key, value] : doc.items()) {
+  for (const auto& item : doc.items()) {
+    const std::string& key = item.key();
     if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) != allowed.end()) continue;
     std::string list;
     for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
