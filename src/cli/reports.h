@@ -32,9 +32,17 @@ struct ReportType {
 };
 
 // One per type, each defined in its cli/report_*.cc file.
+// TEMPORARY until the "metric" dispatcher (cli/report_metric.cc) is merged:
+// "metric" answers only the journey metrics (cli/report_metric_journey.cc).
+PrepareReport metric_journey_report();
+
+// Prints a journey metric's answer (query/metric_journey.h): its value and
+// parts, then each list of rows as a table; format is "table" or "csv".
+void print_journey_metric(const nlohmann::json& answer, const std::string& format);
 
 // Every type of the table, in the order `cairn query` lists them.
 inline const std::vector<ReportType> kReportTypes = {
+    {"metric", metric_journey_report()},  // TEMPORARY, see metric_journey_report
 };
 
 }  // namespace cairn::cli
