@@ -480,7 +480,6 @@ void JourneyKernel::add(const PersonView& p) {
         for (size_t k = 0; k < c.channels.size(); ++k)
           if (def_matches(c.channels[k], p, i)) {
             const GroupKey g = c.outcome >= 0 ? group_key(p.cell(static_cast<size_t>(c.outcome), i)) : GroupKey{-1, 0};
-            ++s.outcomes[{k, g}].count;
             ++s.channel_totals[k].count;
             s.person_outcomes.emplace_back(k, g);
           }
@@ -495,11 +494,15 @@ void JourneyKernel::add(const PersonView& p) {
             break;
           }
       }
-      std::sort(s.person_outcomes.begin(), s.person_outcomes.end());
-      for (size_t k = 0; k < s.person_outcomes.size(); ++k) {
-        if (k > 0 && s.person_outcomes[k] == s.person_outcomes[k - 1]) continue;
-        ++s.outcomes[s.person_outcomes[k]].persons;
-        if (k == 0 || s.person_outcomes[k].first != s.person_outcomes[k - 1].first) ++s.channel_totals[s.person_outcomes[k].first].persons;
+      // One map update per (event, outcome) the person has, not per event.
+      std::vector<std::pair<size_t, GroupKey>>& seen = s.person_outcomes;
+      std::sort(seen.begin(), seen.end());
+      for (size_t k = 0, run = 0; k < seen.size(); k = run) {
+        while (run < seen.size() && seen[run] == seen[k]) ++run;
+        OutcomeTally& t = s.outcomes[seen[k]];
+        t.count += run - k;
+        ++t.persons;
+        if (k == 0 || seen[k].first != seen[k - 1].first) ++s.channel_totals[seen[k].first].persons;
       }
       return;
     }
