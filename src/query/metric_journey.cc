@@ -20,21 +20,32 @@ namespace {
 struct MetricInfo {
   const char* name;
   JourneyMetric metric;
-  std::vector<const char*> fields;  // besides type, metric and range
+  // The fields of the picked events (entry, checkout, ...), their
+  // conversion and the window (nullptr where the metric has none).
+  const char* pick;
+  const char* conversion;
+  const char* window;
+  std::vector<const char*> others;  // besides type, metric, range and those
 };
 
 const std::vector<MetricInfo>& metric_infos() {
   static const std::vector<MetricInfo> kInfos = {
-      {"conversion_rate", JourneyMetric::kConversionRate, {"entry", "conversion", "window", "by"}},
-      {"conversion_by_entry_point", JourneyMetric::kConversionByEntryPoint, {"entry", "conversion", "window", "by"}},
-      {"checkout_abandonment", JourneyMetric::kCheckoutAbandonment, {"checkout", "purchase", "window"}},
-      {"time_to_convert", JourneyMetric::kTimeToConvert, {"entry", "conversion", "window"}},
-      {"pages_before_conversion", JourneyMetric::kPagesBeforeConversion, {"page", "conversion", "lookback"}},
-      {"ab_test", JourneyMetric::kAbTest, {"exposure", "variant", "control", "conversion", "window"}},
-      {"objection_report", JourneyMetric::kObjectionReport, {"call", "objection", "milestones", "conversion"}},
-      {"communication_report", JourneyMetric::kCommunicationReport, {"events", "outcome", "response"}},
+      {"conversion_rate", JourneyMetric::kConversionRate, "entry", "conversion", "window", {"by"}},
+      {"conversion_by_entry_point", JourneyMetric::kConversionByEntryPoint, "entry", "conversion", "window", {"by"}},
+      {"checkout_abandonment", JourneyMetric::kCheckoutAbandonment, "checkout", "purchase", "window", {}},
+      {"time_to_convert", JourneyMetric::kTimeToConvert, "entry", "conversion", "window", {}},
+      {"pages_before_conversion", JourneyMetric::kPagesBeforeConversion, "page", "conversion", "lookback", {}},
+      {"ab_test", JourneyMetric::kAbTest, "exposure", "conversion", "window", {"variant", "control"}},
+      {"objection_report", JourneyMetric::kObjectionReport, "call", "conversion", nullptr, {"objection", "milestones"}},
+      {"communication_report", JourneyMetric::kCommunicationReport, nullptr, nullptr, nullptr, {"events", "outcome", "response"}},
   };
   return kInfos;
+}
+
+const MetricInfo& info_of(JourneyMetric metric) {
+  for (const MetricInfo& m : metric_infos())
+    if (m.metric == metric) return m;
+  return metric_infos().front();
 }
 
 EventDef named(const char* event) { return EventDef{event, {}}; }
@@ -70,8 +81,8 @@ Status parse_window(const json& doc, const char* field, Micros& out) {
   return Status::ok();
 }
 
-Result<std::string> parse_name(const json& doc, const char* field, const char* what) {
-  if (!doc[field].is_string() || doc[field].get<std::string>().empty()) return field_error(field, fmt::format("expected {}", what));
+Result<std::string> parse_name(const json& doc, const char* field, const std::string& path, const char* what) {
+  if (!doc[field].is_string() || doc[field].get<std::string>().empty()) return field_error(path, fmt::format("expected {}", what));
   return doc[field].get<std::string>();
 }
 
@@ -129,76 +140,68 @@ Result<JourneySpec> parse_journey(const json& doc) {
     if (spec.name == m.name) info = &m;
   if (!info) return field_error("metric", fmt::format("\"{}\" is not a journey metric", spec.name));
   spec.metric = info->metric;
+  std::vector<const char*> fields;
+  for (const char* f : {info->pick, info->conversion, info->window})
+    if (f) fields.push_back(f);
+  fields.insert(fields.end(), info->others.begin(), info->others.end());
   for (const auto& [k, v] : doc.items()) {
     if (k == "type" || k == "metric" || k == "range") continue;
-    if (std::find_if(info->fields.begin(), info->fields.end(), [&](const char* f) { return k == f; }) == info->fields.end()) {
+    if (std::find_if(fields.begin(), fields.end(), [&](const char* f) { return k == f; }) == fields.end()) {
       std::string known;
-      for (const char* f : info->fields) known += fmt::format("{}{}", known.empty() ? "" : ", ", f);
+      for (const char* f : fields) known += fmt::format("{}{}", known.empty() ? "" : ", ", f);
       return field_error(k, fmt::format("unknown field for metric \"{}\" (it takes range, {})", spec.name, known));
     }
   }
   CAIRN_RETURN_IF_ERROR(parse_range(doc, spec.from, spec.to));
+  // The defaults, and the fields of one metric.
   spec.conversion = named("purchase");
   switch (spec.metric) {
     case JourneyMetric::kConversionRate:
     case JourneyMetric::kConversionByEntryPoint:
-    case JourneyMetric::kTimeToConvert: {
-      const bool by_entry = spec.metric == JourneyMetric::kConversionByEntryPoint;
+    case JourneyMetric::kTimeToConvert:
+      // Entry: the first page view; by entry point, the first touch (event
+      // carrying the property grouped by); time to convert, the first event.
       CAIRN_RETURN_IF_ERROR(parse_by(doc, "by", true, spec.by));
-      if (by_entry && !spec.by) spec.by = Breakdown{"channel", "", 0};
-      // Defaults: the first page view; by entry point, the first touch
-      // (event carrying the property grouped by); time to convert, the first event.
-      if (spec.metric == JourneyMetric::kConversionRate) spec.entry.def = named("page_view");
-      else spec.entry.any = true;
-      if (by_entry && !spec.by->property.empty()) spec.entry.carrying = spec.by->property;
-      CAIRN_RETURN_IF_ERROR(parse_pick(doc, "entry", spec.entry));
-      CAIRN_RETURN_IF_ERROR(parse_def_field(doc, "conversion", "conversion", spec.conversion));
-      CAIRN_RETURN_IF_ERROR(parse_window(doc, "window", spec.window));
+      if (spec.metric == JourneyMetric::kConversionRate) {
+        spec.entry.def = named("page_view");
+      } else {
+        spec.entry.any = true;
+        if (spec.metric == JourneyMetric::kConversionByEntryPoint) {
+          if (!spec.by) spec.by = Breakdown{"channel", "", 0};
+          spec.entry.carrying = spec.by->property;
+        }
+      }
       break;
-    }
     case JourneyMetric::kCheckoutAbandonment:
       spec.entry.def = named("checkout_started");
       spec.window = kMicrosPerDay;
-      CAIRN_RETURN_IF_ERROR(parse_pick(doc, "checkout", spec.entry));
-      CAIRN_RETURN_IF_ERROR(parse_def_field(doc, "purchase", "purchase", spec.conversion));
-      CAIRN_RETURN_IF_ERROR(parse_window(doc, "window", spec.window));
       break;
     case JourneyMetric::kPagesBeforeConversion:
       spec.entry.def = named("page_view");
-      CAIRN_RETURN_IF_ERROR(parse_pick(doc, "page", spec.entry));
-      CAIRN_RETURN_IF_ERROR(parse_def_field(doc, "conversion", "conversion", spec.conversion));
-      CAIRN_RETURN_IF_ERROR(parse_window(doc, "lookback", spec.window));
       break;
     case JourneyMetric::kAbTest: {
       if (!doc.contains("variant"))
         return field_error("variant", "is missing: the property of the exposure ({\"property\": NAME}) or the trait ({\"trait\": NAME}) holding the variant");
       CAIRN_RETURN_IF_ERROR(parse_by(doc, "variant", true, spec.by));
       spec.entry.any = true;
-      spec.entry.carrying = spec.by->property;
-      CAIRN_RETURN_IF_ERROR(parse_pick(doc, "exposure", spec.entry));
-      if (!spec.by->property.empty()) spec.entry.carrying = spec.by->property;
       if (doc.contains("control")) {
-        auto c = parse_name(doc, "control", "a variant value, e.g. \"A\"");
+        auto c = parse_name(doc, "control", "control", "a variant value, e.g. \"A\"");
         if (!c) return c.status();
         spec.control = *c;
       }
-      CAIRN_RETURN_IF_ERROR(parse_def_field(doc, "conversion", "conversion", spec.conversion));
-      CAIRN_RETURN_IF_ERROR(parse_window(doc, "window", spec.window));
       break;
     }
     case JourneyMetric::kObjectionReport: {
       spec.entry.def = named("sales_call");
-      CAIRN_RETURN_IF_ERROR(parse_pick(doc, "call", spec.entry));
       spec.by = Breakdown{"objection", "", 0};
       if (doc.contains("objection")) {
-        auto o = parse_name(doc, "objection", "the property holding the objection type");
+        auto o = parse_name(doc, "objection", "objection", "the property holding the objection type");
         if (!o) return o.status();
         spec.by->property = *o;
       }
       spec.milestones = {named("lead_created"), named("mql"), named("opportunity_created")};
       CAIRN_RETURN_IF_ERROR(parse_def_list(doc, "milestones", spec.milestones));
       spec.conversion = named("deal_won");
-      CAIRN_RETURN_IF_ERROR(parse_def_field(doc, "conversion", "conversion", spec.conversion));
       spec.window = -1;
       break;
     }
@@ -207,7 +210,7 @@ Result<JourneySpec> parse_journey(const json& doc) {
       CAIRN_RETURN_IF_ERROR(parse_def_list(doc, "events", spec.channels));
       spec.outcome = "outcome";
       if (doc.contains("outcome")) {
-        auto o = parse_name(doc, "outcome", "the property holding the outcome");
+        auto o = parse_name(doc, "outcome", "outcome", "the property holding the outcome");
         if (!o) return o.status();
         spec.outcome = *o;
       }
@@ -223,8 +226,8 @@ Result<JourneySpec> parse_journey(const json& doc) {
         CAIRN_RETURN_IF_ERROR(parse_def_field(r, "opened", "response.opened", spec.opened));
         CAIRN_RETURN_IF_ERROR(parse_def_field(r, "replied", "response.replied", spec.replied));
         if (r.contains("match")) {
-          auto m = parse_name(r, "match", "the property pairing an opening with its reply, e.g. \"ticket_id\"");
-          if (!m) return field_error("response.match", "expected the property pairing an opening with its reply, e.g. \"ticket_id\"");
+          auto m = parse_name(r, "match", "response.match", "the property pairing an opening with its reply, e.g. \"ticket_id\"");
+          if (!m) return m.status();
           spec.match = *m;
         }
       }
@@ -232,6 +235,13 @@ Result<JourneySpec> parse_journey(const json& doc) {
       break;
     }
   }
+  if (info->pick) {
+    CAIRN_RETURN_IF_ERROR(parse_pick(doc, info->pick, spec.entry));
+    CAIRN_RETURN_IF_ERROR(parse_def_field(doc, info->conversion, info->conversion, spec.conversion));
+  }
+  if (info->window) CAIRN_RETURN_IF_ERROR(parse_window(doc, info->window, spec.window));
+  // An A/B exposure, given or not, carries the variant property.
+  if (spec.metric == JourneyMetric::kAbTest) spec.entry.carrying = spec.by->property;
   return spec;
 }
 
@@ -255,23 +265,15 @@ Result<CompiledJourney> compile_journey(const JourneySpec& spec, const Catalog& 
   c.spec = spec;
   c.catalog = &cat;
   const KeySlot slot = plan_key_slot(c.plan);
-  const char* entry_field = "entry";
-  switch (spec.metric) {
-    case JourneyMetric::kCheckoutAbandonment: entry_field = "checkout"; break;
-    case JourneyMetric::kPagesBeforeConversion: entry_field = "page"; break;
-    case JourneyMetric::kAbTest: entry_field = "exposure"; break;
-    case JourneyMetric::kObjectionReport: entry_field = "call"; break;
-    default: break;
-  }
-  const char* conversion_field = spec.metric == JourneyMetric::kCheckoutAbandonment ? "purchase" : "conversion";
+  const MetricInfo& info = info_of(spec.metric);
   if (spec.metric != JourneyMetric::kCommunicationReport) {
     if (!spec.entry.any) {
-      auto d = compile_def(spec.entry.def, entry_field, cat, slot);
+      auto d = compile_def(spec.entry.def, info.pick, cat, slot);
       if (!d) return d.status();
       c.entry = std::move(*d);
     }
     c.carrying = optional_key(cat, slot, spec.entry.carrying);
-    auto d = compile_def(spec.conversion, conversion_field, cat, slot);
+    auto d = compile_def(spec.conversion, info.conversion, cat, slot);
     if (!d) return d.status();
     c.conversion = std::move(*d);
   }
