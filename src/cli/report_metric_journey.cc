@@ -19,11 +19,19 @@ namespace {
 
 using nlohmann::json;
 
-std::string scalar_text(const json& v) {
-  if (v.is_null()) return "-";
+// A value for people (6 significant digits) or for CSV (exact, empty for null).
+std::string scalar_text(const json& v, bool csv) {
+  if (v.is_null()) return csv ? "" : "-";
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
+  if (v.is_number_float() && !csv) return fmt::format("{:.6g}", v.get<double>());
   return v.dump();
+}
+
+// A row's name in the title of its nested lists: its first text value.
+std::string row_name(const std::vector<std::pair<std::string, json>>& row) {
+  for (const auto& [name, v] : row)
+    if (v.is_string()) return v.get<std::string>();
+  return "";
 }
 
 // An object's scalars as (dotted name, value), nested objects flattened;
@@ -50,7 +58,7 @@ void print_rows(const std::string& title, const json& rows, bool csv) {
     for (const auto& [name, v] : row)
       if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
     for (const auto& [name, list] : lists)
-      nested.emplace_back(fmt::format("{} {}: {}", title, row.empty() ? std::string() : scalar_text(row.front().second), name), list);
+      nested.emplace_back(fmt::format("{} {}: {}", title, row_name(row), name), list);
     cells.push_back(std::move(row));
   }
   std::printf("\n%s\n", csv ? csv_field(title).c_str() : title.c_str());
@@ -62,7 +70,7 @@ void print_rows(const std::string& title, const json& rows, bool csv) {
     for (size_t i = 0; i < columns.size(); ++i) {
       std::string text;
       for (const auto& [name, v] : row)
-        if (name == columns[i]) text = scalar_text(v);
+        if (name == columns[i]) text = scalar_text(v, csv);
       line += csv ? (i ? "," : "") + csv_field(text) : fmt::format("{:>16} ", text);
     }
     std::printf("%s\n", line.c_str());
@@ -85,8 +93,8 @@ void print_journey_metric(const json& answer, const std::string& format) {
   flatten(answer, "", parts, &lists);
   if (csv) std::printf("part,value\n");
   for (const auto& [name, v] : parts)
-    if (csv) std::printf("%s,%s\n", csv_field(name).c_str(), csv_field(scalar_text(v)).c_str());
-    else std::printf("%-28s %s\n", name.c_str(), scalar_text(v).c_str());
+    if (csv) std::printf("%s,%s\n", csv_field(name).c_str(), csv_field(scalar_text(v, true)).c_str());
+    else std::printf("%-28s %s\n", name.c_str(), scalar_text(v, false).c_str());
   for (const auto& [name, list] : lists) print_rows(name, *list, csv);
 }
 
