@@ -34,11 +34,19 @@ struct ReportType {
 // One per type, each defined in its cli/report_*.cc file.
 Result<Report> prepare_retention(const nlohmann::json& doc);  // report_cohorts.cc
 Result<Report> prepare_cohorts(const nlohmann::json& doc);    // report_cohorts.cc
+// TEMPORARY until the "metric" dispatcher (cli/report_metric.cc) is merged:
+// "metric" answers only the journey metrics (cli/report_metric_journey.cc).
+PrepareReport metric_journey_report();
+
+// Prints a journey metric's answer (query/metric_journey.h): its value and
+// parts, then each list of rows as a table; format is "table" or "csv".
+void print_journey_metric(const nlohmann::json& answer, const std::string& format);
 
 // Every type of the table, in the order `cairn query` lists them.
 inline const std::vector<ReportType> kReportTypes = {
     {"retention", prepare_retention},
     {"cohorts", prepare_cohorts},
+    {"metric", metric_journey_report()},  // TEMPORARY, see metric_journey_report
 };
 
 }  // namespace cairn::cli
