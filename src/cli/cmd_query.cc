@@ -35,13 +35,6 @@ std::string fmt_seconds(const nlohmann::json& v) {
   return fmt::format("{:.1f}d", s / 86400);
 }
 
-// CSV field: quoted, inner quotes doubled.
-std::string csv_field(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 unsigned long long u64(const nlohmann::json& v) { return static_cast<unsigned long long>(v.get<uint64_t>()); }
 
 // A list of {value/period, persons, converted, conversion} rows.

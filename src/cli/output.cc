@@ -39,4 +39,10 @@ void print_json(const nlohmann::json& j) {
   std::fputc('\n', stdout);
 }
 
+std::string csv_field(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 }  // namespace cairn::cli

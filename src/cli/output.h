@@ -14,6 +14,8 @@ namespace cairn::cli {
 nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits);
 // Opens the store or prints "cairn CMD: reason" and returns null.
 std::unique_ptr<Store> open_or_report(const std::string& command, const std::string& db, Store::Mode mode);
+// CSV field: quoted, inner quotes doubled.
+std::string csv_field(const std::string& s);
 // Prints JSON pretty with a final newline.
 void print_json(const nlohmann::json& j);
 

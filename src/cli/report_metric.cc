@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/output.h"
 #include "cli/reports.h"
 #include "query/metric.h"
 #include "query/metric_journey.h"
@@ -22,42 +23,40 @@ constexpr const char* kJourneyMetrics =
     "\"conversion_rate\", \"conversion_by_entry_point\", \"checkout_abandonment\", \"time_to_convert\", "
     "\"pages_before_conversion\", \"ab_test\", \"objection_report\", \"communication_report\"";
 
+// A value as text: numbers and booleans as JSON writes them, null as nothing.
 std::string text_of(const json& v) {
   if (v.is_null()) return "";
   if (v.is_string()) return v.get<std::string>();
   return v.dump();
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
-}
+// A value as a CSV field: strings quoted.
+std::string csv_value(const json& v) { return v.is_string() ? csv_field(v.get<std::string>()) : text_of(v); }
 
-// Every part as (dotted name, value), nested objects flattened, arrays as JSON.
-void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+// Every part as (dotted name, value), nested objects flattened.
+void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, json>>& out) {
   for (const auto& [key, value] : j.items()) {
     const std::string name = prefix.empty() ? key : prefix + "." + key;
     if (value.is_object()) flatten(value, name, out);
-    else out.emplace_back(name, text_of(value));
+    else out.emplace_back(name, value);
   }
 }
 
+// Metric and part names are identifiers: they need no quoting.
 void print_metric(const json& r, const std::string& format) {
   const std::string name = r.contains("metric") ? text_of(r["metric"]) : "metric";
-  std::vector<std::pair<std::string, std::string>> parts;
+  std::vector<std::pair<std::string, json>> parts;
   json rest = r;
   for (const char* k : {"type", "metric", "value"}) rest.erase(k);
   flatten(rest, "", parts);
-  const std::string value = r.contains("value") ? text_of(r["value"]) : "";
+  const json value = r.contains("value") ? r["value"] : json(nullptr);
   if (format == "csv") {
-    std::printf("metric,part,value\n%s,value,%s\n", csv_field(name).c_str(), csv_field(value).c_str());
-    for (const auto& [k, v] : parts) std::printf("%s,%s,%s\n", csv_field(name).c_str(), csv_field(k).c_str(), csv_field(v).c_str());
+    std::printf("metric,part,value\n%s,value,%s\n", name.c_str(), csv_value(value).c_str());
+    for (const auto& [k, v] : parts) std::printf("%s,%s,%s\n", name.c_str(), k.c_str(), csv_value(v).c_str());
     return;
   }
-  std::printf("%-32s %s\n", name.c_str(), value.empty() ? "(none)" : value.c_str());
-  for (const auto& [k, v] : parts) std::printf("  %-30s %s\n", k.c_str(), v.c_str());
+  std::printf("%-32s %s\n", name.c_str(), value.is_null() ? "(none)" : text_of(value).c_str());
+  for (const auto& [k, v] : parts) std::printf("  %-30s %s\n", k.c_str(), text_of(v).c_str());
 }
 
 }  // namespace
