@@ -33,12 +33,22 @@ std::string text_of(const json& v) {
 // A value as a CSV field: strings quoted.
 std::string csv_value(const json& v) { return v.is_string() ? csv_field(v.get<std::string>()) : text_of(v); }
 
-// Every part as (dotted name, value), nested objects flattened.
+// Every part as (dotted name, value), nested objects flattened, the rows of
+// "periods" named by their period ("periods.2026-03-01.value").
 void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, json>>& out) {
   for (const auto& [key, value] : j.items()) {
     const std::string name = prefix.empty() ? key : prefix + "." + key;
-    if (value.is_object()) flatten(value, name, out);
-    else out.emplace_back(name, value);
+    if (value.is_object()) {
+      flatten(value, name, out);
+    } else if (key == "periods" && value.is_array()) {
+      for (json row : value) {
+        const std::string period = text_of(row["period"]);
+        row.erase("period");
+        flatten(row, name + "." + period, out);
+      }
+    } else {
+      out.emplace_back(name, value);
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -38,16 +39,18 @@ const std::vector<KindInfo>& kinds() {
   const std::vector<EventParam> email = {{"delivered_event", Role::kDelivered, {"email_sent"}},
                                          {"open_event", Role::kOpen, {"email_open"}},
                                          {"click_event", Role::kClick, {"email_click"}}};
-  const std::vector<const char*> email_options = {"message_property", "unique"};
+  const std::vector<const char*> email_options = {"message_property", "unique", "period", "timezone"};
   static const std::vector<KindInfo> k = {
       {"retention_rate", MetricKind::kRetentionRate, true, {customer, churn}, {}},
       {"churn_rate", MetricKind::kChurnRate, true, {customer, churn}, {}},
       {"clv", MetricKind::kClv, true, {{"order_event", Role::kOrder, {"purchase"}}, customer, churn},
        {"property", "lifespan_years"}, "revenue"},
-      {"nps", MetricKind::kNps, false, {{"event", Role::kAnswer, {"nps_response"}}}, {"property"}, "score"},
-      {"csat", MetricKind::kCsat, false, {{"event", Role::kAnswer, {"csat_response"}}}, {"property", "satisfied_min"}, "score"},
+      {"nps", MetricKind::kNps, false, {{"event", Role::kAnswer, {"nps_response"}}}, {"property", "period", "timezone"}, "score"},
+      {"csat", MetricKind::kCsat, false, {{"event", Role::kAnswer, {"csat_response"}}}, {"property", "satisfied_min", "period", "timezone"},
+       "score"},
       {"ctr", MetricKind::kCtr, false,
-       {{"impression_event", Role::kImpression, {"ad_impression"}}, {"click_event", Role::kClick, {"ad_click"}}}, {}},
+       {{"impression_event", Role::kImpression, {"ad_impression"}}, {"click_event", Role::kClick, {"ad_click"}}},
+       {"period", "timezone"}},
       {"email_open_rate", MetricKind::kEmailOpenRate, false, email, email_options},
       {"email_click_rate", MetricKind::kEmailClickRate, false, email, email_options},
       {"click_to_open_rate", MetricKind::kClickToOpenRate, false, email, email_options},
@@ -126,6 +129,12 @@ Status parse_option(const json& doc, const std::string& field, MetricSpec& spec)
     auto w = parse_duration_field(doc[f], field);
     if (!w) return w.status();
     spec.window = *w;
+  } else if (field == "period") {
+    auto period = parse_period(doc[f], field);
+    if (!period) return period.status();
+    spec.period = *period;
+  } else if (field == "timezone") {
+    return parse_timezone(doc, spec.timezone);
   } else if (field == "actions") {
     const json& a = doc[f];
     if (!a.is_array() || a.empty()) return field_error(field, "expected a non-empty array of action values like [\"like\", \"comment\"]");
@@ -200,6 +209,8 @@ Result<MetricSpec> parse_metric(const json& doc) {
   }
   for (const char* o : info->options)
     if (doc.contains(o)) CAIRN_RETURN_IF_ERROR(parse_option(doc, o, spec));
+  if (spec.period && (spec.from == INT64_MIN || spec.to == INT64_MAX))
+    return field_error("range", "\"period\" needs both range.from and range.to");
   if (spec.kind == MetricKind::kSocialEngagementRate && spec.followers == 0)
     return field_error("followers", "is missing: the number of followers (the event data holds no follower counts)");
   return spec;
@@ -208,6 +219,8 @@ Result<MetricSpec> parse_metric(const json& doc) {
 // ---------------------------------------------------------------- compiling
 
 namespace {
+
+constexpr int64_t kMaxPeriods = 10000;
 
 Micros saturating_add(Micros t, Micros d) { return t > INT64_MAX - d ? INT64_MAX : t + d; }
 
@@ -258,6 +271,14 @@ Result<CompiledMetric> compile_metric(const MetricSpec& spec, const Catalog& cat
       break;
   }
   CAIRN_RETURN_IF_ERROR(c.traits.compile(spec.trait_filters, cat));
+  if (spec.period) {
+    const Period p = *spec.period;
+    c.first_period = period_ordinal(period_start(spec.from, *spec.timezone, p), p);
+    const int64_t last = period_ordinal(period_start(spec.to - 1, *spec.timezone, p), p);
+    if (last - c.first_period >= kMaxPeriods)
+      return field_error("period", fmt::format("the range holds more than {} periods", kMaxPeriods));
+    c.periods = static_cast<size_t>(last - c.first_period + 1);
+  }
   // Customer status at the range's start needs every earlier event; replies
   // and payments may come after the range's end.
   const Micros last = spec.to == INT64_MAX ? INT64_MAX : spec.to - 1;
@@ -286,6 +307,21 @@ Result<CompiledMetric> compile_metric(const MetricSpec& spec, const Catalog& cat
 
 // ---------------------------------------------------------------- the kernel
 
+namespace {
+
+// The slots of PeriodCounts: nps promoters, passives, detractors, invalid
+// answers (csat: satisfied, -, others, invalid); ctr impressions, clicks;
+// email delivered, opens, clicks (the order of the email roles).
+constexpr size_t kHigh = 0, kMiddle = 1, kLow = 2, kInvalid = 3;
+constexpr size_t kImpressions = 0, kAdClicks = 1;
+constexpr size_t kDelivered = 0, kOpens = 1, kClicks = 2;
+
+int64_t period_index(const CompiledMetric& c, Micros t) {
+  return period_ordinal(period_start(t, *c.spec.timezone, *c.spec.period), *c.spec.period) - c.first_period;
+}
+
+}  // namespace
+
 struct MetricKernel::State {
   // Customers: at the range's start (S) and end (E), new in the range (N),
   // of S still customers at the end, customers at any time in the range and
@@ -294,9 +330,9 @@ struct MetricKernel::State {
   // Orders in the range with a numeric value, their sum, their buyers.
   uint64_t orders = 0, buyers = 0, orders_without_value = 0;
   double revenue = 0;
-  // Survey answers: nps promoters / passives / detractors; csat satisfied / - / others.
-  uint64_t high = 0, middle = 0, low = 0, invalid = 0;
-  uint64_t impressions = 0, clicks = 0, delivered = 0, opens = 0;
+  // The counts of the KPIs that have periods (PeriodCounts), in all and per period.
+  PeriodCounts totals{};
+  std::vector<PeriodCounts> periods;
   std::vector<uint64_t> by_action;
   // Persons who did the KPI's event (trial starters, support contacts) and active persons.
   uint64_t persons = 0, active = 0;
@@ -310,11 +346,23 @@ struct MetricKernel::State {
     bool done;
   };
   std::vector<Ticket> tickets_seen, resolved_seen;
-  std::vector<std::pair<uint32_t, GroupKey>> messages;  // (role, message)
+  struct Message {
+    uint32_t role;
+    GroupKey key;
+    Micros time;
+    bool operator<(const Message& o) const { return std::tie(role, key, time) < std::tie(o.role, o.key, o.time); }
+  };
+  std::vector<Message> messages;
+
+  void count(const CompiledMetric& c, size_t slot, Micros t) {
+    ++totals[slot];
+    if (c.spec.period) ++periods[static_cast<size_t>(period_index(c, t))][slot];
+  }
 };
 
 MetricKernel::MetricKernel(const CompiledMetric& c) : c_(c), s_(std::make_unique<State>()) {
   s_->by_action.assign(c.spec.actions.size(), 0);
+  s_->periods.assign(c.periods, PeriodCounts{});
 }
 MetricKernel::~MetricKernel() = default;
 
@@ -399,28 +447,28 @@ void MetricKernel::add(const PersonView& p) {
         if (!in_range(i) || !matches(defs(Role::kAnswer), p, i)) continue;
         double v = 0;
         if (!number_at(p, c_.property_key, i, v) || !(v >= (nps ? 0 : 1) && v <= (nps ? 10 : 5)) || v != std::trunc(v))
-          ++s.invalid;
+          s.count(c_, kInvalid, p.time[i]);
         else if (nps ? v >= 9 : v >= spec.satisfied_min)
-          ++s.high;
+          s.count(c_, kHigh, p.time[i]);
         else if (nps ? v <= 6 : true)
-          ++s.low;
+          s.count(c_, kLow, p.time[i]);
         else
-          ++s.middle;
+          s.count(c_, kMiddle, p.time[i]);
       }
       break;
     }
     case MetricKind::kCtr:
       for (size_t i = 0; i < p.n; ++i) {
         if (!in_range(i)) continue;
-        if (matches(defs(Role::kImpression), p, i)) ++s.impressions;
-        else if (matches(defs(Role::kClick), p, i)) ++s.clicks;
+        if (matches(defs(Role::kImpression), p, i)) s.count(c_, kImpressions, p.time[i]);
+        else if (matches(defs(Role::kClick), p, i)) s.count(c_, kAdClicks, p.time[i]);
       }
       break;
     case MetricKind::kEmailOpenRate:
     case MetricKind::kEmailClickRate:
     case MetricKind::kClickToOpenRate: {
+      // Unique: a (person, message) counts once, in the period of its first event.
       s.messages.clear();
-      uint64_t counts[3] = {0, 0, 0};
       for (size_t i = 0; i < p.n; ++i) {
         if (!in_range(i)) continue;
         const uint32_t role = matches(defs(Role::kDelivered), p, i) ? 0
@@ -428,17 +476,13 @@ void MetricKernel::add(const PersonView& p) {
                               : matches(defs(Role::kClick), p, i)   ? 2
                                                                     : 3;
         if (role == 3) continue;
-        if (spec.unique) s.messages.emplace_back(role, key_at(p, c_.message_key, i));
-        else ++counts[role];
+        if (spec.unique) s.messages.push_back({role, key_at(p, c_.message_key, i), p.time[i]});
+        else s.count(c_, role, p.time[i]);
       }
-      if (spec.unique) {
-        std::sort(s.messages.begin(), s.messages.end());
-        s.messages.erase(std::unique(s.messages.begin(), s.messages.end()), s.messages.end());
-        for (const auto& m : s.messages) ++counts[m.first];
-      }
-      s.delivered += counts[0];
-      s.opens += counts[1];
-      s.clicks += counts[2];
+      std::sort(s.messages.begin(), s.messages.end());
+      for (size_t m = 0; m < s.messages.size(); ++m)
+        if (m == 0 || s.messages[m].role != s.messages[m - 1].role || s.messages[m].key != s.messages[m - 1].key)
+          s.count(c_, s.messages[m].role, s.messages[m].time);
       break;
     }
     case MetricKind::kSocialEngagementRate:
@@ -537,14 +581,15 @@ void MetricKernel::merge(Kernel& other) {
            {&s.customers_start, o.customers_start}, {&s.customers_end, o.customers_end},
            {&s.new_customers, o.new_customers}, {&s.retained, o.retained}, {&s.customers, o.customers},
            {&s.converted, o.converted}, {&s.orders, o.orders}, {&s.buyers, o.buyers},
-           {&s.orders_without_value, o.orders_without_value}, {&s.high, o.high}, {&s.middle, o.middle},
-           {&s.low, o.low}, {&s.invalid, o.invalid}, {&s.impressions, o.impressions}, {&s.clicks, o.clicks},
-           {&s.delivered, o.delivered}, {&s.opens, o.opens}, {&s.persons, o.persons}, {&s.active, o.active},
+           {&s.orders_without_value, o.orders_without_value}, {&s.persons, o.persons}, {&s.active, o.active},
            {&s.tickets, o.tickets}, {&s.answered, o.answered}, {&s.without_ticket_id, o.without_ticket_id},
            {&s.without_open, o.without_open}})
     *a += b;
   s.revenue += o.revenue;
   for (size_t a = 0; a < s.by_action.size(); ++a) s.by_action[a] += o.by_action[a];
+  for (size_t k = 0; k < 4; ++k) s.totals[k] += o.totals[k];
+  for (size_t p = 0; p < s.periods.size(); ++p)
+    for (size_t k = 0; k < 4; ++k) s.periods[p][k] += o.periods[p][k];
   s.durations.insert(s.durations.end(), o.durations.begin(), o.durations.end());
 }
 
@@ -553,6 +598,46 @@ namespace {
 json ratio(double num, double den) { return den == 0 ? json(nullptr) : json(num / den); }
 
 constexpr double kYear = 365.0 * static_cast<double>(kMicrosPerDay);
+
+double as_double(uint64_t v) { return static_cast<double>(v); }
+
+// The value and parts of a KPI that has periods, from its counts.
+void counts_json(const MetricSpec& spec, const PeriodCounts& c, json& out) {
+  switch (spec.kind) {
+    case MetricKind::kNps: {
+      const uint64_t n = c[kHigh] + c[kMiddle] + c[kLow];
+      out["value"] = ratio(100.0 * (as_double(c[kHigh]) - as_double(c[kLow])), as_double(n));
+      out["promoters"] = c[kHigh];
+      out["passives"] = c[kMiddle];
+      out["detractors"] = c[kLow];
+      out["responses"] = n;
+      out["invalid"] = c[kInvalid];
+      break;
+    }
+    case MetricKind::kCsat:
+      out["value"] = ratio(as_double(c[kHigh]), as_double(c[kHigh] + c[kLow]));
+      out["satisfied"] = c[kHigh];
+      out["responses"] = c[kHigh] + c[kLow];
+      out["invalid"] = c[kInvalid];
+      break;
+    case MetricKind::kCtr:
+      out["value"] = ratio(as_double(c[kAdClicks]), as_double(c[kImpressions]));
+      out["clicks"] = c[kAdClicks];
+      out["impressions"] = c[kImpressions];
+      break;
+    default: {  // the email rates
+      const double delivered = as_double(c[kDelivered]), opens = as_double(c[kOpens]), clicks = as_double(c[kClicks]);
+      out["value"] = spec.kind == MetricKind::kEmailOpenRate    ? ratio(opens, delivered)
+                     : spec.kind == MetricKind::kEmailClickRate ? ratio(clicks, delivered)
+                                                                : ratio(clicks, opens);
+      out["delivered"] = c[kDelivered];
+      out["opens"] = c[kOpens];
+      out["clicks"] = c[kClicks];
+      out["unique"] = spec.unique;
+      break;
+    }
+  }
+}
 
 }  // namespace
 
@@ -606,38 +691,23 @@ json MetricKernel::result() const {
       out["lost"] = s.customers_start - s.retained;
       break;
     }
-    case MetricKind::kNps: {
-      const uint64_t n = s.high + s.middle + s.low;
-      out["value"] = ratio(100.0 * (static_cast<double>(s.high) - static_cast<double>(s.low)), static_cast<double>(n));
-      out["promoters"] = s.high;
-      out["passives"] = s.middle;
-      out["detractors"] = s.low;
-      out["responses"] = n;
-      out["invalid"] = s.invalid;
-      break;
-    }
+    case MetricKind::kNps:
     case MetricKind::kCsat:
-      out["value"] = ratio(static_cast<double>(s.high), static_cast<double>(s.high + s.low));
-      out["satisfied"] = s.high;
-      out["responses"] = s.high + s.low;
-      out["invalid"] = s.invalid;
-      break;
     case MetricKind::kCtr:
-      out["value"] = ratio(static_cast<double>(s.clicks), static_cast<double>(s.impressions));
-      out["clicks"] = s.clicks;
-      out["impressions"] = s.impressions;
-      break;
     case MetricKind::kEmailOpenRate:
     case MetricKind::kEmailClickRate:
     case MetricKind::kClickToOpenRate:
-      out["value"] = spec.kind == MetricKind::kEmailOpenRate ? ratio(static_cast<double>(s.opens), static_cast<double>(s.delivered))
-                     : spec.kind == MetricKind::kEmailClickRate
-                         ? ratio(static_cast<double>(s.clicks), static_cast<double>(s.delivered))
-                         : ratio(static_cast<double>(s.clicks), static_cast<double>(s.opens));
-      out["delivered"] = s.delivered;
-      out["opens"] = s.opens;
-      out["clicks"] = s.clicks;
-      out["unique"] = spec.unique;
+      counts_json(spec, s.totals, out);
+      if (spec.period) {
+        json rows = json::array();
+        for (size_t k = 0; k < s.periods.size(); ++k) {
+          json row = {{"period", day_label(period_of_ordinal(c_.first_period + static_cast<int64_t>(k), *spec.period))}};
+          counts_json(spec, s.periods[k], row);
+          rows.push_back(std::move(row));
+        }
+        out["period"] = period_name(*spec.period);
+        out["periods"] = std::move(rows);
+      }
       break;
     case MetricKind::kSocialEngagementRate: {
       uint64_t total = 0;

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "query/common.h"
+#include "query/period.h"
 #include "query/scan.h"
 #include "query/spec.h"
 #include "storage/catalog.h"
@@ -56,7 +57,13 @@ struct MetricSpec {
   double followers = 0;                // social engagement rate
   std::optional<double> lifespan_years;  // clv
   Micros window = 30 * kMicrosPerDay;  // trial_to_paid_rate
+  std::optional<Period> period;        // nps, csat, ctr, email rates: the value per period too
+  std::shared_ptr<const TimeZone> timezone = utc_zone();
 };
+
+// The counts of the KPIs that can give a value per period (nps, csat, ctr,
+// email rates); their meaning depends on the KPI.
+using PeriodCounts = std::array<uint64_t, 4>;
 
 // The KPI names this module answers, in the order the docs list them.
 const std::vector<std::string_view>& metric_names();
@@ -69,6 +76,8 @@ struct CompiledMetric {
   int property_key = -1, message_key = -1, ticket_key = -1, action_key = -1;  // indexes into plan.keys
   std::vector<uint64_t> action_ids;  // catalog string ids of spec.actions (kMissing: not in the database)
   TraitFilters traits;
+  int64_t first_period = 0;  // the ordinal of the period that holds range.from
+  size_t periods = 0;        // from it to the one that holds the range's last instant
   const Catalog* catalog = nullptr;
   ScanPlan plan;
 };
