@@ -1,7 +1,8 @@
 // Metrics (KPIs): a brute-force reference written straight from docs/QUERY.md
 // ("Metrics (KPIs)") against the engine, on thousands of random small
-// histories and random documents, for retention and churn, NPS, email rates,
-// first response time, tickets resolved and trial-to-paid. The reference
+// histories and random documents, for retention and churn, NPS and email
+// rates (in all and per day), first response time, tickets resolved and
+// trial-to-paid. The reference
 // works on plain per-person lists of (time, event, score, ticket, email) and
 // recomputes each definition directly (customer status by replaying the
 // events before an instant, tickets by searching the list); the engine gets
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
@@ -90,6 +92,8 @@ bool customer_before(const Person& p, Micros t, size_t upto = SIZE_MAX) {
   return c;
 }
 
+Micros day_start(Micros t) { return t - ((t % kMicrosPerDay) + kMicrosPerDay) % kMicrosPerDay; }
+
 json nullable(double num, double den) { return den == 0 ? json(nullptr) : json(num / den); }
 
 json reference_stats(std::vector<Micros> v) {
@@ -130,26 +134,36 @@ json reference(const json& doc, const std::vector<Person>& persons) {
     out["value"] = metric == "retention_rate" ? nullable(static_cast<double>(E) - static_cast<double>(N), static_cast<double>(S))
                                               : nullable(static_cast<double>(S - R), static_cast<double>(S));
   } else if (metric == "nps") {
-    uint64_t pro = 0, pas = 0, det = 0, bad = 0;
-    for (const Person& p : persons) {
-      if (!passes(doc, p)) continue;
-      for (const Ev& e : p.events) {
-        if (!in(e) || e.name != "nps_response") continue;
-        if (!e.score || *e.score < 0 || *e.score > 10 || *e.score != std::floor(*e.score)) ++bad;
-        else if (*e.score >= 9) ++pro;
-        else if (*e.score >= 7) ++pas;
-        else ++det;
+    // The answers of the events `counted` picks.
+    auto nps = [&](const std::function<bool(const Ev&)>& counted) {
+      uint64_t pro = 0, pas = 0, det = 0, bad = 0;
+      for (const Person& p : persons) {
+        if (!passes(doc, p)) continue;
+        for (const Ev& e : p.events) {
+          if (!in(e) || !counted(e) || e.name != "nps_response") continue;
+          if (!e.score || *e.score < 0 || *e.score > 10 || *e.score != std::floor(*e.score)) ++bad;
+          else if (*e.score >= 9) ++pro;
+          else if (*e.score >= 7) ++pas;
+          else ++det;
+        }
+      }
+      const double n = static_cast<double>(pro + pas + det);
+      return json{{"value", n == 0 ? json(nullptr) : json((static_cast<double>(pro) / n - static_cast<double>(det) / n) * 100)},
+                  {"promoters", pro}, {"passives", pas}, {"detractors", det}, {"invalid", bad}};
+    };
+    out.update(nps([](const Ev&) { return true; }));
+    if (doc.contains("period")) {
+      out["periods"] = json::array();
+      for (Micros day = day_start(from); day < to; day += kMicrosPerDay) {
+        json row = nps([&](const Ev& e) { return day_start(e.t) == day; });
+        row["period"] = format_time(day).substr(0, 10);
+        out["periods"].push_back(row);
       }
     }
-    const double n = static_cast<double>(pro + pas + det);
-    out["value"] = n == 0 ? json(nullptr) : json((static_cast<double>(pro) / n - static_cast<double>(det) / n) * 100);
-    out["promoters"] = pro;
-    out["passives"] = pas;
-    out["detractors"] = det;
-    out["invalid"] = bad;
   } else if (metric == "email_open_rate" || metric == "email_click_rate") {
+    // Every counted (event, message) with its time: unique ones at their first event.
     const bool unique = !doc.contains("unique") || doc["unique"].get<bool>();
-    std::map<std::string, uint64_t> count;
+    std::vector<std::pair<std::string, Micros>> counted;
     for (const Person& p : persons) {
       if (!passes(doc, p)) continue;
       std::map<std::string, std::vector<std::string>> seen;
@@ -159,14 +173,26 @@ json reference(const json& doc, const std::vector<Person>& persons) {
         auto& v = seen[e.name];
         if (unique && std::find(v.begin(), v.end(), msg) != v.end()) continue;
         v.push_back(msg);
-        ++count[e.name];
+        counted.emplace_back(e.name, e.t);
       }
     }
-    out["delivered"] = count["email_sent"];
-    out["opens"] = count["email_open"];
-    out["clicks"] = count["email_click"];
-    out["value"] = nullable(static_cast<double>(count[metric == "email_open_rate" ? "email_open" : "email_click"]),
-                            static_cast<double>(count["email_sent"]));
+    auto rates = [&](const std::function<bool(Micros)>& when) {
+      std::map<std::string, uint64_t> count;
+      for (const auto& [name, t] : counted)
+        if (when(t)) ++count[name];
+      return json{{"delivered", count["email_sent"]}, {"opens", count["email_open"]}, {"clicks", count["email_click"]},
+                  {"value", nullable(static_cast<double>(count[metric == "email_open_rate" ? "email_open" : "email_click"]),
+                                     static_cast<double>(count["email_sent"]))}};
+    };
+    out.update(rates([](Micros) { return true; }));
+    if (doc.contains("period")) {
+      out["periods"] = json::array();
+      for (Micros day = day_start(from); day < to; day += kMicrosPerDay) {
+        json row = rates([&](Micros t) { return day_start(t) == day; });
+        row["period"] = format_time(day).substr(0, 10);
+        out["periods"].push_back(row);
+      }
+    }
   } else if (metric == "first_response_time") {
     uint64_t tickets = 0, responded = 0, no_id = 0;
     std::vector<Micros> times;
@@ -336,7 +362,12 @@ void expect_subset(const json& want, const json& got, const std::string& where) 
   for (const auto& [key, w] : want.items()) {
     ASSERT_TRUE(got.contains(key)) << where << ": no " << key << " in " << got.dump();
     const json& g = got[key];
-    if (w.is_object()) expect_subset(w, g, where + "." + key);
+    if (w.is_object()) {
+      expect_subset(w, g, where + "." + key);
+    } else if (w.is_array()) {
+      ASSERT_TRUE(g.is_array() && g.size() == w.size()) << where << "." << key << ": " << g.dump();
+      for (size_t i = 0; i < w.size(); ++i) expect_subset(w[i], g[i], fmt::format("{}.{}[{}]", where, key, i));
+    }
     else if (w.is_number() && g.is_number())
       EXPECT_NEAR(w.get<double>(), g.get<double>(), 1e-9 * std::max(1.0, std::abs(w.get<double>()))) << where << "." << key;
     else EXPECT_EQ(w, g) << where << "." << key;
@@ -357,6 +388,7 @@ TEST(Metric, EngineMatchesReferenceOnRandomHistories) {
     if (rng() % 4 == 0) doc["filters"] = json::array({{{"trait", "country"}, {"op", "eq"}, {"value", "DE"}}});
     if (doc["metric"] == "trial_to_paid_rate" && rng() % 2) doc["window"] = fmt::format("{}d", rng() % 15);
     if (doc["metric"].get<std::string>().rfind("email", 0) == 0 && rng() % 2) doc["unique"] = false;
+    if ((doc["metric"] == "nps" || doc["metric"].get<std::string>().rfind("email", 0) == 0) && rng() % 2) doc["period"] = "day";
     const json want = reference(doc, persons);
     const auto [one, merged] = engine_answers(doc, persons, rng);
     const std::string where = fmt::format("round {} {}", round, doc.dump());
@@ -364,8 +396,10 @@ TEST(Metric, EngineMatchesReferenceOnRandomHistories) {
     expect_subset(want, merged, where + " (merged)");
     if (::testing::Test::HasFailure()) return;
     if (!want["value"].is_null() && want["value"] != 0) ++seen[doc["metric"]];
+    if (want.contains("periods") && want["periods"].size() > 1) ++seen["periods"];
   }
   for (const std::string& m : metrics) EXPECT_GE(seen[m], 50u) << m;
+  EXPECT_GE(seen["periods"], 500u);
 }
 
 }  // namespace
