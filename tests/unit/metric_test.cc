@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
+#include "person_input.h"
 #include "query/metric.h"
 
 namespace cairn::query {
@@ -312,15 +313,8 @@ Cell number_cell(const std::optional<double>& v) {
   return c;
 }
 
-struct Input {
-  std::vector<Micros> time;
-  std::vector<uint32_t> event;
-  std::vector<std::vector<Cell>> cells;
-  PersonView view(uint32_t person) const { return PersonView{person, time.size(), time.data(), event.data(), &cells}; }
-};
-
-Input input_of(const Catalog& cat, const ScanPlan& plan, const Person& p) {
-  Input in;
+PersonInput input_of(const Catalog& cat, const ScanPlan& plan, const Person& p) {
+  PersonInput in;
   in.cells.resize(plan.keys.size());
   for (const Ev& e : p.events) {
     if (e.t < plan.min_time || e.t > plan.max_time) continue;
@@ -348,7 +342,7 @@ std::pair<json, json> engine_answers(const json& doc, const std::vector<Person>&
   if (!compiled.is_ok()) return {};
   MetricKernel whole(*compiled), left(*compiled), right(*compiled);
   for (size_t i = 0; i < persons.size(); ++i) {
-    const Input in = input_of(c.cat, compiled->plan, persons[i]);
+    const PersonInput in = input_of(c.cat, compiled->plan, persons[i]);
     if (in.time.empty()) continue;  // the scan skips persons without events in its range
     whole.add(in.view(c.ids[i]));
     (rng() % 2 ? left : right).add(in.view(c.ids[i]));

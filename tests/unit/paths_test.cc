@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
+#include "person_input.h"
 #include "query/paths.h"
 
 namespace cairn::query {
@@ -808,15 +809,8 @@ Catalogued catalog_of(std::mt19937_64& rng, const std::vector<Person>& persons) 
 
 // A person's events as the scan hands them over: those inside the plan's
 // time range, with the plan's keys as cells.
-struct Input {
-  std::vector<Micros> time;
-  std::vector<uint32_t> event;
-  std::vector<std::vector<Cell>> cells;
-  PersonView view(uint32_t person) const { return PersonView{person, time.size(), time.data(), event.data(), &cells}; }
-};
-
-Input input_of(const Catalog& cat, const ScanPlan& plan, const Person& p) {
-  Input in;
+PersonInput input_of(const Catalog& cat, const ScanPlan& plan, const Person& p) {
+  PersonInput in;
   in.cells.resize(plan.keys.size());
   for (const Ev& e : p.events) {
     if (e.t < plan.min_time || e.t > plan.max_time) continue;
@@ -1026,7 +1020,7 @@ std::pair<json, json> engine_answers(const json& doc, const std::vector<Person>&
   if (!compiled.is_ok()) return {};
   PathsKernel whole(*compiled), left(*compiled), right(*compiled);
   for (size_t i = 0; i < persons.size(); ++i) {
-    const Input in = input_of(c.cat, compiled->plan, persons[i]);
+    const PersonInput in = input_of(c.cat, compiled->plan, persons[i]);
     if (in.time.empty()) continue;  // the scan skips persons without events in range
     whole.add(in.view(c.ids[i]));
     (rng() % 2 ? left : right).add(in.view(c.ids[i]));
