@@ -209,8 +209,15 @@ Result<MetricSpec> parse_metric(const json& doc) {
   }
   for (const char* o : info->options)
     if (doc.contains(o)) CAIRN_RETURN_IF_ERROR(parse_option(doc, o, spec));
-  if (spec.period && (spec.from == INT64_MIN || spec.to == INT64_MAX))
-    return field_error("range", "\"period\" needs both range.from and range.to");
+  if (spec.period) {
+    constexpr int64_t kMaxPeriods = 10000;
+    if (spec.from == INT64_MIN || spec.to == INT64_MAX)
+      return field_error("range", "\"period\" needs both range.from and range.to");
+    const Period p = *spec.period;
+    if (period_ordinal(period_start(spec.to - 1, *spec.timezone, p), p) -
+            period_ordinal(period_start(spec.from, *spec.timezone, p), p) >= kMaxPeriods)
+      return field_error("period", fmt::format("the range holds more than {} periods", kMaxPeriods));
+  }
   if (spec.kind == MetricKind::kSocialEngagementRate && spec.followers == 0)
     return field_error("followers", "is missing: the number of followers (the event data holds no follower counts)");
   return spec;
@@ -219,8 +226,6 @@ Result<MetricSpec> parse_metric(const json& doc) {
 // ---------------------------------------------------------------- compiling
 
 namespace {
-
-constexpr int64_t kMaxPeriods = 10000;
 
 Micros saturating_add(Micros t, Micros d) { return t > INT64_MAX - d ? INT64_MAX : t + d; }
 
@@ -274,10 +279,7 @@ Result<CompiledMetric> compile_metric(const MetricSpec& spec, const Catalog& cat
   if (spec.period) {
     const Period p = *spec.period;
     c.first_period = period_ordinal(period_start(spec.from, *spec.timezone, p), p);
-    const int64_t last = period_ordinal(period_start(spec.to - 1, *spec.timezone, p), p);
-    if (last - c.first_period >= kMaxPeriods)
-      return field_error("period", fmt::format("the range holds more than {} periods", kMaxPeriods));
-    c.periods = static_cast<size_t>(last - c.first_period + 1);
+    c.periods = static_cast<size_t>(period_ordinal(period_start(spec.to - 1, *spec.timezone, p), p) - c.first_period + 1);
   }
   // Customer status at the range's start needs every earlier event; replies
   // and payments may come after the range's end.
