@@ -78,12 +78,6 @@ void print_rows(const std::string& title, const json& rows, bool csv) {
   for (const auto& [t, list] : nested) print_rows(t, *list, csv);
 }
 
-Result<Report> prepare_metric_journey_only(const json& doc) {
-  auto run = query::prepare_journey_metric(doc);
-  if (!run) return run.status();
-  return Report{std::move(*run), print_journey_metric};
-}
-
 }  // namespace
 
 void print_journey_metric(const json& answer, const std::string& format) {
@@ -97,7 +91,5 @@ void print_journey_metric(const json& answer, const std::string& format) {
     else std::printf("%-28s %s\n", name.c_str(), scalar_text(v, false).c_str());
   for (const auto& [name, list] : lists) print_rows(name, *list, csv);
 }
-
-PrepareReport metric_journey_report() { return prepare_metric_journey_only; }
 
 }  // namespace cairn::cli

@@ -34,9 +34,7 @@ struct ReportType {
 // One per type, each defined in its cli/report_*.cc file.
 Result<Report> prepare_retention(const nlohmann::json& doc);  // report_cohorts.cc
 Result<Report> prepare_cohorts(const nlohmann::json& doc);    // report_cohorts.cc
-// TEMPORARY until the "metric" dispatcher (cli/report_metric.cc) is merged:
-// "metric" answers only the journey metrics (cli/report_metric_journey.cc).
-PrepareReport metric_journey_report();
+Result<Report> prepare_metric(const nlohmann::json& doc);     // report_metric.cc
 
 // Prints a journey metric's answer (query/metric_journey.h): its value and
 // parts, then each list of rows as a table; format is "table" or "csv".
@@ -46,7 +44,7 @@ void print_journey_metric(const nlohmann::json& answer, const std::string& forma
 inline const std::vector<ReportType> kReportTypes = {
     {"retention", prepare_retention},
     {"cohorts", prepare_cohorts},
-    {"metric", metric_journey_report()},  // TEMPORARY, see metric_journey_report
+    {"metric", prepare_metric},
 };
 
 }  // namespace cairn::cli

@@ -124,6 +124,12 @@ Status parse_def_list(const json& doc, const char* field, std::vector<EventDef>&
 
 }  // namespace
 
+std::vector<std::string_view> journey_metric_names() {
+  std::vector<std::string_view> out;
+  for (const MetricInfo& m : metric_infos()) out.push_back(m.name);
+  return out;
+}
+
 bool is_journey_metric(std::string_view name) {
   for (const MetricInfo& m : metric_infos())
     if (name == m.name) return true;

@@ -26,6 +26,8 @@ namespace cairn::query {
 
 // True for the metric names this module answers.
 bool is_journey_metric(std::string_view name);
+// Those names, in the order of docs/QUERY.md.
+std::vector<std::string_view> journey_metric_names();
 
 enum class JourneyMetric {
   kConversionRate, kConversionByEntryPoint, kCheckoutAbandonment, kTimeToConvert,
