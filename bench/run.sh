@@ -3,7 +3,7 @@
 # paired with a peer (DuckDB, from the npm registry) on the same data in the
 # same run; runs alternate cairn, peer, cairn, peer ... and the ratio is taken
 # pair by pair, so a machine that drifts during the run moves both sides.
-# The funnel, paths and retention queries also run in ClickHouse (Debian's
+# The funnel, paths, retention and active-user queries also run in ClickHouse (Debian's
 # clickhouse-server, installed by bench/peers/install-clickhouse.sh), on a
 # server this script starts on 127.0.0.1 with its own config and data in a
 # temporary directory, and stops when it exits.
@@ -192,6 +192,15 @@ same_lines retention
 echo "identical in cairn, DuckDB and ClickHouse: $(grep -c '^size ' "$OUT/retention.cairn.lines") cohorts of" \
   "$(awk '/^size / { n += $3 } END { print n }' "$OUT/retention.cairn.lines") persons"
 figures retention 'ClickHouse retention()'
+
+echo "== active users: DAU, WAU and MAU per day for 120 days (bench/trend.json) on the NDJSON import"
+node bench/peers/duckdb_active.mjs "$OUT/duck-ndjson.db" "$RUNS" "$THREADS" >"$OUT/trend.duckdb"
+node bench/peers/clickhouse_active.mjs "$CH_HTTP_PORT" "$RUNS" "$THREADS" >"$OUT/trend.clickhouse"
+cairn_query trend bench/trend.json
+node bench/peers/trend_lines.mjs "$OUT/trend.json" >"$OUT/trend.cairn.lines"
+same_lines trend
+echo "identical in cairn, DuckDB and ClickHouse: $(wc -l <"$OUT/trend.cairn.lines") days of DAU, WAU and MAU"
+figures trend ClickHouse
 
 echo "== size on disk"
 for fmt in ndjson csv; do
