@@ -16,5 +16,9 @@ nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits)
 std::unique_ptr<Store> open_or_report(const std::string& command, const std::string& db, Store::Mode mode);
 // Prints JSON pretty with a final newline.
 void print_json(const nlohmann::json& j);
+// Seconds for people ("45s", "12.5m", "3.0h", "2.1d"); "-" for null.
+std::string fmt_seconds(const nlohmann::json& v);
+// A CSV field: quoted, inner quotes doubled.
+std::string csv_field(const std::string& s);
 
 }  // namespace cairn::cli
