@@ -32,9 +32,11 @@ struct ReportType {
 };
 
 // One per type, each defined in its cli/report_*.cc file.
+Result<Report> prepare_stages(const nlohmann::json& doc);
 
 // Every type of the table, in the order `cairn query` lists them.
 inline const std::vector<ReportType> kReportTypes = {
+    {"stages", prepare_stages},
 };
 
 }  // namespace cairn::cli
