@@ -339,10 +339,14 @@ void StagesKernel::add(const PersonView& p) {
     std::sort(active.begin(), active.end());
     active.erase(std::unique(active.begin(), active.end()), active.end());
   }
-  bool any_active = false;
-  for (int64_t a : active)
-    if (a >= c_.first_period && a <= c_.last_period) any_active = true;
-  if (!in_report && !any_active) return;
+  auto in_periods = [&](int64_t o) { return o >= c_.first_period && o <= c_.last_period; };
+  // Active in a period of the range, or dormant in one (active just before it).
+  bool any_active = false, any_dormant = false;
+  for (size_t j = 0; j < active.size(); ++j) {
+    any_active = any_active || in_periods(active[j]);
+    any_dormant = any_dormant || (in_periods(active[j] + 1) && (j + 1 == active.size() || active[j + 1] != active[j] + 1));
+  }
+  if (!in_report && !any_active && !any_dormant) return;
   for (Counts* g : {&s_->total, spec.entry_point.empty() ? nullptr : &s_->groups[group]}) {
     if (!g) continue;
     if (in_report) {
@@ -373,11 +377,10 @@ void StagesKernel::add(const PersonView& p) {
         }
       }
     }
-    if (!any_active) continue;
-    ++g->active_persons;
+    g->active_persons += any_active;
     for (size_t j = 0; j < active.size(); ++j) {
       const int64_t a = active[j];
-      if (a >= c_.first_period && a <= c_.last_period) {
+      if (in_periods(a)) {
         PeriodCounts& pc = g->periods[a];
         ++pc.active;
         if (j == 0) ++pc.fresh;
@@ -385,7 +388,7 @@ void StagesKernel::add(const PersonView& p) {
         else ++pc.resurrecting;
       }
       const bool next_active = j + 1 < active.size() && active[j + 1] == a + 1;
-      if (!next_active && a + 1 >= c_.first_period && a + 1 <= c_.last_period) ++g->periods[a + 1].dormant;
+      if (!next_active && in_periods(a + 1)) ++g->periods[a + 1].dormant;
     }
   }
 }
@@ -421,18 +424,24 @@ json stages_json(const CompiledStages& c, const Counts& g) {
   return list;
 }
 
-json activity_json(const CompiledStages& c, const Counts& g) {
-  const Period period = c.spec.activity_def.period;
-  // Open ends of the range: from the first to the last period anyone is active in.
+// The listed activity periods (ordinals): the range's, and at an open end
+// the first (last) period anyone is active in; one span for every group.
+std::pair<int64_t, int64_t> activity_span(const CompiledStages& c, const Counts& total) {
   int64_t lo = c.first_period, hi = c.last_period;
   int64_t min_active = INT64_MAX, max_active = INT64_MIN;
-  for (const auto& [o, pc] : g.periods)
+  for (const auto& [o, pc] : total.periods)
     if (pc.active > 0) {
       min_active = std::min(min_active, o);
       max_active = std::max(max_active, o);
     }
   if (lo == INT64_MIN) lo = min_active;
   if (hi == INT64_MAX) hi = max_active;
+  return {lo, hi};
+}
+
+json activity_json(const CompiledStages& c, const Counts& g, std::pair<int64_t, int64_t> span) {
+  const Period period = c.spec.activity_def.period;
+  const auto [lo, hi] = span;
   json list = json::array();
   for (int64_t o = lo; o <= hi && o != INT64_MAX; ++o) {
     const auto it = g.periods.find(o);
@@ -448,20 +457,21 @@ json activity_json(const CompiledStages& c, const Counts& g) {
   return json{{"period", period_name(period)}, {"active_persons", g.active_persons}, {"periods", std::move(list)}};
 }
 
-json counts_json(const CompiledStages& c, const Counts& g) {
+json counts_json(const CompiledStages& c, const Counts& g, std::pair<int64_t, int64_t> span) {
   json out = json::object();
   if (!c.stages.empty()) {
     out["persons"] = g.persons;
     out["stages"] = stages_json(c, g);
   }
-  if (c.spec.activity) out["activity"] = activity_json(c, g);
+  if (c.spec.activity) out["activity"] = activity_json(c, g, span);
   return out;
 }
 
 }  // namespace
 
 json StagesKernel::result() const {
-  json out = counts_json(c_, s_->total);
+  const auto span = activity_span(c_, s_->total);
+  json out = counts_json(c_, s_->total, span);
   out["type"] = "stages";
   if (!c_.spec.preset.empty()) out["preset"] = c_.spec.preset;
   if (!c_.spec.entry_point.empty()) {
@@ -483,12 +493,12 @@ json StagesKernel::result() const {
         other.merge(*groups[i].second);
         continue;
       }
-      json g = counts_json(c_, *groups[i].second);
+      json g = counts_json(c_, *groups[i].second, span);
       g["value"] = groups[i].first;
       list.push_back(std::move(g));
     }
     if (groups.size() > c_.spec.entry_point_limit) {
-      json g = counts_json(c_, other);
+      json g = counts_json(c_, other, span);
       g["value"] = "other";
       list.push_back(std::move(g));
     }
