@@ -43,11 +43,16 @@ void print_activity_table(const json& a) {
                 p["quick_ratio"].is_null() ? "-" : fmt::format("{:.2f}", p["quick_ratio"].get<double>()).c_str());
 }
 
-void print_table(const json& r) {
-  // The whole answer, then each entry point's.
+// The whole answer (entry point ""), then each entry point's.
+std::vector<std::pair<std::string, const json*>> parts_of(const json& r) {
   std::vector<std::pair<std::string, const json*>> parts{{"", &r}};
   if (r.contains("entry_points"))
     for (const auto& g : r["entry_points"]) parts.emplace_back(g["value"].get<std::string>(), &g);
+  return parts;
+}
+
+void print_table(const json& r) {
+  const auto parts = parts_of(r);
   for (size_t i = 0; i < parts.size(); ++i) {
     const json& g = *parts[i].second;
     if (i > 0) std::printf("\nentry point %s\n", parts[i].first.c_str());
@@ -67,9 +72,7 @@ void print_table(const json& r) {
 // Two CSV tables (stages, then activity), each with an entry_point column
 // that is empty for all persons.
 void print_csv(const json& r) {
-  std::vector<std::pair<std::string, const json*>> parts{{"", &r}};
-  if (r.contains("entry_points"))
-    for (const auto& g : r["entry_points"]) parts.emplace_back(g["value"].get<std::string>(), &g);
+  const auto parts = parts_of(r);
   if (r.contains("stages")) {
     std::printf("entry_point,stage,name,persons,entered,from_previous,conversion_from_previous,in_order,"
                 "conversion_from_start,median_seconds_from_previous,mean_seconds_from_previous\n");

@@ -475,31 +475,14 @@ json StagesKernel::result() const {
   out["type"] = "stages";
   if (!c_.spec.preset.empty()) out["preset"] = c_.spec.preset;
   if (!c_.spec.entry_point.empty()) {
-    // Values that read the same (the string "7" and the number 7) are one
-    // group; the largest by persons, then active persons, then label; the rest is "other".
-    std::map<std::string, Counts> by_label;
-    for (const auto& [key, counts] : s_->groups) by_label[group_label(*c_.catalog, key)].merge(counts);
-    std::vector<std::pair<std::string, const Counts*>> groups;
-    for (const auto& [label, counts] : by_label) groups.emplace_back(label, &counts);
-    std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) {
-      if (a.second->persons != b.second->persons) return a.second->persons > b.second->persons;
-      if (a.second->active_persons != b.second->active_persons) return a.second->active_persons > b.second->active_persons;
-      return a.first < b.first;
-    });
+    // The largest groups by persons, then active persons (ties by label); the rest is "other".
+    const auto before = [](const Counts& a, const Counts& b) {
+      return a.persons != b.persons ? a.persons > b.persons : a.active_persons > b.active_persons;
+    };
     json list = json::array();
-    Counts other;
-    for (size_t i = 0; i < groups.size(); ++i) {
-      if (i >= c_.spec.entry_point_limit) {
-        other.merge(*groups[i].second);
-        continue;
-      }
-      json g = counts_json(c_, *groups[i].second, span);
-      g["value"] = groups[i].first;
-      list.push_back(std::move(g));
-    }
-    if (groups.size() > c_.spec.entry_point_limit) {
-      json g = counts_json(c_, other, span);
-      g["value"] = "other";
+    for (const auto& [label, counts] : top_groups(*c_.catalog, s_->groups, c_.spec.entry_point_limit, before)) {
+      json g = counts_json(c_, counts, span);
+      g["value"] = label;
       list.push_back(std::move(g));
     }
     out["entry_points"] = std::move(list);
