@@ -26,15 +26,6 @@ struct QueryArgs {
   std::string credits;  // attribution: write every conversion's credits to this CSV file
 };
 
-std::string fmt_seconds(const nlohmann::json& v) {
-  if (v.is_null()) return "-";
-  const double s = v.get<double>();
-  if (s < 120) return fmt::format("{:.0f}s", s);
-  if (s < 7200) return fmt::format("{:.1f}m", s / 60);
-  if (s < 172800) return fmt::format("{:.1f}h", s / 3600);
-  return fmt::format("{:.1f}d", s / 86400);
-}
-
 unsigned long long u64(const nlohmann::json& v) { return static_cast<unsigned long long>(v.get<uint64_t>()); }
 
 // A list of {value/period, persons, converted, conversion} rows.

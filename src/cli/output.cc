@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <fmt/format.h>
+
 namespace cairn::cli {
 
 nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits) {
@@ -37,6 +39,15 @@ void print_json(const nlohmann::json& j) {
   const std::string s = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   std::fwrite(s.data(), 1, s.size(), stdout);
   std::fputc('\n', stdout);
+}
+
+std::string fmt_seconds(const nlohmann::json& v) {
+  if (v.is_null()) return "-";
+  const double s = v.get<double>();
+  if (s < 120) return fmt::format("{:.0f}s", s);
+  if (s < 7200) return fmt::format("{:.1f}m", s / 60);
+  if (s < 172800) return fmt::format("{:.1f}h", s / 3600);
+  return fmt::format("{:.1f}d", s / 86400);
 }
 
 std::string csv_field(const std::string& s) {

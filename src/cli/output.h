@@ -18,5 +18,7 @@ std::unique_ptr<Store> open_or_report(const std::string& command, const std::str
 std::string csv_field(const std::string& s);
 // Prints JSON pretty with a final newline.
 void print_json(const nlohmann::json& j);
+// Seconds for people ("45s", "12.5m", "3.0h", "2.1d"); "-" for null.
+std::string fmt_seconds(const nlohmann::json& v);
 
 }  // namespace cairn::cli

@@ -34,6 +34,7 @@ struct ReportType {
 // One per type, each defined in its cli/report_*.cc file.
 Result<Report> prepare_retention(const nlohmann::json& doc);  // report_cohorts.cc
 Result<Report> prepare_cohorts(const nlohmann::json& doc);    // report_cohorts.cc
+Result<Report> prepare_stages(const nlohmann::json& doc);     // report_stages.cc
 Result<Report> prepare_metric(const nlohmann::json& doc);     // report_metric.cc
 
 // Prints a journey metric's answer (query/metric_journey.h): its value and
@@ -44,6 +45,7 @@ void print_journey_metric(const nlohmann::json& answer, const std::string& forma
 inline const std::vector<ReportType> kReportTypes = {
     {"retention", prepare_retention},
     {"cohorts", prepare_cohorts},
+    {"stages", prepare_stages},
     {"metric", prepare_metric},
 };
 

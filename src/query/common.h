@@ -3,9 +3,13 @@
 // trait, value labels, and the statistics of the answers.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <iterator>
+#include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -86,6 +90,15 @@ struct GroupBy {
   GroupKey of(const Catalog& cat, const PersonView& p, size_t event) const;
 };
 
+// A report's groups (breakdown or entry point values) as (label, counts):
+// values that read the same (the string "7" and the number 7) are one group;
+// the first `limit` by `before` (a strict order on counts; ties by label)
+// stay, the rest merge into one group "other" at the end.
+template <typename Counts, typename Before>
+std::vector<std::pair<std::string, Counts>> top_groups(const Catalog& cat,
+                                                       const std::unordered_map<GroupKey, Counts, GroupKeyHash>& groups,
+                                                       size_t limit, Before before);
+
 // The text of a value: a string, a whole number without a fraction, true/false.
 std::string value_text(const Catalog& cat, ValueType type, uint64_t bits);
 // A group's label: its value's text, or "(none)".
@@ -100,5 +113,23 @@ inline nlohmann::json count_stats(std::vector<Micros> v) { return stats(std::mov
 // Pooled two-proportion z-test of x1/n1 against x2/n2, two-sided p-value;
 // nulls when a side is empty.
 nlohmann::json z_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2);
+
+template <typename Counts, typename Before>
+std::vector<std::pair<std::string, Counts>> top_groups(const Catalog& cat,
+                                                       const std::unordered_map<GroupKey, Counts, GroupKeyHash>& groups,
+                                                       size_t limit, Before before) {
+  std::map<std::string, Counts> by_label;
+  for (const auto& [key, counts] : groups) by_label[group_label(cat, key)].merge(counts);
+  std::vector<std::pair<std::string, Counts>> ranked(std::make_move_iterator(by_label.begin()),
+                                                     std::make_move_iterator(by_label.end()));
+  std::stable_sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) { return before(a.second, b.second); });
+  if (ranked.size() > limit) {
+    Counts other;
+    for (size_t i = limit; i < ranked.size(); ++i) other.merge(ranked[i].second);
+    ranked.resize(limit);
+    ranked.emplace_back("other", std::move(other));
+  }
+  return ranked;
+}
 
 }  // namespace cairn::query

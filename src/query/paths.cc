@@ -861,30 +861,11 @@ json PathsKernel::result() const {
   }
   if (c_.spec.breakdown) {
     // The largest groups by persons (ties by label); the rest is "other".
-    // Values that read the same (the string "7" and the number 7) are one group.
-    std::map<std::string, Counts> by_label;
-    for (const auto& [key, counts] : s_->groups) by_label[group_label(*c_.catalog, key)].merge(counts);
-    std::vector<std::pair<std::string, const Counts*>> groups;
-    for (const auto& [label, counts] : by_label) groups.emplace_back(label, &counts);
-    std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) {
-      return a.second->persons != b.second->persons ? a.second->persons > b.second->persons : a.first < b.first;
-    });
     json list = json::array();
-    Counts other;
-    bool has_other = false;
-    for (size_t i = 0; i < groups.size(); ++i) {
-      if (i < c_.spec.breakdown->limit) {
-        json g = answer(c_, *groups[i].second);
-        g["value"] = groups[i].first;
-        list.push_back(std::move(g));
-      } else {
-        other.merge(*groups[i].second);
-        has_other = true;
-      }
-    }
-    if (has_other) {
-      json g = answer(c_, other);
-      g["value"] = "other";
+    for (const auto& [label, counts] : top_groups(*c_.catalog, s_->groups, c_.spec.breakdown->limit,
+                                                  [](const Counts& a, const Counts& b) { return a.persons > b.persons; })) {
+      json g = answer(c_, counts);
+      g["value"] = label;
       list.push_back(std::move(g));
     }
     out["breakdown"] = std::move(list);
