@@ -32,9 +32,11 @@ struct ReportType {
 };
 
 // One per type, each defined in its cli/report_*.cc file.
+Result<Report> prepare_trend(const nlohmann::json& doc);
 
 // Every type of the table, in the order `cairn query` lists them.
 inline const std::vector<ReportType> kReportTypes = {
+    {"trend", prepare_trend},
 };
 
 }  // namespace cairn::cli
