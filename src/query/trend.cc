@@ -267,6 +267,23 @@ Result<TrendSpec> parse_trend(const json& doc) {
 
 // ---------------------------------------------------------------- compiling
 
+namespace {
+
+bool same_defs(const std::vector<EventDef>& a, const std::vector<EventDef>& b) {
+  auto text = [](const std::vector<EventDef>& defs) {
+    json j = json::array();
+    for (const EventDef& d : defs) {
+      json w = json::array();
+      for (const Filter& f : d.where) w.push_back(filter_json(f));
+      j.push_back(json{d.event, w});
+    }
+    return j.dump();
+  };
+  return text(a) == text(b);
+}
+
+}  // namespace
+
 Result<CompiledTrend> compile_trend(const TrendSpec& spec, const Catalog& cat) {
   CompiledTrend c;
   c.spec = spec;
@@ -291,6 +308,10 @@ Result<CompiledTrend> compile_trend(const TrendSpec& spec, const Catalog& cat) {
       const uint32_t key = cat.keys.find(ts.property);
       if (key != StringPool::kMissing) cs.property = static_cast<int>(slot(key));
     }
+    if (of_active(ts.measure))
+      for (size_t o = 0; o < s && cs.days_of == SIZE_MAX; ++o)
+        if (of_active(spec.series[o].measure) && c.series[o].days_of == SIZE_MAX && same_defs(spec.series[o].events, ts.events))
+          cs.days_of = o;
     active = active || of_active(ts.measure);
     c.series.push_back(std::move(cs));
   }
@@ -435,8 +456,9 @@ struct TrendKernel::State {
   // first_day - 29 (-1: outside), and whether it passed the filters and lies in the range.
   std::vector<int32_t> day;
   std::vector<uint8_t> flags;
-  std::vector<int64_t> units;
-  std::vector<std::pair<GroupKey, int64_t>> group_units;
+  // Per series: the person's distinct units (without / with a group).
+  std::vector<std::vector<int64_t>> units;
+  std::vector<std::vector<std::pair<GroupKey, int64_t>>> group_units;
   // The local day of the last instant looked up, valid for [day_lo, day_hi).
   Micros day_lo = 1, day_hi = 0;
   int64_t cached_day = 0;
@@ -452,7 +474,11 @@ struct TrendKernel::State {
   }
 };
 
-TrendKernel::TrendKernel(const CompiledTrend& c) : c_(c), s_(std::make_unique<State>()) { s_->series.resize(c.series.size()); }
+TrendKernel::TrendKernel(const CompiledTrend& c) : c_(c), s_(std::make_unique<State>()) {
+  s_->series.resize(c.series.size());
+  s_->units.resize(c.series.size());
+  s_->group_units.resize(c.series.size());
+}
 TrendKernel::~TrendKernel() = default;
 
 void TrendKernel::add(const PersonView& p) {
@@ -497,11 +523,17 @@ void TrendKernel::add(const PersonView& p) {
         if (def_matches(d, p, i)) return true;
       return false;
     };
-    st.units.clear();
-    st.group_units.clear();
+    // Active-user series of one definition share the person's active days.
+    const bool shared = cs.days_of != SIZE_MAX;
+    std::vector<int64_t>& units = st.units[shared ? cs.days_of : s];
+    std::vector<std::pair<GroupKey, int64_t>>& group_units = st.group_units[shared ? cs.days_of : s];
+    if (!shared) {
+      units.clear();
+      group_units.clear();
+    }
     auto unit = [&](const GroupKey& g, int64_t u) {
-      if (by_property) st.group_units.emplace_back(g, u);
-      else if (st.units.empty() || st.units.back() != u) st.units.push_back(u);
+      if (by_property) group_units.emplace_back(g, u);
+      else if (units.empty() || units.back() != u) units.push_back(u);
     };
     if (m == Measure::kCount || of_property(m)) {
       for (size_t i = 0; i < p.n; ++i) {
@@ -551,18 +583,20 @@ void TrendKernel::add(const PersonView& p) {
       }
       if (first != SIZE_MAX) close();
       if (m != Measure::kSessionsPerPerson) continue;
-    } else {
+    } else if (!shared) {
       for (size_t i = 0; i < p.n; ++i)
         if (st.day[i] >= 0 && qualifies(i, 1)) unit(group_of(i), st.day[i]);
     }
     if (!by_property) {
-      sort_unique(st.units);
-      if (!st.units.empty()) add_units(c_, m, st.units.data(), st.units.size(), st.acc(c_, s, person_group));
+      if (!shared) sort_unique(units);
+      if (!units.empty()) add_units(c_, m, units.data(), units.size(), st.acc(c_, s, person_group));
       continue;
     }
-    std::sort(st.group_units.begin(), st.group_units.end());
-    st.group_units.erase(std::unique(st.group_units.begin(), st.group_units.end()), st.group_units.end());
-    for (const auto& [g, u] : st.group_units) {
+    if (!shared) {
+      std::sort(group_units.begin(), group_units.end());
+      group_units.erase(std::unique(group_units.begin(), group_units.end()), group_units.end());
+    }
+    for (const auto& [g, u] : group_units) {
       st.acc(c_, s, g);  // the group shows even when only its persons count
       st.series[s].triples.push_back(Triple{g, p.person, u});
     }

@@ -66,6 +66,7 @@ struct CompiledSeries {
   std::vector<CompiledDef> defs;  // empty: every event
   bool never = false;             // an event filter no event can pass
   int property = -1;              // index into plan.keys
+  size_t days_of = SIZE_MAX;      // active users: an earlier series of the same definition whose active days this one reads
 };
 
 struct CompiledTrend {

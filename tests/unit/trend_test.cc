@@ -557,6 +557,13 @@ TEST(Trend, EngineMatchesReferenceOnRandomCases) {
       const bool nonzero = out["total"].is_number() && out["total"].get<double>() != 0;
       ++rounds[s.value("measure", "count") + (nonzero ? " nonzero" : " zero or null")];
     }
+    std::set<std::string> active_defs;
+    for (const json& s : doc["series"]) {
+      const std::string m = s.value("measure", "count");
+      if ((m == "dau" || m == "wau" || m == "mau" || m == "stickiness") &&
+          !active_defs.insert(s.value("event", json()).dump() + s.value("where", json()).dump() + s.value("any_of", json()).dump()).second)
+        ++rounds["active series sharing one definition"];
+    }
     if (doc.contains("breakdown")) ++rounds["breakdown"];
     if (doc.contains("formulas")) ++rounds["formulas"];
     if (doc.value("period", "day") != "day") ++rounds["week or month"];
