@@ -77,27 +77,18 @@ class FormulaParser {
     nodes_.push_back(n);
     return static_cast<int>(nodes_.size()) - 1;
   }
-  Result<int> expr() {
-    auto left = term();
+  Result<int> expr() { return chain('+', '-', FormulaNode::kAdd, FormulaNode::kSub, &FormulaParser::term); }
+  Result<int> term() { return chain('*', '/', FormulaNode::kMul, FormulaNode::kDiv, &FormulaParser::factor); }
+  // operand {(op1|op2) operand}, left-associative.
+  Result<int> chain(char op1, char op2, FormulaNode::Kind k1, FormulaNode::Kind k2, Result<int> (FormulaParser::*operand)()) {
+    auto left = (this->*operand)();
     if (!left) return left;
     int a = *left;
-    for (skip(); pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-'); skip()) {
-      const bool add = text_[pos_++] == '+';
-      auto right = term();
+    for (skip(); pos_ < text_.size() && (text_[pos_] == op1 || text_[pos_] == op2); skip()) {
+      const FormulaNode::Kind kind = text_[pos_++] == op1 ? k1 : k2;
+      auto right = (this->*operand)();
       if (!right) return right;
-      a = node(FormulaNode{add ? FormulaNode::kAdd : FormulaNode::kSub, 0, 0, a, *right});
-    }
-    return a;
-  }
-  Result<int> term() {
-    auto left = factor();
-    if (!left) return left;
-    int a = *left;
-    for (skip(); pos_ < text_.size() && (text_[pos_] == '*' || text_[pos_] == '/'); skip()) {
-      const bool mul = text_[pos_++] == '*';
-      auto right = factor();
-      if (!right) return right;
-      a = node(FormulaNode{mul ? FormulaNode::kMul : FormulaNode::kDiv, 0, 0, a, *right});
+      a = node(FormulaNode{kind, 0, 0, a, *right});
     }
     return a;
   }

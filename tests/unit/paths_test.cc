@@ -27,7 +27,7 @@
 
 #include "core/time.h"
 #include "query/paths.h"
-#include "json_diff.h"
+#include "kernel_test_util.h"
 
 namespace cairn::query {
 namespace {
@@ -770,26 +770,10 @@ Catalogued catalog_of(std::mt19937_64& rng, const std::vector<Person>& persons) 
   return out;
 }
 
-// A person's events as the scan hands them over: those inside the plan's
-// time range, with the plan's keys as cells.
-struct Input {
-  std::vector<Micros> time;
-  std::vector<uint32_t> event;
-  std::vector<std::vector<Cell>> cells;
-  PersonView view(uint32_t person) const { return PersonView{person, time.size(), time.data(), event.data(), &cells}; }
-};
-
+// A person's events as the scan hands them over.
 Input input_of(const Catalog& cat, const ScanPlan& plan, const Person& p) {
-  Input in;
-  in.cells.resize(plan.keys.size());
-  for (const Ev& e : p.events) {
-    if (e.t < plan.min_time || e.t > plan.max_time) continue;
-    in.time.push_back(e.t);
-    in.event.push_back(cat.events.find(e.name));
-    for (size_t k = 0; k < plan.keys.size(); ++k)
-      in.cells[k].push_back(cell_of(cat, get(e.props, std::string(cat.keys.get(plan.keys[k])))));
-  }
-  return in;
+  return input_in_plan(cat, plan, p.events,
+                       [&](const Ev& e, const std::string& key) { return cell_of(cat, get(e.props, key)); });
 }
 
 // ---- random cases ----
@@ -982,21 +966,9 @@ std::string describe(const std::vector<Person>& persons) {
 // and from two that each get some (drawn by `rng`) and merge.
 std::pair<json, json> engine_answers(const json& doc, const std::vector<Person>& persons, std::mt19937_64& rng) {
   const Catalogued c = catalog_of(rng, persons);
-  auto spec = parse_paths(doc);
-  EXPECT_TRUE(spec.is_ok()) << spec.status().message() << "\n" << doc.dump();
-  if (!spec.is_ok()) return {};
-  auto compiled = compile_paths(*spec, c.cat);
-  EXPECT_TRUE(compiled.is_ok()) << compiled.status().message() << "\n" << doc.dump();
-  if (!compiled.is_ok()) return {};
-  PathsKernel whole(*compiled), left(*compiled), right(*compiled);
-  for (size_t i = 0; i < persons.size(); ++i) {
-    const Input in = input_of(c.cat, compiled->plan, persons[i]);
-    if (in.time.empty()) continue;  // the scan skips persons without events in range
-    whole.add(in.view(c.ids[i]));
-    (rng() % 2 ? left : right).add(in.view(c.ids[i]));
-  }
-  left.merge(right);
-  return {whole.result(), left.result()};
+  return kernel_answers<PathsKernel>(
+      doc, parse_paths, compile_paths, c.cat, c.ids,
+      [&](const ScanPlan& plan, size_t i) { return input_of(c.cat, plan, persons[i]); }, rng);
 }
 
 TEST(Paths, EngineMatchesReferenceOnRandomJourneys) {

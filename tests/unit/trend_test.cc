@@ -22,7 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
-#include "json_diff.h"
+#include "kernel_test_util.h"
 #include "query/period.h"
 #include "query/trend.h"
 
@@ -388,48 +388,19 @@ Catalogued catalog_of(std::mt19937_64& rng, const std::vector<Person>& persons) 
   return out;
 }
 
-struct Input {
-  std::vector<Micros> time;
-  std::vector<uint32_t> event;
-  std::vector<std::vector<Cell>> cells;
-  PersonView view(uint32_t person) const { return PersonView{person, time.size(), time.data(), event.data(), &cells}; }
-};
-
 Input input_of(const Catalog& cat, const ScanPlan& plan, const Person& p) {
-  Input in;
-  in.cells.resize(plan.keys.size());
-  for (const Ev& e : p.events) {
-    if (e.t < plan.min_time || e.t > plan.max_time) continue;
-    in.time.push_back(e.t);
-    in.event.push_back(cat.events.find(e.name));
-    for (size_t k = 0; k < plan.keys.size(); ++k) {
-      const std::string key(cat.keys.get(plan.keys[k]));
-      Cell c;
-      if (key == "page" && e.page) c = Cell{true, ValueType::kString, cat.strings().find(*e.page)};
-      if (key == "n" && e.n) c = Cell{true, ValueType::kNumber, std::bit_cast<uint64_t>(*e.n)};
-      in.cells[k].push_back(c);
-    }
-  }
-  return in;
+  return input_in_plan(cat, plan, p.events, [&](const Ev& e, const std::string& key) {
+    if (key == "page" && e.page) return Cell{true, ValueType::kString, cat.strings().find(*e.page)};
+    if (key == "n" && e.n) return Cell{true, ValueType::kNumber, std::bit_cast<uint64_t>(*e.n)};
+    return Cell{};
+  });
 }
 
 std::pair<json, json> engine_answers(const json& doc, const std::vector<Person>& persons, std::mt19937_64& rng) {
   const Catalogued c = catalog_of(rng, persons);
-  auto spec = parse_trend(doc);
-  EXPECT_TRUE(spec.is_ok()) << spec.status().message() << "\n" << doc.dump();
-  if (!spec.is_ok()) return {};
-  auto compiled = compile_trend(*spec, c.cat);
-  EXPECT_TRUE(compiled.is_ok()) << compiled.status().message() << "\n" << doc.dump();
-  if (!compiled.is_ok()) return {};
-  TrendKernel whole(*compiled), left(*compiled), right(*compiled);
-  for (size_t i = 0; i < persons.size(); ++i) {
-    const Input in = input_of(c.cat, compiled->plan, persons[i]);
-    if (in.time.empty()) continue;
-    whole.add(in.view(c.ids[i]));
-    (rng() % 2 ? left : right).add(in.view(c.ids[i]));
-  }
-  left.merge(right);
-  return {whole.result(), left.result()};
+  return kernel_answers<TrendKernel>(
+      doc, parse_trend, compile_trend, c.cat, c.ids,
+      [&](const ScanPlan& plan, size_t i) { return input_of(c.cat, plan, persons[i]); }, rng);
 }
 
 // ---- random cases ----
