@@ -341,7 +341,9 @@ struct Acc {
   // 7- and 30-day windows ending that day; prefix sums give the counts.
   std::array<std::vector<int64_t>, 3> active;
 
-  void init(const CompiledTrend& c, Measure m) {
+  // `distinct`: with the arrays of distinct persons (left out in kernels
+  // under a property breakdown, which keep Triples instead).
+  void init(const CompiledTrend& c, Measure m, bool distinct) {
     const size_t np = c.periods();
     n.assign(np, 0);
     sum.assign(np, 0);
@@ -350,10 +352,12 @@ struct Acc {
       hi.assign(np, -std::numeric_limits<double>::infinity());
     }
     if (m == Measure::kMedian || m == Measure::kPercentile) values.resize(np);
+    if (!distinct) return;
     if (m == Measure::kPersons || m == Measure::kSessionsPerPerson) persons.assign(np, 0);
     if (of_active(m))
       for (auto& a : active) a.assign(c.days() + 1, 0);
   }
+  // REQUIRES: this has every array `o` has (o may lack the distinct ones).
   void merge(const Acc& o) {
     for (size_t p = 0; p < n.size(); ++p) {
       n[p] += o.n[p];
@@ -364,14 +368,16 @@ struct Acc {
       hi[p] = std::max(hi[p], o.hi[p]);
     }
     for (size_t p = 0; p < values.size(); ++p) values[p].insert(values[p].end(), o.values[p].begin(), o.values[p].end());
-    for (size_t p = 0; p < persons.size(); ++p) persons[p] += o.persons[p];
+    for (size_t p = 0; p < o.persons.size(); ++p) persons[p] += o.persons[p];
     persons_total += o.persons_total;
     for (size_t w = 0; w < active.size(); ++w)
-      for (size_t d = 0; d < active[w].size(); ++d) active[w][d] += o.active[w][d];
+      for (size_t d = 0; d < o.active[w].size(); ++d) active[w][d] += o.active[w][d];
   }
 };
 
 constexpr std::array<int64_t, 3> kWindows = {1, 7, 30};
+
+bool by_property(const CompiledTrend& c) { return c.group.active && c.group.key >= 0; }
 
 bool uses_window(Measure m, size_t w) {
   switch (m) {
@@ -458,7 +464,7 @@ struct TrendKernel::State {
     Series& st = series[s];
     if (st.last && st.last_key == g) return *st.last;
     auto [it, added] = st.groups.try_emplace(g);
-    if (added) it->second.init(c, c.spec.series[s].measure);
+    if (added) it->second.init(c, c.spec.series[s].measure, !by_property(c));
     st.last_key = g;
     st.last = &it->second;
     return it->second;
@@ -498,7 +504,7 @@ void TrendKernel::add(const PersonView& p) {
     for (const CompiledFilter& f : c_.event_filters) pass = pass && f.pass(p.cell(f.key, i));
     st.flags[i] = static_cast<uint8_t>((pass ? 1 : 0) | (pass && t >= spec.from && t < spec.to ? 2 : 0));
   }
-  const bool by_property = c_.group.active && c_.group.key >= 0;
+  const bool by_property = query::by_property(c_);
   const GroupKey person_group = c_.group.active && !by_property ? c_.group.of(*c_.catalog, p, 0) : group_key(Cell{});
   auto group_of = [&](size_t i) { return by_property ? group_key(p.cell(static_cast<size_t>(c_.group.key), i)) : person_group; };
   auto period_of = [&](size_t i) { return static_cast<size_t>(c_.day_period[static_cast<size_t>(st.day[i] - kLookbackDays)]); };
@@ -601,7 +607,7 @@ void TrendKernel::merge(Kernel& other) {
     State::Series& theirs = o.s_->series[s];
     for (const auto& [g, acc] : theirs.groups) {
       auto [it, added] = mine.groups.try_emplace(g);
-      if (added) it->second.init(c_, c_.spec.series[s].measure);
+      if (added) it->second.init(c_, c_.spec.series[s].measure, !by_property(c_));
       it->second.merge(acc);
     }
     mine.triples.insert(mine.triples.end(), theirs.triples.begin(), theirs.triples.end());
@@ -749,7 +755,7 @@ std::vector<Acc> fold(const CompiledTrend& c, size_t s, const std::unordered_map
                       const std::vector<Triple>& triples, const std::function<int(const GroupKey&)>& slot_of, size_t slots) {
   const Measure m = c.spec.series[s].measure;
   std::vector<Acc> out(slots);
-  for (Acc& a : out) a.init(c, m);
+  for (Acc& a : out) a.init(c, m, true);
   for (const auto& [g, a] : groups)
     if (const int k = slot_of(g); k >= 0) out[static_cast<size_t>(k)].merge(a);
   if (triples.empty()) return out;
