@@ -260,6 +260,28 @@ Result<TrendSpec> parse_trend(const json& doc) {
 
 namespace {
 
+// The zone's offsets over [lo, hi] as segments of one offset each, found
+// by asking every hour and, where two answers differ, bisecting for the
+// change (zones change their offset months apart, never twice in an hour).
+std::vector<ZoneSegment> zone_segments(const TimeZone& tz, Micros lo, Micros hi) {
+  constexpr Micros kStep = 3600 * kMicrosPerSecond;
+  std::vector<ZoneSegment> out{{lo, hi + 1, tz.offset_at(lo)}};
+  for (Micros at = lo; at < hi;) {
+    const Micros next = hi - at > kStep ? at + kStep : hi;
+    if (tz.offset_at(next) != out.back().offset) {
+      Micros a = at, b = next;  // offset_at(a) is the segment's, offset_at(b) is not
+      while (b - a > 1) {
+        const Micros mid = a + (b - a) / 2;
+        (tz.offset_at(mid) == out.back().offset ? a : b) = mid;
+      }
+      out.back().to = b;
+      out.push_back(ZoneSegment{b, hi + 1, tz.offset_at(b)});
+    }
+    at = next;
+  }
+  return out;
+}
+
 bool same_defs(const std::vector<EventDef>& a, const std::vector<EventDef>& b) {
   auto text = [](const std::vector<EventDef>& defs) {
     json j = json::array();
@@ -321,6 +343,7 @@ Result<CompiledTrend> compile_trend(const TrendSpec& spec, const Catalog& cat) {
   // day; a day is at most 24 h plus a DST hour, offsets at most 26 h apart.
   c.plan.min_time = active ? spec.from - (kLookbackDays + 2) * kMicrosPerDay : spec.from;
   c.plan.max_time = spec.to - 1;
+  c.offsets = zone_segments(tz, c.plan.min_time, c.plan.max_time);
   return c;
 }
 
@@ -456,9 +479,7 @@ struct TrendKernel::State {
   // Per series: the person's distinct units (without / with a group).
   std::vector<std::vector<int64_t>> units;
   std::vector<std::vector<std::pair<GroupKey, int64_t>>> group_units;
-  // The local day of the last instant looked up, valid for [day_lo, day_hi).
-  Micros day_lo = 1, day_hi = 0;
-  int64_t cached_day = 0;
+  size_t segment = 0;  // in CompiledTrend::offsets: the last instant's
 
   Acc& acc(const CompiledTrend& c, size_t s, const GroupKey& g) {
     Series& st = series[s];
@@ -489,17 +510,16 @@ void TrendKernel::add(const PersonView& p) {
   const int64_t base = c_.first_day - kLookbackDays;
   for (size_t i = 0; i < p.n; ++i) {
     const Micros t = p.time[i];
-    if (t < st.day_lo || t >= st.day_hi) {
-      // The offset holds until the next local midnight unless it changes
-      // before then (checked at the end: zones change at most once a day).
-      const Micros off = tz.offset_at(t);
-      st.cached_day = day_of(t + off);
-      const Micros next = (st.cached_day + 1) * kMicrosPerDay - off;
-      st.day_lo = t;
-      st.day_hi = tz.offset_at(next - 1) == off ? next : t + 1;
+    if (t < c_.offsets[st.segment].from || t >= c_.offsets[st.segment].to) {
+      const auto it = std::upper_bound(c_.offsets.begin(), c_.offsets.end(), t,
+                                       [](Micros x, const ZoneSegment& z) { return x < z.from; });
+      st.segment = it == c_.offsets.begin() ? 0 : static_cast<size_t>(it - c_.offsets.begin()) - 1;
     }
-    const int64_t d = st.cached_day - base;
-    st.day[i] = d >= 0 && st.cached_day <= c_.last_day ? static_cast<int32_t>(d) : -1;
+    const ZoneSegment& z = c_.offsets[st.segment];
+    // Outside the plan's range (never, as the scan cuts there) the zone is asked.
+    const int64_t local = t >= z.from && t < z.to ? day_of(t + z.offset) : local_day(t, tz);
+    const int64_t d = local - base;
+    st.day[i] = d >= 0 && local <= c_.last_day ? static_cast<int32_t>(d) : -1;
     bool pass = true;
     for (const CompiledFilter& f : c_.event_filters) pass = pass && f.pass(p.cell(f.key, i));
     st.flags[i] = static_cast<uint8_t>((pass ? 1 : 0) | (pass && t >= spec.from && t < spec.to ? 2 : 0));

@@ -69,6 +69,11 @@ struct CompiledSeries {
   size_t days_of = SIZE_MAX;      // active users: an earlier series of the same definition whose active days this one reads
 };
 
+// The zone's offset over [from, to) of the plan's range.
+struct ZoneSegment {
+  Micros from, to, offset;
+};
+
 struct CompiledTrend {
   TrendSpec spec;
   std::vector<CompiledSeries> series;
@@ -85,6 +90,7 @@ struct CompiledTrend {
   std::vector<int64_t> period_days;  // per period: its first day (for labels)
   size_t periods() const { return period_days.size(); }
   size_t days() const { return static_cast<size_t>(last_day - first_day + 1); }
+  std::vector<ZoneSegment> offsets;  // the local day of an instant is day_of(t + offset), without asking the zone per event
   ScanPlan plan;
 };
 
