@@ -35,6 +35,7 @@ struct ReportType {
 Result<Report> prepare_retention(const nlohmann::json& doc);  // report_cohorts.cc
 Result<Report> prepare_cohorts(const nlohmann::json& doc);    // report_cohorts.cc
 Result<Report> prepare_stages(const nlohmann::json& doc);     // report_stages.cc
+Result<Report> prepare_trend(const nlohmann::json& doc);      // report_trend.cc
 Result<Report> prepare_metric(const nlohmann::json& doc);     // report_metric.cc
 
 // Prints a journey metric's answer (query/metric_journey.h): its value and
@@ -46,6 +47,7 @@ inline const std::vector<ReportType> kReportTypes = {
     {"retention", prepare_retention},
     {"cohorts", prepare_cohorts},
     {"stages", prepare_stages},
+    {"trend", prepare_trend},
     {"metric", prepare_metric},
 };
 

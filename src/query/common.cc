@@ -204,8 +204,7 @@ json stats(std::vector<Micros> v, double unit) {
   const double median = n % 2 ? static_cast<double>(v[n / 2]) : (static_cast<double>(v[n / 2 - 1]) + static_cast<double>(v[n / 2])) / 2;
   double sum = 0;
   for (Micros x : v) sum += static_cast<double>(x);
-  const size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
-  const double p90 = static_cast<double>(v[std::max<size_t>(rank, 1) - 1]);
+  const double p90 = static_cast<double>(v[nearest_rank(n, 90)]);
   return json{{"median", median / unit}, {"mean", sum / static_cast<double>(n) / unit}, {"p90", p90 / unit}, {"count", n}};
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <iterator>
@@ -103,6 +104,13 @@ std::vector<std::pair<std::string, Counts>> top_groups(const Catalog& cat,
 std::string value_text(const Catalog& cat, ValueType type, uint64_t bits);
 // A group's label: its value's text, or "(none)".
 std::string group_label(const Catalog& cat, const GroupKey& k);
+
+// The index of the nearest-rank `percent` percentile (0 < percent <= 100) in
+// `n` sorted values: the ceil(percent·n/100)-th smallest.
+inline size_t nearest_rank(size_t n, double percent) {
+  const double rank = std::ceil(percent * static_cast<double>(n) / 100);
+  return static_cast<size_t>(std::max(rank, 1.0)) - 1;
+}
 
 // Median (mean of the middle two for an even count), mean and p90 (nearest
 // rank) of the values divided by `unit`, and their count; nulls when none.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
@@ -180,6 +182,49 @@ inline std::string json_diff(const nlohmann::json& want, const nlohmann::json& g
     return "";
   }
   return want == got ? "" : fmt::format("{}: want {} got {}", path, show(want), show(got));
+}
+
+// A person's events (each with `t` and `name`) as the scan hands them over:
+// those inside the plan's time range, with `cell(event, key name)` for
+// each of the plan's keys.
+template <typename Events, typename CellOf>
+Input input_in_plan(const Catalog& cat, const query::ScanPlan& plan, const Events& events, CellOf cell) {
+  Input in;
+  in.cells.resize(plan.keys.size());
+  for (const auto& e : events) {
+    if (e.t < plan.min_time || e.t > plan.max_time) continue;
+    in.time.push_back(e.t);
+    in.event.push_back(cat.events.find(e.name));
+    for (size_t k = 0; k < plan.keys.size(); ++k) in.cells[k].push_back(cell(e, std::string(cat.keys.get(plan.keys[k]))));
+  }
+  return in;
+}
+
+// A report's answers for `doc`: from one kernel that gets every person, and
+// from two that each get some (drawn by `rng`) and merge. `input(plan, i)`
+// gives person i's events; persons without events in the plan's range are
+// skipped, as the scan skips them.
+template <typename K, typename Spec, typename Compiled>
+std::pair<nlohmann::json, nlohmann::json> kernel_answers(const nlohmann::json& doc, Result<Spec> (*parse)(const nlohmann::json&),
+                                                         Result<Compiled> (*compile)(const Spec&, const Catalog&),
+                                                         const Catalog& cat, const std::vector<uint32_t>& ids,
+                                                         const std::function<Input(const query::ScanPlan&, size_t)>& input,
+                                                         std::mt19937_64& rng) {
+  auto spec = parse(doc);
+  EXPECT_TRUE(spec.is_ok()) << spec.status().message() << "\n" << doc.dump();
+  if (!spec.is_ok()) return {};
+  auto compiled = compile(*spec, cat);
+  EXPECT_TRUE(compiled.is_ok()) << compiled.status().message() << "\n" << doc.dump();
+  if (!compiled.is_ok()) return {};
+  K whole(*compiled), left(*compiled), right(*compiled);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const Input in = input(compiled->plan, i);
+    if (in.time.empty()) continue;
+    whole.add(in.view(ids[i]));
+    (rng() % 2 ? left : right).add(in.view(ids[i]));
+  }
+  left.merge(right);
+  return {whole.result(), left.result()};
 }
 
 }  // namespace cairn::testing

@@ -894,21 +894,9 @@ std::string describe(const std::vector<Person>& persons) {
 // and from two that each get some (drawn by `rng`) and merge.
 std::pair<json, json> engine_answers(const json& doc, const std::vector<Person>& persons, std::mt19937_64& rng) {
   const Catalogued c = catalogued(rng, persons);
-  auto spec = parse_paths(doc);
-  EXPECT_TRUE(spec.is_ok()) << spec.status().message() << "\n" << doc.dump();
-  if (!spec.is_ok()) return {};
-  auto compiled = compile_paths(*spec, c.cat);
-  EXPECT_TRUE(compiled.is_ok()) << compiled.status().message() << "\n" << doc.dump();
-  if (!compiled.is_ok()) return {};
-  PathsKernel whole(*compiled), left(*compiled), right(*compiled);
-  for (size_t i = 0; i < persons.size(); ++i) {
-    const Input in = input_of(c.cat, compiled->plan, persons[i]);
-    if (in.time.empty()) continue;  // the scan skips persons without events in range
-    whole.add(in.view(c.ids[i]));
-    (rng() % 2 ? left : right).add(in.view(c.ids[i]));
-  }
-  left.merge(right);
-  return {whole.result(), left.result()};
+  return testing::kernel_answers<PathsKernel>(
+      doc, parse_paths, compile_paths, c.cat, c.ids,
+      [&](const ScanPlan& plan, size_t i) { return input_of(c.cat, plan, persons[i]); }, rng);
 }
 
 TEST(Paths, EngineMatchesReferenceOnRandomJourneys) {
