@@ -58,3 +58,20 @@ cat >"$DIR/retention.json" <<'JSON'
  "breakdown": {"behaviour": {"event": "chat_started"}, "within": "first_period"}}
 JSON
 "$CAIRN" query --db "$DIR/db" "$DIR/retention.json" --format table
+echo "== cairn query: weekly active users and sessions, with click-through rate as a formula"
+cat >"$DIR/trend.json" <<'JSON'
+{"type": "trend", "range": {"from": "2026-02-02", "to": "2026-03-30"}, "period": "week",
+ "series": [{"name": "dau", "measure": "dau"}, {"name": "wau", "measure": "wau"}, {"name": "mau", "measure": "mau"},
+            {"name": "stickiness", "measure": "stickiness"}, {"name": "sessions", "measure": "sessions"},
+            {"name": "impressions", "event": "ad_impression"}, {"name": "clicks", "event": "ad_click"}],
+ "formulas": [{"name": "ctr", "formula": "clicks / impressions"}]}
+JSON
+"$CAIRN" query --db "$DIR/db" "$DIR/trend.json" --format table
+echo "== cairn query: lifecycle stages attract -> capture -> nurture -> convert -> expand, and monthly activity"
+echo '{"type": "stages", "preset": "attract_capture_nurture_convert_expand", "activity": {"period": "month"}}' |
+  "$CAIRN" query --db "$DIR/db" - --format table
+for m in nps retention_rate clv first_response_time; do
+  echo "== cairn query: metric $m"
+  echo "{\"type\": \"metric\", \"metric\": \"$m\", \"range\": {\"from\": \"2026-03-01\", \"to\": \"2026-06-01\"}}" |
+    "$CAIRN" query --db "$DIR/db" - --format table
+done
