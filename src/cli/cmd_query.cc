@@ -221,7 +221,22 @@ int run_attribution_query(const QueryArgs& args, const nlohmann::json& doc) {
   return 0;
 }
 
-// The types of cli/reports.h: parse (exit 2 on a bad document), open, run, print.
+Result<Report> prepare_funnel(const nlohmann::json& doc) {
+  auto spec = query::parse_funnel(doc);
+  if (!spec) return spec.status();
+  return Report{[spec = std::move(*spec)](const Store& store, unsigned threads) { return query::run_funnel(store, spec, threads); },
+                print_funnel};
+}
+
+Result<Report> prepare_paths(const nlohmann::json& doc) {
+  auto spec = query::parse_paths(doc);
+  if (!spec) return spec.status();
+  const std::string type = doc["type"].get<std::string>();
+  return Report{[spec = std::move(*spec)](const Store& store, unsigned threads) { return query::run_paths(store, spec, threads); },
+                [type](const nlohmann::json& r, const std::string& format) { print_paths(r, type, format); }};
+}
+
+// Every report type but attribution: parse (exit 2 on a bad document), open, run, print.
 int run_report_query(const QueryArgs& args, const nlohmann::json& doc, const ReportType& type) {
   auto report = type.prepare(doc);
   if (!report) {
@@ -259,54 +274,23 @@ int run_query(const QueryArgs& args) {
     return 2;
   }
   const std::string type = doc.is_object() && doc.contains("type") && doc["type"].is_string() ? doc["type"].get<std::string>() : "";
-  const bool funnel = type == "funnel";
   if (type == "attribution") return run_attribution_query(args, doc);
+  // Funnels and paths print with this file's printers; the other types come
+  // from cli/reports.h.
+  const ReportType built_in[] = {{"funnel", prepare_funnel}, {"paths", prepare_paths}, {"top_paths", prepare_paths},
+                                 {"branches", prepare_paths}};
+  for (const ReportType& r : built_in)
+    if (type == r.type) return run_report_query(args, doc, r);
   for (const ReportType& r : kReportTypes)
     if (type == r.type) return run_report_query(args, doc, r);
-  if (!funnel && type != "paths" && type != "top_paths" && type != "branches") {
-    std::string known = "\"funnel\", \"paths\", \"top_paths\", \"branches\", \"attribution\"";
-    for (const ReportType& r : kReportTypes) known += fmt::format(", \"{}\"", r.type);
-    std::fprintf(stderr, "cairn query: type: %s\n",
-                 type.empty() ? "is missing (e.g. \"funnel\")"
-                              : fmt::format("unknown query type \"{}\" (this build answers {})", type, known).c_str());
-    return 2;
-  }
-  std::optional<query::FunnelSpec> funnel_spec;
-  std::optional<query::PathsSpec> paths_spec;
-  Status parsed = Status::ok();
-  if (funnel) {
-    auto spec = query::parse_funnel(doc);
-    if (spec) funnel_spec = std::move(*spec);
-    else parsed = spec.status();
-  } else {
-    auto spec = query::parse_paths(doc);
-    if (spec) paths_spec = std::move(*spec);
-    else parsed = spec.status();
-  }
-  if (!parsed.is_ok()) {
-    std::fprintf(stderr, "cairn query: %s\n", parsed.message().c_str());
-    return 2;
-  }
-  const auto t0 = std::chrono::steady_clock::now();
-  auto store = open_or_report("query", args.db, Store::Mode::kRead);
-  if (!store) return 1;
-  const auto t1 = std::chrono::steady_clock::now();
-  auto result = funnel ? query::run_funnel(*store, *funnel_spec, args.threads)
-                       : query::run_paths(*store, *paths_spec, args.threads);
-  if (args.timing)
-    std::fprintf(stderr, "timing: open %.3f s, plan + scan %.3f s\n", std::chrono::duration<double>(t1 - t0).count(),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
-  if (!result) {
-    std::fprintf(stderr, "cairn query: %s\n", result.status().message().c_str());
-    return 1;
-  }
-  if (args.format == "json")
-    print_json(*result);
-  else if (funnel)
-    print_funnel(*result, args.format);
-  else
-    print_paths(*result, type, args.format);
-  return 0;
+  std::string known;
+  for (const ReportType& r : built_in) known += fmt::format("\"{}\", ", r.type);
+  known += "\"attribution\"";
+  for (const ReportType& r : kReportTypes) known += fmt::format(", \"{}\"", r.type);
+  std::fprintf(stderr, "cairn query: type: %s\n",
+               type.empty() ? "is missing (e.g. \"funnel\")"
+                            : fmt::format("unknown query type \"{}\" (this build answers {})", type, known).c_str());
+  return 2;
 }
 
 }  // namespace

@@ -17,7 +17,11 @@
 #include "query/attribution.h"
 #include "query/cohort.h"
 #include "query/funnel.h"
+#include "query/metric.h"
+#include "query/metric_journey.h"
 #include "query/paths.h"
+#include "query/stages.h"
+#include "query/trend.h"
 #include "storage/store.h"
 
 namespace {
@@ -103,6 +107,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto spec = parse_attribution(doc)) (void)run_attribution(store, *spec, 1);
   } else if (type == "retention" || type == "cohorts") {
     if (auto spec = parse_cohorts(doc)) (void)run_cohorts(store, *spec, 1);
+  } else if (type == "stages") {
+    if (auto spec = parse_stages(doc)) (void)run_stages(store, *spec, 1);
+  } else if (type == "trend") {
+    if (auto spec = parse_trend(doc)) (void)run_trend(store, *spec, 1);
+  } else if (type == "metric") {
+    if (doc.contains("metric") && doc["metric"].is_string() && is_journey_metric(doc["metric"].get<std::string>())) {
+      if (auto run = prepare_journey_metric(doc)) (void)(*run)(store, 1);
+    } else if (auto spec = parse_metric(doc)) {
+      (void)run_metric(store, *spec, 1);
+    }
   }
   return 0;
 }
