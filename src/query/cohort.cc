@@ -17,28 +17,18 @@ namespace {
 
 constexpr size_t kMaxPeriods = 1000;
 
-Status check_fields(const json& doc, std::initializer_list<const char*> allowed, const std::string& path) {
-  for (const auto& item : doc.items()) {
-    const std::string& key = item.key();
-    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) != allowed.end()) continue;
-    std::string list;
-    for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    return field_error(path.empty() ? key : path + "." + key, fmt::format("unknown field (expected one of {})", list));
-  }
-  return Status::ok();
-}
 
 // An event definition or {"any_of": [...]} at doc[field], into `out`.
 Status parse_defs_field(const json& doc, const char* field, const std::string& path, std::vector<EventDef>& out) {
   const json& j = doc[field];
   if (!j.is_object()) return field_error(path, "expected an event definition like {\"event\": \"signup\"} or {\"any_of\": [...]}");
-  CAIRN_RETURN_IF_ERROR(check_fields(j, {"event", "where", "any_of"}, path));
+  CAIRN_RETURN_IF_ERROR(reject_unknown(j, path, {"event", "where", "any_of"}));
   return parse_event_defs(j, path, out);
 }
 
 Status parse_measure(const json& m, const std::string& path, CohortMeasure& out) {
   if (!m.is_object()) return field_error(path, "expected an object like {\"name\": \"revenue\", \"measure\": \"sum\", ...}");
-  CAIRN_RETURN_IF_ERROR(check_fields(m, {"name", "measure", "event", "where", "any_of", "property", "cumulative"}, path));
+  CAIRN_RETURN_IF_ERROR(reject_unknown(m, path, {"name", "measure", "event", "where", "any_of", "property", "cumulative"}));
   if (!m.contains("name") || !m["name"].is_string() || m["name"].get<std::string>().empty())
     return field_error(path + ".name", "expected a non-empty name");
   out.name = m["name"].get<std::string>();
@@ -83,12 +73,10 @@ Result<CohortSpec> parse_cohorts(const json& doc) {
   spec.kind = doc["type"] == "retention" ? CohortKind::kRetention : CohortKind::kCohorts;
   const bool retention = spec.kind == CohortKind::kRetention;
   if (retention)
-    CAIRN_RETURN_IF_ERROR(check_fields(doc, {"type", "range", "timezone", "start", "recurring", "return", "period", "periods",
-                                             "mode", "filters", "breakdown"},
-                                       ""));
+    CAIRN_RETURN_IF_ERROR(reject_unknown(doc, "", {"type", "range", "timezone", "start", "recurring", "return", "period", "periods",
+                                             "mode", "filters", "breakdown"}));
   else
-    CAIRN_RETURN_IF_ERROR(check_fields(
-        doc, {"type", "range", "timezone", "start", "recurring", "period", "periods", "measures", "filters", "breakdown"}, ""));
+    CAIRN_RETURN_IF_ERROR(reject_unknown(doc, "", {"type", "range", "timezone", "start", "recurring", "period", "periods", "measures", "filters", "breakdown"}));
   CAIRN_RETURN_IF_ERROR(parse_range(doc, spec.from, spec.to));
   CAIRN_RETURN_IF_ERROR(parse_timezone(doc, spec.timezone));
   CAIRN_RETURN_IF_ERROR(parse_filters(doc, spec.event_filters, spec.trait_filters));
@@ -116,7 +104,7 @@ Result<CohortSpec> parse_cohorts(const json& doc) {
   if (doc.contains("breakdown")) {
     const json& b = doc["breakdown"];
     if (b.is_object() && b.contains("behaviour")) {
-      CAIRN_RETURN_IF_ERROR(check_fields(b, {"behaviour", "within"}, "breakdown"));
+      CAIRN_RETURN_IF_ERROR(reject_unknown(b, "breakdown", {"behaviour", "within"}));
       CAIRN_RETURN_IF_ERROR(parse_defs_field(b, "behaviour", "breakdown.behaviour", spec.behaviour));
       if (b.contains("within") && b["within"] != "first_period") {
         auto d = parse_duration_field(b["within"], "breakdown.within");
@@ -124,7 +112,7 @@ Result<CohortSpec> parse_cohorts(const json& doc) {
         spec.behaviour_within = *d;
       }
     } else {
-      if (b.is_object()) CAIRN_RETURN_IF_ERROR(check_fields(b, {"property", "trait", "limit"}, "breakdown"));
+      if (b.is_object()) CAIRN_RETURN_IF_ERROR(reject_unknown(b, "breakdown", {"property", "trait", "limit"}));
       auto bd = parse_breakdown(b);
       if (!bd) return bd.status();
       spec.breakdown = *bd;

@@ -150,7 +150,8 @@ Result<JourneySpec> parse_journey(const json& doc) {
   for (const char* f : {info->pick, info->conversion, info->window})
     if (f) fields.push_back(f);
   fields.insert(fields.end(), info->others.begin(), info->others.end());
-  for (const auto& [k, v] : doc.items()) {
+  for (const auto& item : doc.items()) {
+    const std::string& k = item.key();
     if (k == "type" || k == "metric" || k == "range") continue;
     if (std::find_if(fields.begin(), fields.end(), [&](const char* f) { return k == f; }) == fields.end()) {
       std::string known;

@@ -188,6 +188,19 @@ Result<Breakdown> parse_breakdown(const json& b) {
   return bd;
 }
 
+Status reject_unknown(const json& obj, const std::string& path, std::initializer_list<const char*> known) {
+  for (const auto& item : obj.items()) {
+    const std::string& key = item.key();
+    bool ok = false;
+    for (const char* k : known) ok = ok || key == k;
+    if (ok) continue;
+    std::string list;
+    for (const char* k : known) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
+    return field_error(path.empty() ? key : path + "." + key, fmt::format("unknown field (expected one of {})", list));
+  }
+  return Status::ok();
+}
+
 Status parse_filters(const json& doc, std::vector<Filter>& event_filters, std::vector<Filter>& trait_filters) {
   if (!doc.contains("filters")) return Status::ok();
   const json& fs = doc["filters"];

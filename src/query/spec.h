@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +102,9 @@ Status parse_timezone(const nlohmann::json& doc, std::shared_ptr<const TimeZone>
 Result<Breakdown> parse_breakdown(const nlohmann::json& b);
 // The document's "filters": property filters and trait filters.
 Status parse_filters(const nlohmann::json& doc, std::vector<Filter>& event_filters, std::vector<Filter>& trait_filters);
+// Every key of `obj` must be one of `known`, so that a typo cannot silently
+// change an answer: "PATH.KEY: unknown field (expected one of A, B)".
+Status reject_unknown(const nlohmann::json& obj, const std::string& path, std::initializer_list<const char*> known);
 // A duration field ("7d"); `path` names it in errors.
 Result<Micros> parse_duration_field(const nlohmann::json& j, const std::string& path);
 

@@ -16,19 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string join_path(const std::string& path, const std::string& field) { return path.empty() ? field : path + "." + field; }
-
-// Every key of `obj` must be one of `known`: a typo must not silently change the answer.
-Status reject_unknown(const json& obj, const std::string& path, std::initializer_list<const char*> known) {
-  for (const auto& [key, value] : obj.items()) {
-    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) != known.end()) continue;
-    std::string list;
-    for (const char* k : known) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
-    return field_error(join_path(path, key), fmt::format("unknown field (expected one of {})", list));
-  }
-  return Status::ok();
-}
-
 Result<uint32_t> parse_positive(const json& j, const std::string& path) {
   if (!j.is_number_unsigned() || j.get<uint64_t>() < 1 || j.get<uint64_t>() > 1000000)
     return field_error(path, "expected a whole number from 1 to 1000000");

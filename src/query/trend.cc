@@ -41,16 +41,6 @@ bool of_property(Measure m) { return m >= Measure::kSum && m <= Measure::kPercen
 bool of_sessions(Measure m) { return m >= Measure::kSessions && m <= Measure::kSessionsPerPerson; }
 bool of_active(Measure m) { return m >= Measure::kDau; }
 
-// Rejects fields other than `known`, so that a typo cannot silently change an answer.
-Status reject_unknown(const json& obj, const std::string& path, std::initializer_list<const char*> known) {
-  for (const auto& [key, value] : obj.items()) {
-    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) != known.end()) continue;
-    std::string list;
-    for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-    return field_error(path.empty() ? key : path + "." + key, fmt::format("unknown field (expected {})", list));
-  }
-  return Status::ok();
-}
 
 // Recursive descent over: expr = term {(+|-) term}; term = factor {(*|/) factor};
 // factor = number | name | ( expr ) | - factor.

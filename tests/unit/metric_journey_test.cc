@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
+#include "journey_fixture.h"
 #include "query/metric_journey.h"
 
 namespace cairn::query {
@@ -376,18 +377,11 @@ std::pair<Answer, Answer> engine_answers(const json& doc, const std::vector<Pers
   const ScanPlan& plan = compiled->plan;
   JourneyKernel whole(*compiled), left(*compiled), right(*compiled);
   for (size_t i = 0; i < persons.size(); ++i) {
-    std::vector<Micros> time;
-    std::vector<uint32_t> event;
-    std::vector<std::vector<Cell>> cells(plan.keys.size());
-    for (const Ev& e : persons[i].events) {
-      if (e.t < plan.min_time || e.t > plan.max_time) continue;
-      time.push_back(e.t);
-      event.push_back(cat.events.find(e.name));
-      for (size_t k = 0; k < plan.keys.size(); ++k)
-        cells[k].push_back(cell_of(cat, find(e.props, std::string(cat.keys.get(plan.keys[k])))));
-    }
-    if (time.empty()) continue;  // the scan skips persons without events in range
-    const PersonView view{ids[i], time.size(), time.data(), event.data(), &cells};
+    const testing::Input in = testing::input_in_plan(cat, plan, persons[i].events, [&](const Ev& e, const std::string& key) {
+      return cell_of(cat, find(e.props, key));
+    });
+    if (in.time.empty()) continue;  // the scan skips persons without events in range
+    const PersonView view = in.view(ids[i]);
     whole.add(view);
     (rng() % 2 ? left : right).add(view);
   }

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
+#include "journey_fixture.h"
 #include "query/stages.h"
 
 namespace cairn::query {
@@ -451,34 +452,14 @@ std::pair<json, json> engine_answers(const Case& cs, const std::vector<Person>& 
     if (!p.country.empty())
       cat.set_trait(ids.back(), StoredProp{cat.keys.find("country"), ValueType::kString, cat.strings().find(p.country)});
   }
-  auto spec = parse_stages(cs.doc);
-  EXPECT_TRUE(spec.is_ok()) << spec.status().message() << "\n" << cs.doc.dump();
-  if (!spec.is_ok()) return {};
-  auto compiled = compile_stages(*spec, cat);
-  EXPECT_TRUE(compiled.is_ok()) << compiled.status().message();
-  if (!compiled.is_ok()) return {};
-  const ScanPlan& plan = compiled->plan;
-  StagesKernel whole(*compiled), left(*compiled), right(*compiled);
-  for (size_t i = 0; i < persons.size(); ++i) {
-    std::vector<Micros> time;
-    std::vector<uint32_t> event;
-    std::vector<std::vector<Cell>> cells(plan.keys.size());
-    for (const Ev& e : persons[i].events) {
-      if (e.t < plan.min_time || e.t > plan.max_time) continue;
-      time.push_back(e.t);
-      event.push_back(cat.events.find(e.name));
-      for (size_t k = 0; k < plan.keys.size(); ++k) {
-        const std::string_view key = cat.keys.get(plan.keys[k]);
-        cells[k].push_back(cell_of(cat, key == "ch" ? e.ch : key == "f" ? e.f : Val{}));
-      }
-    }
-    if (time.empty()) continue;  // the scan skips persons without events
-    const PersonView view{ids[i], time.size(), time.data(), event.data(), &cells};
-    whole.add(view);
-    (rng() % 2 ? left : right).add(view);
-  }
-  left.merge(right);
-  return {whole.result(), left.result()};
+  return testing::kernel_answers<StagesKernel>(
+      cs.doc, parse_stages, compile_stages, cat, ids,
+      [&](const ScanPlan& plan, size_t i) {
+        return testing::input_in_plan(cat, plan, persons[i].events, [&](const Ev& e, const std::string& key) {
+          return cell_of(cat, key == "ch" ? e.ch : key == "f" ? e.f : Val{});
+        });
+      },
+      rng);
 }
 
 // ---- random cases ----
