@@ -498,16 +498,31 @@ void TrendKernel::add(const PersonView& p) {
   st.day.resize(p.n);
   st.flags.resize(p.n);
   const int64_t base = c_.first_day - kLookbackDays;
+  // Events come in time order: the UTC bounds [day_lo, day_hi) of the last
+  // local day found answer most of them without a division.
+  Micros day_lo = 0, day_hi = 0;
+  int64_t local = 0;
   for (size_t i = 0; i < p.n; ++i) {
     const Micros t = p.time[i];
-    if (t < c_.offsets[st.segment].from || t >= c_.offsets[st.segment].to) {
-      const auto it = std::upper_bound(c_.offsets.begin(), c_.offsets.end(), t,
-                                       [](Micros x, const ZoneSegment& z) { return x < z.from; });
-      st.segment = it == c_.offsets.begin() ? 0 : static_cast<size_t>(it - c_.offsets.begin()) - 1;
+    if (t < day_lo || t >= day_hi) {
+      if (t < c_.offsets[st.segment].from || t >= c_.offsets[st.segment].to) {
+        const auto it = std::upper_bound(c_.offsets.begin(), c_.offsets.end(), t,
+                                         [](Micros x, const ZoneSegment& z) { return x < z.from; });
+        st.segment = it == c_.offsets.begin() ? 0 : static_cast<size_t>(it - c_.offsets.begin()) - 1;
+      }
+      const ZoneSegment& z = c_.offsets[st.segment];
+      day_lo = day_hi = 0;
+      if (t >= z.from && t < z.to) {
+        local = day_of(t + z.offset);
+        constexpr int64_t kSafeDays = 100'000'000;  // local * kMicrosPerDay cannot overflow
+        if (local > -kSafeDays && local < kSafeDays) {
+          day_lo = std::max(z.from, local * kMicrosPerDay - z.offset);
+          day_hi = std::min(z.to, (local + 1) * kMicrosPerDay - z.offset);
+        }
+      } else {
+        local = local_day(t, tz);  // outside the plan's range (never, as the scan cuts there) the zone is asked
+      }
     }
-    const ZoneSegment& z = c_.offsets[st.segment];
-    // Outside the plan's range (never, as the scan cuts there) the zone is asked.
-    const int64_t local = t >= z.from && t < z.to ? day_of(t + z.offset) : local_day(t, tz);
     const int64_t d = local - base;
     st.day[i] = d >= 0 && local <= c_.last_day ? static_cast<int32_t>(d) : -1;
     bool pass = true;
