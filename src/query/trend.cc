@@ -483,6 +483,11 @@ struct TrendKernel::State {
 };
 
 TrendKernel::TrendKernel(const CompiledTrend& c) : c_(c), s_(std::make_unique<State>()) {
+  if (c.event_filters.empty() && !by_property(c))
+    for (size_t s = 0; s < c.series.size() && fast_days_ == SIZE_MAX; ++s)
+      if (of_active(c.spec.series[s].measure) && c.series[s].days_of == SIZE_MAX && c.series[s].defs.empty() &&
+          !c.series[s].never)
+        fast_days_ = s;
   s_->series.resize(c.series.size());
   s_->units.resize(c.series.size());
   s_->group_units.resize(c.series.size());
@@ -498,6 +503,11 @@ void TrendKernel::add(const PersonView& p) {
   st.day.resize(p.n);
   st.flags.resize(p.n);
   const int64_t base = c_.first_day - kLookbackDays;
+  // An active-user series of any event without filters or a property
+  // breakdown takes its active days straight from this loop: they change
+  // only where the local day does.
+  std::vector<int64_t>* days = fast_days_ == SIZE_MAX ? nullptr : &st.units[fast_days_];
+  if (days) days->clear();
   // Events come in time order: the UTC bounds [day_lo, day_hi) of the last
   // local day found answer most of them without a division.
   Micros day_lo = 0, day_hi = 0;
@@ -522,6 +532,8 @@ void TrendKernel::add(const PersonView& p) {
       } else {
         local = local_day(t, tz);  // outside the plan's range (never, as the scan cuts there) the zone is asked
       }
+      if (days && local - base >= 0 && local <= c_.last_day && (days->empty() || days->back() != local - base))
+        days->push_back(local - base);
     }
     const int64_t d = local - base;
     st.day[i] = d >= 0 && local <= c_.last_day ? static_cast<int32_t>(d) : -1;
@@ -549,7 +561,7 @@ void TrendKernel::add(const PersonView& p) {
     const bool shared = cs.days_of != SIZE_MAX;
     std::vector<int64_t>& units = st.units[shared ? cs.days_of : s];
     std::vector<std::pair<GroupKey, int64_t>>& group_units = st.group_units[shared ? cs.days_of : s];
-    if (!shared) {
+    if (!shared && s != fast_days_) {
       units.clear();
       group_units.clear();
     }
@@ -605,7 +617,7 @@ void TrendKernel::add(const PersonView& p) {
       }
       if (first != SIZE_MAX) close();
       if (m != Measure::kSessionsPerPerson) continue;
-    } else if (!shared) {
+    } else if (!shared && s != fast_days_) {
       for (size_t i = 0; i < p.n; ++i)
         if (st.day[i] >= 0 && qualifies(i, 1)) unit(group_of(i), st.day[i]);
     }

@@ -110,6 +110,7 @@ class TrendKernel final : public Kernel {
   struct State;
   const CompiledTrend& c_;
   std::unique_ptr<State> s_;
+  size_t fast_days_ = SIZE_MAX;  // the active-user series whose days add() collects while finding local days
 };
 
 // Plans, scans and returns the answer JSON.
