@@ -488,6 +488,10 @@ TrendKernel::TrendKernel(const CompiledTrend& c) : c_(c), s_(std::make_unique<St
       if (of_active(c.spec.series[s].measure) && c.series[s].days_of == SIZE_MAX && c.series[s].defs.empty() &&
           !c.series[s].never)
         fast_days_ = s;
+  // Only series other than those active days need each event's day and flags.
+  per_event_ = false;
+  for (size_t s = 0; s < c.series.size(); ++s)
+    if (fast_days_ == SIZE_MAX || (s != fast_days_ && c.series[s].days_of != fast_days_)) per_event_ = true;
   s_->series.resize(c.series.size());
   s_->units.resize(c.series.size());
   s_->group_units.resize(c.series.size());
@@ -500,8 +504,10 @@ void TrendKernel::add(const PersonView& p) {
   State& st = *s_;
   const TrendSpec& spec = c_.spec;
   const TimeZone& tz = *spec.timezone;
-  st.day.resize(p.n);
-  st.flags.resize(p.n);
+  if (per_event_) {
+    st.day.resize(p.n);
+    st.flags.resize(p.n);
+  }
   const int64_t base = c_.first_day - kLookbackDays;
   // An active-user series of any event without filters or a property
   // breakdown takes its active days straight from this loop: they change
@@ -535,6 +541,7 @@ void TrendKernel::add(const PersonView& p) {
       if (days && local - base >= 0 && local <= c_.last_day && (days->empty() || days->back() != local - base))
         days->push_back(local - base);
     }
+    if (!per_event_) continue;
     const int64_t d = local - base;
     st.day[i] = d >= 0 && local <= c_.last_day ? static_cast<int32_t>(d) : -1;
     bool pass = true;

@@ -111,6 +111,7 @@ class TrendKernel final : public Kernel {
   const CompiledTrend& c_;
   std::unique_ptr<State> s_;
   size_t fast_days_ = SIZE_MAX;  // the active-user series whose days add() collects while finding local days
+  bool per_event_ = true;        // some series reads each event's local day and flags
 };
 
 // Plans, scans and returns the answer JSON.
