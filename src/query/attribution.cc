@@ -676,12 +676,6 @@ class AttributionKernel final : public Kernel {
     return -1;
   }
 
-  static bool any_matches(const std::vector<CompiledDef>& defs, const PersonView& p, size_t i) {
-    for (const CompiledDef& d : defs)
-      if (def_matches(d, p, i)) return true;
-    return false;
-  }
-
   void goal(const PersonView& p, const std::vector<CompiledDef>& def, GoalState& g, bool is_conversion) {
     const AttributionSpec& s = c_.spec;
     const uint32_t person = g.persons;
@@ -689,7 +683,7 @@ class AttributionKernel final : public Kernel {
     size_t lo = 0;  // the first event after the previous goal event
     uint32_t ordinal = 0;
     for (size_t i = 0; i < p.n; ++i) {
-      if (!any_matches(def, p, i) || !passes(p, i)) continue;
+      if (!any_def_matches(def, p, i) || !passes(p, i)) continue;
       if (p.time[i] >= s.from && p.time[i] < s.to) {
         in_range_conv = true;
         any = true;

@@ -151,9 +151,7 @@ struct Matcher {
   bool match(const PersonView& p, size_t i) const {
     if (any) return true;
     if (!by_event.empty()) return p.event[i] < by_event.size() && by_event[p.event[i]];
-    for (const CompiledDef& d : defs)
-      if (def_matches(d, p, i)) return true;
-    return false;
+    return any_def_matches(defs, p, i);
   }
 };
 
@@ -177,13 +175,9 @@ struct CompiledCohorts {
 
 namespace {
 
-Status compile_defs(const std::vector<EventDef>& defs, const std::string& path, const Catalog& cat, const KeySlot& slot,
-                    Matcher& out) {
-  for (size_t i = 0; i < defs.size(); ++i) {
-    auto d = compile_def(defs[i], defs.size() == 1 ? path : fmt::format("{}.any_of[{}]", path, i), cat, slot);
-    if (!d) return d.status();
-    out.defs.push_back(std::move(*d));
-  }
+Status compile_matcher(const std::vector<EventDef>& defs, const std::string& path, const Catalog& cat, const KeySlot& slot,
+                       Matcher& out) {
+  CAIRN_RETURN_IF_ERROR(compile_defs(defs, path, cat, slot, out.defs));
   out.index(cat.events.size());
   return Status::ok();
 }
@@ -196,13 +190,13 @@ Result<std::shared_ptr<CompiledCohorts>> compile_cohorts(const CohortSpec& spec,
   c.spec = spec;
   c.catalog = &cat;
   const KeySlot slot = plan_key_slot(c.plan);
-  CAIRN_RETURN_IF_ERROR(compile_defs(spec.start, "start", cat, slot, c.start));
-  CAIRN_RETURN_IF_ERROR(compile_defs(spec.ret, "return", cat, slot, c.ret));
-  CAIRN_RETURN_IF_ERROR(compile_defs(spec.behaviour, "breakdown.behaviour", cat, slot, c.behaviour));
+  CAIRN_RETURN_IF_ERROR(compile_matcher(spec.start, "start", cat, slot, c.start));
+  CAIRN_RETURN_IF_ERROR(compile_matcher(spec.ret, "return", cat, slot, c.ret));
+  CAIRN_RETURN_IF_ERROR(compile_matcher(spec.behaviour, "breakdown.behaviour", cat, slot, c.behaviour));
   c.has_behaviour = !spec.behaviour.empty();
   for (size_t m = 0; m < spec.measures.size(); ++m) {
     CompiledMeasure cm;
-    CAIRN_RETURN_IF_ERROR(compile_defs(spec.measures[m].events, fmt::format("measures[{}]", m), cat, slot, cm.events));
+    CAIRN_RETURN_IF_ERROR(compile_matcher(spec.measures[m].events, fmt::format("measures[{}]", m), cat, slot, cm.events));
     if (!spec.measures[m].property.empty()) {
       const uint32_t key = cat.keys.find(spec.measures[m].property);
       if (key != StringPool::kMissing) cm.key = static_cast<int>(slot(key));

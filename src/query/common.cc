@@ -131,6 +131,16 @@ Result<CompiledDef> compile_def(const EventDef& def, const std::string& path, co
   return c;
 }
 
+Status compile_defs(const std::vector<EventDef>& defs, const std::string& path, const Catalog& cat, const KeySlot& key_slot,
+                    std::vector<CompiledDef>& out) {
+  for (size_t k = 0; k < defs.size(); ++k) {
+    auto d = compile_def(defs[k], defs.size() == 1 ? path : fmt::format("{}.any_of[{}]", path, k), cat, key_slot);
+    if (!d) return d.status();
+    out.push_back(std::move(*d));
+  }
+  return Status::ok();
+}
+
 Cell trait_cell(const Catalog& cat, uint32_t person, uint32_t key) {
   Cell c;
   if (const auto* traits = cat.traits_of(person))

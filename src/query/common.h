@@ -58,6 +58,18 @@ inline bool def_matches(const CompiledDef& d, const PersonView& p, size_t i) {
   return true;
 }
 
+// Resolves one event definition or `any_of` several into `out`; errors name
+// PATH for one definition and PATH.any_of[k] for one of several.
+Status compile_defs(const std::vector<EventDef>& defs, const std::string& path, const Catalog& cat, const KeySlot& key_slot,
+                    std::vector<CompiledDef>& out);
+
+// Whether any of the definitions matches event i (none given: no event does).
+inline bool any_def_matches(const std::vector<CompiledDef>& defs, const PersonView& p, size_t i) {
+  for (const CompiledDef& d : defs)
+    if (def_matches(d, p, i)) return true;
+  return false;
+}
+
 // The person's value of a trait (catalog key id), as a cell.
 Cell trait_cell(const Catalog& cat, uint32_t person, uint32_t key);
 

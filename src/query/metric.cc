@@ -241,12 +241,7 @@ Result<CompiledMetric> compile_metric(const MetricSpec& spec, const Catalog& cat
     for (const EventParam& e : k.events) {
       const EventSet& set = spec.events[static_cast<size_t>(e.role)];
       std::vector<CompiledDef>& out = c.events[static_cast<size_t>(e.role)];
-      for (size_t i = 0; i < set.size(); ++i) {
-        const std::string path = set.size() == 1 ? e.field : fmt::format("{}.any_of[{}]", e.field, i);
-        auto d = compile_def(set[i], path, cat, slot);
-        if (!d) return d.status();
-        out.push_back(std::move(*d));
-      }
+      CAIRN_RETURN_IF_ERROR(compile_defs(set, e.field, cat, slot, out));
     }
   }
   auto key = [&](const std::string& name) {
@@ -370,12 +365,6 @@ MetricKernel::~MetricKernel() = default;
 
 namespace {
 
-bool matches(const std::vector<CompiledDef>& defs, const PersonView& p, size_t i) {
-  for (const CompiledDef& d : defs)
-    if (def_matches(d, p, i)) return true;
-  return false;
-}
-
 // The value of the key at `slot` (-1: no such key) as a number, when it is one.
 bool number_at(const PersonView& p, int slot, size_t i, double& out) {
   if (slot < 0) return false;
@@ -413,15 +402,15 @@ void MetricKernel::add(const PersonView& p) {
           at_start = customer;
           started = true;
         }
-        if (matches(defs(Role::kCustomer), p, i)) {
+        if (any_def_matches(defs(Role::kCustomer), p, i)) {
           if (!customer && started) became = true;
           customer = true;
-        } else if (matches(defs(Role::kChurn), p, i)) {
+        } else if (any_def_matches(defs(Role::kChurn), p, i)) {
           customer = false;
         }
         if (!started) continue;
-        if (customer && matches(defs(Role::kUpsell), p, i)) upgraded = true;
-        if (matches(defs(Role::kOrder), p, i)) {
+        if (customer && any_def_matches(defs(Role::kUpsell), p, i)) upgraded = true;
+        if (any_def_matches(defs(Role::kOrder), p, i)) {
           double v = 0;
           if (number_at(p, c_.property_key, i, v)) {
             ++s.orders;
@@ -446,7 +435,7 @@ void MetricKernel::add(const PersonView& p) {
     case MetricKind::kCsat: {
       const bool nps = spec.kind == MetricKind::kNps;
       for (size_t i = 0; i < p.n; ++i) {
-        if (!in_range(i) || !matches(defs(Role::kAnswer), p, i)) continue;
+        if (!in_range(i) || !any_def_matches(defs(Role::kAnswer), p, i)) continue;
         double v = 0;
         if (!number_at(p, c_.property_key, i, v) || !(v >= (nps ? 0 : 1) && v <= (nps ? 10 : 5)) || v != std::trunc(v))
           s.count(c_, kInvalid, p.time[i]);
@@ -462,8 +451,8 @@ void MetricKernel::add(const PersonView& p) {
     case MetricKind::kCtr:
       for (size_t i = 0; i < p.n; ++i) {
         if (!in_range(i)) continue;
-        if (matches(defs(Role::kImpression), p, i)) s.count(c_, kImpressions, p.time[i]);
-        else if (matches(defs(Role::kClick), p, i)) s.count(c_, kAdClicks, p.time[i]);
+        if (any_def_matches(defs(Role::kImpression), p, i)) s.count(c_, kImpressions, p.time[i]);
+        else if (any_def_matches(defs(Role::kClick), p, i)) s.count(c_, kAdClicks, p.time[i]);
       }
       break;
     case MetricKind::kEmailOpenRate:
@@ -473,9 +462,9 @@ void MetricKernel::add(const PersonView& p) {
       s.messages.clear();
       for (size_t i = 0; i < p.n; ++i) {
         if (!in_range(i)) continue;
-        const uint32_t role = matches(defs(Role::kDelivered), p, i) ? 0
-                              : matches(defs(Role::kOpen), p, i)    ? 1
-                              : matches(defs(Role::kClick), p, i)   ? 2
+        const uint32_t role = any_def_matches(defs(Role::kDelivered), p, i) ? 0
+                              : any_def_matches(defs(Role::kOpen), p, i)    ? 1
+                              : any_def_matches(defs(Role::kClick), p, i)   ? 2
                                                                     : 3;
         if (role == 3) continue;
         if (spec.unique) s.messages.push_back({role, key_at(p, c_.message_key, i), p.time[i]});
@@ -489,7 +478,7 @@ void MetricKernel::add(const PersonView& p) {
     }
     case MetricKind::kSocialEngagementRate:
       for (size_t i = 0; i < p.n; ++i) {
-        if (!in_range(i) || !matches(defs(Role::kAction), p, i) || c_.action_key < 0) continue;
+        if (!in_range(i) || !any_def_matches(defs(Role::kAction), p, i) || c_.action_key < 0) continue;
         const Cell& cell = p.cell(static_cast<size_t>(c_.action_key), i);
         if (!cell.present || cell.type != ValueType::kString) continue;
         for (size_t a = 0; a < c_.action_ids.size(); ++a)
@@ -503,8 +492,8 @@ void MetricKernel::add(const PersonView& p) {
       bool did = false, active = false;
       for (size_t i = 0; i < p.n; ++i) {
         if (!in_range(i)) continue;
-        did = did || matches(defs(role), p, i);
-        active = active || any || matches(defs(Role::kActive), p, i);
+        did = did || any_def_matches(defs(role), p, i);
+        active = active || any || any_def_matches(defs(Role::kActive), p, i);
       }
       s.persons += did;
       s.active += did || active;
@@ -513,11 +502,11 @@ void MetricKernel::add(const PersonView& p) {
     case MetricKind::kTrialToPaidRate: {
       size_t start = p.n;
       for (size_t i = 0; i < p.n && start == p.n; ++i)
-        if (in_range(i) && matches(defs(Role::kTrial), p, i)) start = i;
+        if (in_range(i) && any_def_matches(defs(Role::kTrial), p, i)) start = i;
       if (start == p.n) break;
       ++s.persons;
       for (size_t i = start + 1; i < p.n && p.time[i] - p.time[start] <= spec.window; ++i)
-        if (matches(defs(Role::kPaid), p, i)) {
+        if (any_def_matches(defs(Role::kPaid), p, i)) {
           ++s.converted;
           s.durations.push_back(p.time[i] - p.time[start]);
           break;
@@ -528,8 +517,8 @@ void MetricKernel::add(const PersonView& p) {
       // Tickets opened in the range; a ticket's first reply at or after its opening.
       s.tickets_seen.clear();
       for (size_t i = 0; i < p.n; ++i) {
-        const bool opened = in_range(i) && matches(defs(Role::kTicketOpen), p, i);
-        if (!opened && !matches(defs(Role::kTicketReply), p, i)) continue;
+        const bool opened = in_range(i) && any_def_matches(defs(Role::kTicketOpen), p, i);
+        if (!opened && !any_def_matches(defs(Role::kTicketReply), p, i)) continue;
         const GroupKey key = key_at(p, c_.ticket_key, i);
         auto it = std::find_if(s.tickets_seen.begin(), s.tickets_seen.end(), [&](const State::Ticket& t) { return t.key == key; });
         if (opened) {
@@ -550,8 +539,8 @@ void MetricKernel::add(const PersonView& p) {
       s.tickets_seen.clear();
       s.resolved_seen.clear();
       for (size_t i = 0; i < p.n && p.time[i] < to; ++i) {
-        const bool resolved = in_range(i) && matches(defs(Role::kTicketResolved), p, i);
-        if (!resolved && !matches(defs(Role::kTicketOpen), p, i)) continue;
+        const bool resolved = in_range(i) && any_def_matches(defs(Role::kTicketResolved), p, i);
+        if (!resolved && !any_def_matches(defs(Role::kTicketOpen), p, i)) continue;
         const GroupKey key = key_at(p, c_.ticket_key, i);
         auto find = [&](std::vector<State::Ticket>& v) {
           return std::find_if(v.begin(), v.end(), [&](const State::Ticket& t) { return t.key == key; });

@@ -160,16 +160,6 @@ Result<StagesSpec> parse_stages(const json& doc) {
 
 namespace {
 
-Status compile_defs(const std::vector<EventDef>& defs, const std::string& path, const Catalog& cat, const KeySlot& slot,
-                    std::vector<CompiledDef>& out) {
-  for (size_t d = 0; d < defs.size(); ++d) {
-    auto c = compile_def(defs[d], defs.size() > 1 ? fmt::format("{}.any_of[{}]", path, d) : path, cat, slot);
-    if (!c) return c.status();
-    out.push_back(std::move(*c));
-  }
-  return Status::ok();
-}
-
 int64_t ordinal_at(Micros t, const TimeZone& tz, Period p) { return period_ordinal(period_start(t, tz, p), p); }
 
 }  // namespace
@@ -254,12 +244,6 @@ struct Counts {
   }
 };
 
-bool any_matches(const std::vector<CompiledDef>& defs, const PersonView& p, size_t i) {
-  for (const CompiledDef& d : defs)
-    if (def_matches(d, p, i)) return true;
-  return false;
-}
-
 }  // namespace
 
 struct StagesKernel::State {
@@ -299,14 +283,14 @@ void StagesKernel::add(const PersonView& p) {
       group = group_key(p.cell(static_cast<size_t>(c_.entry_key), i));
       group_found = true;
     }
-    if (spec.activity && (c_.activity.empty() || any_matches(c_.activity, p, i))) {
+    if (spec.activity && (c_.activity.empty() || any_def_matches(c_.activity, p, i))) {
       const int64_t o = ordinal_at(p.time[i], tz, spec.activity_def.period);
       if (active.empty() || active.back() != o) active.push_back(o);
     }
     if (entered == ns) continue;
     for (size_t s = 0; s < ns; ++s) {
       const CompiledStage& st = c_.stages[s];
-      if (at[s] != kNone || !any_matches(st.any_of, p, i)) continue;
+      if (at[s] != kNone || !any_def_matches(st.any_of, p, i)) continue;
       if (st.active_periods > 0) {
         const int64_t o = ordinal_at(p.time[i], tz, st.period);
         if (o <= last_period[s]) continue;  // a period already counted

@@ -299,12 +299,7 @@ Result<CompiledTrend> compile_trend(const TrendSpec& spec, const Catalog& cat) {
   for (size_t s = 0; s < spec.series.size(); ++s) {
     const TrendSeries& ts = spec.series[s];
     CompiledSeries cs;
-    for (size_t k = 0; k < ts.events.size(); ++k) {
-      const std::string path = ts.events.size() == 1 ? fmt::format("series[{}]", s) : fmt::format("series[{}].any_of[{}]", s, k);
-      auto d = compile_def(ts.events[k], path, cat, slot);
-      if (!d) return d.status();
-      cs.defs.push_back(std::move(*d));
-    }
+    CAIRN_RETURN_IF_ERROR(compile_defs(ts.events, fmt::format("series[{}]", s), cat, slot, cs.defs));
     // Every definition names an event the database does not have: nothing matches.
     cs.never = !cs.defs.empty() && std::none_of(cs.defs.begin(), cs.defs.end(), [](const CompiledDef& d) { return d.known; });
     if (!ts.property.empty()) {
@@ -559,10 +554,7 @@ void TrendKernel::add(const PersonView& p) {
     const Measure m = spec.series[s].measure;
     auto qualifies = [&](size_t i, uint8_t need) {
       if ((st.flags[i] & need) != need) return false;
-      if (cs.defs.empty()) return true;
-      for (const CompiledDef& d : cs.defs)
-        if (def_matches(d, p, i)) return true;
-      return false;
+      return cs.defs.empty() || any_def_matches(cs.defs, p, i);
     };
     // Active-user series of one definition share the person's active days.
     const bool shared = cs.days_of != SIZE_MAX;
