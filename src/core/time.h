@@ -30,6 +30,11 @@ unsigned days_in_month(int64_t y, unsigned m);
 // The day number of an instant (rounding down, also before 1970).
 inline int64_t day_of(Micros t) { return t >= 0 ? t / kMicrosPerDay : -((-t + kMicrosPerDay - 1) / kMicrosPerDay); }
 
+// The end and the start of a window of length d after / before t, clamped
+// to the representable times; d < 0 stands for no bound.
+inline Micros window_end(Micros t, Micros d) { return d < 0 || t > INT64_MAX - d ? INT64_MAX : t + d; }
+inline Micros window_start(Micros t, Micros d) { return d < 0 || t < INT64_MIN + d ? INT64_MIN : t - d; }
+
 // Parses ISO-8601 ("2026-01-05", "2026-01-05T10:00:00Z",
 // "2026-01-05 10:00:00.25+02:00"; no zone means UTC) or a unix time given as
 // digits: seconds below 1e11, milliseconds below 1e14, microseconds above.

@@ -176,7 +176,7 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
     a.passed = 1;
     a.times[0] = p.time[i];
     a.index[0] = static_cast<uint32_t>(i);
-    const Micros deadline = p.time[i] > INT64_MAX - f.spec.window ? INT64_MAX : p.time[i] + f.spec.window;
+    const Micros deadline = window_end(p.time[i], f.spec.window);
     if (f.spec.order == Order::kAny) {
       // Each later step: its first matching event after the entry, within the window.
       for (size_t k = 1; k < s; ++k)

@@ -225,12 +225,6 @@ Result<MetricSpec> parse_metric(const json& doc) {
 
 // ---------------------------------------------------------------- compiling
 
-namespace {
-
-Micros saturating_add(Micros t, Micros d) { return t > INT64_MAX - d ? INT64_MAX : t + d; }
-
-}  // namespace
-
 Result<CompiledMetric> compile_metric(const MetricSpec& spec, const Catalog& cat) {
   CompiledMetric c;
   c.spec = spec;
@@ -291,7 +285,7 @@ Result<CompiledMetric> compile_metric(const MetricSpec& spec, const Catalog& cat
       c.plan.min_time = INT64_MIN;
       break;
     case MetricKind::kTrialToPaidRate:
-      c.plan.max_time = saturating_add(last, spec.window);
+      c.plan.max_time = window_end(last, spec.window);
       break;
     case MetricKind::kFirstResponseTime:
       c.plan.max_time = INT64_MAX;

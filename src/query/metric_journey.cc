@@ -262,9 +262,6 @@ int optional_key(const Catalog& cat, const KeySlot& slot, const std::string& nam
   return k == StringPool::kMissing ? -2 : static_cast<int>(slot(k));
 }
 
-Micros plus(Micros t, Micros d) { return d < 0 || t > INT64_MAX - d ? INT64_MAX : t + d; }
-Micros minus(Micros t, Micros d) { return d < 0 || t < INT64_MIN + d ? INT64_MIN : t - d; }
-
 }  // namespace
 
 Result<CompiledJourney> compile_journey(const JourneySpec& spec, const Catalog& cat) {
@@ -308,7 +305,7 @@ Result<CompiledJourney> compile_journey(const JourneySpec& spec, const Catalog& 
   // Only the events a metric can look at are read.
   switch (spec.metric) {
     case JourneyMetric::kPagesBeforeConversion:
-      c.plan.min_time = minus(spec.from, spec.window);
+      c.plan.min_time = window_start(spec.from, spec.window);
       c.plan.max_time = spec.to;
       break;
     case JourneyMetric::kObjectionReport:  // milestones before, conversions after
@@ -318,7 +315,7 @@ Result<CompiledJourney> compile_journey(const JourneySpec& spec, const Catalog& 
       break;
     default:
       c.plan.min_time = spec.from;
-      c.plan.max_time = spec.to == INT64_MAX ? INT64_MAX : plus(spec.to, spec.window);
+      c.plan.max_time = spec.to == INT64_MAX ? INT64_MAX : window_end(spec.to, spec.window);
   }
   return c;
 }

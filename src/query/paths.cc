@@ -278,20 +278,18 @@ Result<CompiledPaths> compile_paths(const PathsSpec& spec, const Catalog& cat) {
   }
   if (spec.breakdown) c.group.compile(*spec.breakdown, cat, slot);
   // Only the events a report can look at are read.
-  auto sub = [](Micros t, Micros d) { return d < 0 || t == INT64_MIN || t < INT64_MIN + d ? INT64_MIN : t - d; };
-  auto add = [](Micros t, Micros d) { return d < 0 || t == INT64_MAX || t > INT64_MAX - d ? INT64_MAX : t + d; };
   switch (spec.kind) {
     case PathsKind::kPaths:
-      c.plan.min_time = spec.backward ? sub(spec.from, spec.window) : spec.from;
-      c.plan.max_time = spec.backward ? spec.to : add(spec.to, spec.window);
+      c.plan.min_time = spec.backward ? window_start(spec.from, spec.window) : spec.from;
+      c.plan.max_time = spec.backward ? spec.to : window_end(spec.to, spec.window);
       break;
     case PathsKind::kTopPaths:
-      c.plan.min_time = sub(spec.from, spec.window);
+      c.plan.min_time = window_start(spec.from, spec.window);
       c.plan.max_time = spec.to;
       break;
     case PathsKind::kBranches:
       c.plan.min_time = spec.from;
-      c.plan.max_time = add(spec.to, spec.window);
+      c.plan.max_time = window_end(spec.to, spec.window);
       break;
   }
   return c;
