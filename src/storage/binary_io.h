@@ -40,6 +40,17 @@ class BinaryWriter {
   std::string buf_;
 };
 
+// The value of a varint of len <= 8 bytes held in the low bytes of w (a
+// little-endian load; later bytes ignored): its 7-bit groups packed without
+// a loop.
+inline uint64_t pack_varint_bytes(uint64_t w, unsigned len) {
+  uint64_t x = w & 0x7F7F7F7F7F7F7F7Full;
+  x = (x & 0x007F007F007F007Full) | ((x & 0x7F007F007F007F00ull) >> 1);
+  x = (x & 0x00003FFF00003FFFull) | ((x & 0x3FFF00003FFF0000ull) >> 2);
+  x = (x & 0x000000000FFFFFFFull) | ((x & 0x0FFFFFFF00000000ull) >> 4);
+  return x & ((uint64_t{1} << (7 * len)) - 1);
+}
+
 // Decodes one LEB128 varint at p (p <= end) into v and returns the byte
 // after it, or nullptr when it is cut off by `end` or longer than 10 bytes.
 // For hot loops: no per-byte bounds check while 10 bytes remain.
@@ -53,11 +64,7 @@ inline const uint8_t* get_varint_fast(const uint8_t* p, const uint8_t* end, uint
     const uint64_t stops = ~w & 0x8080808080808080ull;
     if (stops != 0) {
       const unsigned len = static_cast<unsigned>(__builtin_ctzll(stops)) / 8 + 1;
-      uint64_t x = w & 0x7F7F7F7F7F7F7F7Full;
-      x = (x & 0x007F007F007F007Full) | ((x & 0x7F007F007F007F00ull) >> 1);
-      x = (x & 0x00003FFF00003FFFull) | ((x & 0x3FFF00003FFF0000ull) >> 2);
-      x = (x & 0x000000000FFFFFFFull) | ((x & 0x0FFFFFFF00000000ull) >> 4);
-      v = x & ((uint64_t{1} << (7 * len)) - 1);
+      v = pack_varint_bytes(w, len);
       return p + len;
     }
   }
@@ -71,6 +78,58 @@ inline const uint8_t* get_varint_fast(const uint8_t* p, const uint8_t* end, uint
     }
   }
   return nullptr;
+}
+
+// Decodes exactly n LEB128 varints from [p, end) into out[0..n) (each
+// narrowed to T) and returns the byte after the last, or nullptr when the
+// input is cut off or holds a varint longer than 10 bytes.
+//
+// For columns of many varints: get_varint_fast's next start depends on the
+// length of the value before (load, mask, count, add: ~11 cycles a value).
+// Here the terminating bytes (high bit clear) of 64 bytes at a time are found
+// first as one bit mask, and each value's end is the next set bit, so the
+// only serial step left is clearing the lowest bit.
+template <typename T>
+inline const uint8_t* get_varints_fast(const uint8_t* p, const uint8_t* end, T* out, size_t n) {
+  size_t i = 0;
+  const uint8_t* base = p;
+  // Each round reads the 64 bytes at base (every value before them is
+  // decoded: p <= base), and 8 bytes at a value's start, which lies at most
+  // 7 bytes before the value's end inside them (longer values take the
+  // checked path): 72 bytes must remain.
+  while (i < n && end - base >= 72) {
+    uint64_t stops = 0;
+    for (int w = 0; w < 8; ++w) {
+      uint64_t word;
+      std::memcpy(&word, base + 8 * w, 8);  // little-endian hosts (x86-64, arm64)
+      // Bit 7 of each byte set where the byte ends a varint; gather the
+      // eight bits into one byte.
+      const uint64_t hi = (~word & 0x8080808080808080ull) >> 7;
+      stops |= ((hi * 0x0102040810204080ull) >> 56) << (8 * w);
+    }
+    while (stops != 0 && i < n) {
+      const uint8_t* last = base + __builtin_ctzll(stops);
+      stops &= stops - 1;
+      const size_t len = static_cast<size_t>(last - p) + 1;
+      uint64_t v;
+      if (len <= 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        v = pack_varint_bytes(w, static_cast<unsigned>(len));
+      } else {
+        if (len > 10 || get_varint_fast(p, end, v) != last + 1) return nullptr;
+      }
+      out[i++] = static_cast<T>(v);
+      p = last + 1;
+    }
+    base += 64;
+  }
+  for (; i < n; ++i) {
+    uint64_t v;
+    if (!(p = get_varint_fast(p, end, v))) return nullptr;
+    out[i] = static_cast<T>(v);
+  }
+  return p;
 }
 
 class BinaryReader {

@@ -14,6 +14,7 @@
 #include "storage/codec.h"
 #include "storage/file_util.h"
 #include "storage/segment_format.h"
+#include "storage/time_column.h"
 
 namespace cairn {
 
@@ -161,12 +162,10 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
       b.min_time = std::min(b.min_time, rows[i].time);
       b.max_time = std::max(b.max_time, rows[i].time);
     }
-    uint64_t unit = 0;
-    for (size_t i = begin; i < end; ++i) unit = std::gcd(unit, static_cast<uint64_t>(rows[i].time - b.min_time));
-    if (unit == 0) unit = 1;
 
-    BinaryWriter person, time, event;
-    time.put_varint(unit);
+    BinaryWriter person, event;
+    std::vector<Micros> times;
+    std::vector<uint32_t> runs;
     uint32_t prev_person = 0;
     for (size_t i = begin; i < end;) {
       size_t j = i;
@@ -175,13 +174,14 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
       person.put_varint(j - i);
       prev_person = rows[i].person;
       ++b.persons;
-      time.put_varint(static_cast<uint64_t>(rows[i].time - b.min_time) / unit);
-      for (size_t k = i + 1; k < j; ++k) time.put_varint(static_cast<uint64_t>(rows[k].time - rows[k - 1].time) / unit);
+      runs.push_back(static_cast<uint32_t>(j - i));
+      for (size_t k = i; k < j; ++k) times.push_back(rows[k].time);
       i = j;
     }
     for (size_t i = begin; i < end; ++i) event.put_varint(rows[i].event);
     b.person = chunks.add_chunk(person.buffer(), 3);
-    b.time = chunks.add_chunk(time.buffer(), 3);
+    // Stored as it is: its own streams are compressed where that pays.
+    b.time = chunks.add_chunk(encode_time_column(times.data(), times.size(), runs, b.min_time), 0);
     b.event = chunks.add_chunk(event.buffer(), 3);
     BinaryWriter message;
     for (size_t i = begin; i < end; ++i) message.put_u64(rows[i].message_hash);
@@ -308,8 +308,10 @@ Result<SegmentReader> SegmentReader::open(const std::string& path) {
   CAIRN_RETURN_IF_ERROR(pread_exact(s.fd_, path, 0, 12, head));
   if (head.substr(0, 8) != std::string_view(kSegmentMagic, 8))
     return Status::corruption(fmt::format("{}: bad magic at offset 0", path));
-  if (BinaryReader(std::string_view(head).substr(8)).get_u32() != kSegmentVersion)
-    return Status::corruption(fmt::format("{}: unknown format version at offset 8", path));
+  if (const uint32_t version = BinaryReader(std::string_view(head).substr(8)).get_u32(); version != kSegmentVersion)
+    return Status::corruption(fmt::format(
+        "{}: segment format version {} at offset 8, but this cairn reads version {} (re-import the data)", path, version,
+        kSegmentVersion));
   const uint64_t tail_off = s.file_size_ - kSegmentTailSize;
   CAIRN_RETURN_IF_ERROR(pread_exact(s.fd_, path, tail_off, kSegmentTailSize, tail_bytes));
   BinaryReader t(tail_bytes);
@@ -413,39 +415,22 @@ Status SegmentReader::read_core(size_t block, BlockColumns& out) const {
     }
     if (filled != b.rows) return bad("person");
   }
-  {
-    const auto* p = reinterpret_cast<const uint8_t*>(time->data());
-    const auto* end = p + time->size();
-    uint64_t unit;
-    if (!(p = get_varint_fast(p, end, unit))) return bad("time");
-    Micros* t_out = out.time.data();
-    for (uint32_t n : run_lengths) {
-      uint64_t d;
-      if (!(p = get_varint_fast(p, end, d))) return bad("time");
-      Micros t = b.min_time + static_cast<Micros>(d * unit);
-      *t_out++ = t;
-      for (uint32_t k = 1; k < n; ++k) {
-        if (!(p = get_varint_fast(p, end, d))) return bad("time");
-        t += static_cast<Micros>(d * unit);
-        *t_out++ = t;
-      }
-    }
-    if (p != end) return bad("time");
-  }
+  if (!decode_time_column(*time, b.min_time, run_lengths, b.rows, out.time.data(), out.time_scratch)) return bad("time");
   {
     const auto* p = reinterpret_cast<const uint8_t*>(event->data());
     const auto* end = p + event->size();
     uint32_t* e_out = out.event.data();
-    for (uint32_t i = 0; i < b.rows; ++i) {
-      if (p < end && *p < 0x80) {  // one-byte ids: most event names
-        e_out[i] = *p++;
-        continue;
-      }
-      uint64_t v;
-      if (!(p = get_varint_fast(p, end, v))) return bad("event");
-      e_out[i] = static_cast<uint32_t>(v);
+    // As many bytes as rows: one-byte ids (fewer than 128 event names), a
+    // plain widening copy, if every byte ends its varint.
+    const uint32_t rows = b.rows;
+    uint8_t high = 0;
+    if (event->size() == rows) {
+      for (uint32_t i = 0; i < rows; ++i) high |= p[i];
+      if (high < 0x80) std::copy(p, end, e_out);
     }
-    if (p != end) return bad("event");
+    if (event->size() != rows || high >= 0x80) {
+      if (!(p = get_varints_fast(p, end, e_out, rows)) || p != end) return bad("event");
+    }
   }
   return Status::ok();
 }

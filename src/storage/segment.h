@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "storage/time_column.h"
 #include "storage/rows.h"
 
 namespace cairn {
@@ -53,6 +54,7 @@ struct BlockColumns {
   std::vector<uint32_t> event;
   std::vector<uint32_t> runs;  // scratch: rows per person run
   ChunkBuffers scratch[3];     // scratch: the three chunks
+  TimeColumnScratch time_scratch;
 };
 
 // One property column of one block: the rows that have it and their values.

@@ -4,11 +4,12 @@
 // zigzag-mapped signed value.
 //
 //   File    := Header Chunk* Footer Tail
-//   Header  := "CAIRNSEG" | version u32 (= 1)
+//   Header  := "CAIRNSEG" | version u32 (= 2)
 //   Chunk   := one column of one block: a zstd frame, or the raw bytes when
 //              comp_size == raw_size in its ChunkRef (message hashes, and any
-//              column zstd would not shrink). Person, time and event columns
-//              use zstd level 3, property columns level 1. Chunks are found
+//              column zstd would not shrink). Person and event columns
+//              use zstd level 3, property columns level 1; the time column
+//              is stored raw (it compresses its own streams). Chunks are found
 //              only through the footer.
 //   Footer  := zstd frame of FooterBody
 //   Tail    := footer_offset u64 | footer_comp_size u64 | footer_raw_size u64
@@ -28,9 +29,22 @@
 // Column encodings, before compression:
 //   person : per person run: (person − previous person in block) varint,
 //            row count varint. Persons ascend within a block.
-//   time   : unit varint (gcd of all time − min_time in the block, ≥ 1), then
-//            per row: (time − min_time)/unit varint for a person's first row,
-//            (time − previous time)/unit varint for the others.
+//   time   : unit varint (gcd of all time − min_time in the block, ≥ 1)
+//            | firsts: byte length varint, then per person run
+//              (first time − min_time)/unit varint
+//            | codes Stream | tops Stream
+//            | exception_count varint | exception varint*
+//            | lows: the rest but the last 3 bytes | 3 zero bytes.
+//            Each other row has a delta d = (time − previous time)/unit,
+//            in row order (nd = rows − persons of them). A delta below
+//            0xFFFFFFFF is v = d, else v = 0xFFFFFFFF and d is the next
+//            exception. v takes code+1 bytes (code 0..3, the least that
+//            hold it): codes holds the codes, 4 per byte from the low bits
+//            (ceil(nd/4) bytes, unused codes 0); tops holds v's highest
+//            byte (nd bytes); lows holds v's `code` lower bytes,
+//            little-endian, all deltas concatenated.
+//   Stream := raw_size varint | stored_size varint | bytes: a zstd frame
+//            (level 3), or the raw bytes when stored_size == raw_size.
 //   event  : catalog event id varint per row.
 //   key    : rows having the property: count varint, then per entry
 //            (row − previous row − 1, first: row) varint and a value:
@@ -48,7 +62,7 @@ namespace cairn {
 
 constexpr char kSegmentMagic[] = "CAIRNSEG";
 constexpr char kSegmentTailMagic[] = "CSEGTAIL";
-constexpr uint32_t kSegmentVersion = 1;
+constexpr uint32_t kSegmentVersion = 2;
 constexpr size_t kSegmentTailSize = 40;
 constexpr uint32_t kBlockRows = 65536;
 

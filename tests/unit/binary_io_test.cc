@@ -50,5 +50,61 @@ TEST(BinaryIo, FastVarintRejectsOverlongInput) {
   EXPECT_EQ(get_varint_fast(b, b + 3, v), nullptr);
 }
 
+
+// The bulk decoder against get_varint_fast on runs of mixed lengths: short
+// and long runs (the 64-byte rounds and the checked tail), values straddling
+// the rounds' edges, every prefix cut off, and over-long varints anywhere.
+TEST(BinaryIo, BulkVarintsDecodeWhatTheWriterWrote) {
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 400; ++trial) {
+    const size_t n = rng() % (trial < 200 ? 40 : 600);
+    const int max_shift = static_cast<int>(rng() % 64);
+    std::vector<uint64_t> values;
+    BinaryWriter w;
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t v = rng() >> (64 - 1 - rng() % (max_shift + 1));
+      if (rng() % 50 == 0) v = rng();  // some 9 and 10 byte values
+      values.push_back(v);
+      w.put_varint(v);
+    }
+    const std::string& bytes = w.buffer();
+    const auto* begin = reinterpret_cast<const uint8_t*>(bytes.data());
+    const auto* end = begin + bytes.size();
+    std::vector<uint64_t> got(n + 1, 12345);
+    ASSERT_EQ(get_varints_fast(begin, end, got.data(), n), end) << "trial " << trial;
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], values[i]) << "trial " << trial << " value " << i;
+    EXPECT_EQ(got[n], 12345u) << "wrote past n";
+    std::vector<uint32_t> narrow(n);
+    ASSERT_EQ(get_varints_fast(begin, end, narrow.data(), n), end);
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(narrow[i], static_cast<uint32_t>(values[i]));
+    // Fewer values than the buffer holds: stops right after the k-th.
+    if (n > 0) {
+      const size_t k = rng() % n;
+      const uint8_t* q = begin;
+      uint64_t v;
+      for (size_t i = 0; i < k; ++i) q = get_varint_fast(q, end, v);
+      ASSERT_EQ(get_varints_fast(begin, end, got.data(), k), q);
+      // Cut off inside the last value: nullptr.
+      const uint8_t* after = get_varint_fast(q, end, v);
+      ASSERT_EQ(get_varints_fast(begin, after - 1, got.data(), k + 1), nullptr);
+    }
+    // An 11-byte run of continuation bytes in place of one value.
+    if (n > 2) {
+      const size_t k = rng() % n;
+      BinaryWriter bad;
+      for (size_t i = 0; i < n; ++i) {
+        if (i == k) {
+          bad.put_bytes(std::string(11, '\x80'));
+          bad.put_u8(1);
+        } else {
+          bad.put_varint(values[i]);
+        }
+      }
+      const auto* b2 = reinterpret_cast<const uint8_t*>(bad.buffer().data());
+      EXPECT_EQ(get_varints_fast(b2, b2 + bad.size(), got.data(), n), nullptr) << "trial " << trial;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cairn
