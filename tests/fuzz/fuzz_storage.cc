@@ -1,5 +1,6 @@
 // Fuzzes the readers of stored bytes: a segment file, the WAL, the manifest
-// and catalog payloads, time parsing and TZif time zone files. Damaged input
+// and catalog payloads, time parsing, TZif time zone files, and a segment's
+// time column without its checksum (which keeps mode 0 away from it). Damaged input
 // must give an error Status, never a crash, a hang or a huge allocation.
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "storage/file_util.h"
 #include "storage/manifest.h"
 #include "storage/segment.h"
+#include "storage/time_column.h"
 #include "storage/wal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -21,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   static const std::string path = "/tmp/cairn-fuzz-storage-" + std::to_string(::getpid());
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0: {
       std::remove(path.c_str());
       if (!write_new_file(path, body).is_ok()) return 0;
@@ -73,6 +75,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const Micros off = tz->offset_at(t);
         if (off < -25 * 3600 * kMicrosPerSecond || off > 26 * 3600 * kMicrosPerSecond) __builtin_trap();
       }
+      break;
+    }
+    case 6: {
+      // Byte 0: person runs (1-8); the next bytes: each run's rows (1-32);
+      // the rest: the chunk.
+      if (body.empty()) return 0;
+      const size_t nruns = 1 + static_cast<uint8_t>(body[0]) % 8;
+      if (body.size() < 1 + nruns) return 0;
+      std::vector<uint32_t> runs;
+      size_t rows = 0;
+      for (size_t k = 0; k < nruns; ++k) {
+        runs.push_back(1 + static_cast<uint8_t>(body[1 + k]) % 32);
+        rows += runs.back();
+      }
+      std::vector<Micros> out(rows);
+      TimeColumnScratch scratch;
+      (void)decode_time_column(body.substr(1 + nruns), 1'767'225'600'000'000, runs, rows, out.data(), scratch);
       break;
     }
   }
