@@ -209,13 +209,23 @@ std::string group_label(const Catalog& cat, const GroupKey& k) {
 
 json stats(std::vector<Micros> v, double unit) {
   if (v.empty()) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
-  std::sort(v.begin(), v.end());
   const size_t n = v.size();
-  const double median = n % 2 ? static_cast<double>(v[n / 2]) : (static_cast<double>(v[n / 2 - 1]) + static_cast<double>(v[n / 2])) / 2;
-  double sum = 0;
-  for (Micros x : v) sum += static_cast<double>(x);
-  const double p90 = static_cast<double>(v[nearest_rank(n, 90)]);
-  return json{{"median", median / unit}, {"mean", sum / static_cast<double>(n) / unit}, {"p90", p90 / unit}, {"count", n}};
+  // Exact (and so independent of order), then selections instead of a sort.
+  __int128 sum = 0;
+  for (Micros x : v) sum += x;
+  const size_t mid = n / 2, rank90 = nearest_rank(n, 90);
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  const Micros upper = v[mid];
+  const double median =
+      n % 2 ? static_cast<double>(upper)
+            : (static_cast<double>(*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid))) +
+               static_cast<double>(upper)) / 2;
+  if (rank90 > mid) std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(mid) + 1, v.begin() + static_cast<std::ptrdiff_t>(rank90), v.end());
+  const double p90 = static_cast<double>(v[rank90]);
+  return json{{"median", median / unit},
+              {"mean", static_cast<double>(sum) / static_cast<double>(n) / unit},
+              {"p90", p90 / unit},
+              {"count", n}};
 }
 
 json z_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2) {

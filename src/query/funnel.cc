@@ -65,12 +65,8 @@ Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat
   return f;
 }
 
-uint32_t step_mask(const CompiledFunnel& f, const PersonView& p, size_t i) {
-  const uint32_t ev = p.event[i];
-  if (ev >= f.event_any.size()) return 0;
-  uint32_t mask = f.event_plain[ev];
-  // Steps whose definitions of this event have conditions: check them.
-  for (uint32_t rest = f.event_any[ev] & ~mask; rest != 0; rest &= rest - 1) {
+uint32_t step_mask_conditions(const CompiledFunnel& f, const PersonView& p, size_t i, uint32_t mask, uint32_t rest) {
+  for (; rest != 0; rest &= rest - 1) {
     const size_t s = static_cast<size_t>(__builtin_ctz(rest));
     for (const CompiledDef& d : f.steps[s])
       if (def_matches(d, p, i)) {
@@ -109,6 +105,13 @@ struct Walker {
           break;
         }
     }
+    if (!f.spec.steps[k].optional) {  // take it, in place
+      if (j == SIZE_MAX) return static_cast<int>(k) - 1;
+      a.passed |= 1u << k;
+      a.times[k] = p.time[j];
+      a.index[k] = static_cast<uint32_t>(j);
+      return walk(k + 1, j, a);
+    }
     Attempt take = a;
     int take_reach = static_cast<int>(k) - 1;
     if (j != SIZE_MAX) {
@@ -116,10 +119,6 @@ struct Walker {
       take.times[k] = p.time[j];
       take.index[k] = static_cast<uint32_t>(j);
       take_reach = walk(k + 1, j, take);
-    }
-    if (!f.spec.steps[k].optional) {
-      a = std::move(take);
-      return take_reach;
     }
     Attempt skip = a;
     const int skip_reach = walk(k + 1, pos, skip);
@@ -139,10 +138,13 @@ struct Walker {
 PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<uint32_t>& masks) {
   const size_t s = f.steps.size();
   masks.resize(p.n);
-  bool any_entry = false;
+  uint32_t* mask = masks.data();
+  const Micros from = f.spec.from, to = f.spec.to;
+  uint32_t any_entry = 0;
   for (size_t i = 0; i < p.n; ++i) {
-    masks[i] = step_mask(f, p, i);
-    any_entry = any_entry || ((masks[i] & 1) && p.time[i] >= f.spec.from && p.time[i] < f.spec.to);
+    const uint32_t m = step_mask(f, p, i);
+    mask[i] = m;
+    any_entry |= m & static_cast<uint32_t>(p.time[i] >= from) & static_cast<uint32_t>(p.time[i] < to);
   }
   PersonFunnel best;
   if (!any_entry) return best;
@@ -170,9 +172,9 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
     }
     bound = 31 - __builtin_clz(has);
   }
+  Attempt a;  // reused: times and index are read only where passed
   for (size_t i = 0; i < p.n; ++i) {
     if (!(masks[i] & 1) || p.time[i] < f.spec.from || p.time[i] >= f.spec.to) continue;
-    Attempt a;
     a.passed = 1;
     a.times[0] = p.time[i];
     a.index[0] = static_cast<uint32_t>(i);
@@ -220,8 +222,11 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
     if (a.reached > best.reached) {
       best.reached = a.reached;
       best.passed = a.passed;
-      best.times = a.times;
-      best.index = a.index;
+      for (size_t k = 0; k < s; ++k)  // only passed steps' entries are set
+        if (a.passed >> k & 1) {
+          best.times[k] = a.times[k];
+          best.index[k] = a.index[k];
+        }
       if (best.reached == bound) break;  // nothing later can beat it
     }
   }
