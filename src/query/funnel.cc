@@ -300,7 +300,10 @@ void FunnelKernel::add(const PersonView& p) {
   for (int k = 0; k <= r.reached; ++k)
     if (r.passed >> k & 1) done_buf[ndone++] = {r.times[static_cast<size_t>(k)], static_cast<size_t>(k)};
   const auto done = std::span(done_buf.data(), ndone);
-  std::stable_sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // By time, stable (an insertion sort: at most 32 entries, already in order
+  // in ordered and strict modes, and no buffer to allocate).
+  for (size_t i = 1; i < ndone; ++i)
+    for (size_t j = i; j > 0 && done[j].first < done[j - 1].first; --j) std::swap(done[j], done[j - 1]);
   // What a person who dropped did instead: the event after their last
   // passed step's event, counted at the first required step they missed.
   size_t missed = static_cast<size_t>(r.reached) + 1;
