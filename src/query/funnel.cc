@@ -159,12 +159,17 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
     for (size_t i = 0; i < p.n; ++i) {
       const uint32_t m = masks[i];
       if (!m) continue;
-      for (size_t k = s - 1; k >= 1; --k)
-        if ((m >> k & 1) && (has >> (k - 1) & 1) && p.time[i] - latest[k - 1] <= f.spec.window &&
-            (!(has >> k & 1) || latest[k - 1] > latest[k])) {
+      // Steps k >= 1 this event matches whose step k - 1 some chain has
+      // reached, highest first (so each reads latest[k - 1] as it was
+      // before this event; the bits of lower steps do not change here).
+      for (uint32_t r = m & (has << 1) & ~1u; r != 0;) {
+        const size_t k = static_cast<size_t>(31 - __builtin_clz(r));
+        r &= ~(1u << k);
+        if (p.time[i] - latest[k - 1] <= f.spec.window && (!(has >> k & 1) || latest[k - 1] > latest[k])) {
           latest[k] = latest[k - 1];
           has |= 1u << k;
         }
+      }
       if ((m & 1) && p.time[i] >= f.spec.from && p.time[i] < f.spec.to) {
         latest[0] = p.time[i];
         has |= 1;
@@ -179,7 +184,11 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
     a.times[0] = p.time[i];
     a.index[0] = static_cast<uint32_t>(i);
     const Micros deadline = window_end(p.time[i], f.spec.window);
-    if (f.spec.order == Order::kAny) {
+    if (bound == 0) {
+      // No attempt gets past the entry (most persons of a typical funnel):
+      // the first entry is the answer, without walking its window.
+      a.reached = 0;
+    } else if (f.spec.order == Order::kAny) {
       // Each later step: its first matching event after the entry, within the window.
       for (size_t k = 1; k < s; ++k)
         for (size_t j = i + 1; j < p.n && p.time[j] <= deadline; ++j)
