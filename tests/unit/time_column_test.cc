@@ -50,7 +50,15 @@ struct Block {
   std::vector<Micros> time;
   std::vector<uint32_t> runs;
   Micros min_time = 0;
+  std::string chunk;  // encoded
 };
+
+// Decodes a chunk for block b's rows with the given runs into out.
+bool decode(const Block& b, std::string_view chunk, const std::vector<uint32_t>& runs, std::vector<Micros>& out,
+            TimeColumnScratch& scratch) {
+  out.assign(b.time.size(), 0);
+  return decode_time_column(chunk, b.min_time, runs, b.time.size(), out.data(), scratch);
+}
 
 Block random_block(std::mt19937_64& rng) {
   Block b;
@@ -78,6 +86,7 @@ Block random_block(std::mt19937_64& rng) {
     b.runs.push_back(n);
   }
   b.min_time = *std::min_element(b.time.begin(), b.time.end());
+  b.chunk = encode_time_column(b.time.data(), b.time.size(), b.runs, b.min_time);
   return b;
 }
 
@@ -86,10 +95,9 @@ TEST(TimeColumn, RandomBlocksRoundTrip) {
   size_t escaped_blocks = 0;
   for (int trial = 0; trial < 300; ++trial) {
     const Block b = random_block(rng);
-    const std::string chunk = encode_time_column(b.time.data(), b.time.size(), b.runs, b.min_time);
-    std::vector<Micros> out(b.time.size());
+    std::vector<Micros> out;
     TimeColumnScratch scratch;
-    ASSERT_TRUE(decode_time_column(chunk, b.min_time, b.runs, b.time.size(), out.data(), scratch)) << trial;
+    ASSERT_TRUE(decode(b, b.chunk, b.runs, out, scratch)) << trial;
     ASSERT_EQ(out, b.time) << trial;
     escaped_blocks += !scratch.exceptions.empty();
   }
@@ -101,25 +109,24 @@ TEST(TimeColumn, DamagedChunksAreRefusedOrStayInside) {
   size_t refused = 0;
   for (int trial = 0; trial < 300; ++trial) {
     const Block b = random_block(rng);
-    const std::string chunk = encode_time_column(b.time.data(), b.time.size(), b.runs, b.min_time);
-    std::vector<Micros> out(b.time.size());
+    const std::string& chunk = b.chunk;
+    std::vector<Micros> out;
     TimeColumnScratch scratch;
     // Cut short anywhere: refused.
     const size_t cut = rng() % chunk.size();
-    const std::string cut_chunk = chunk.substr(0, cut);
-    EXPECT_FALSE(decode_time_column(cut_chunk, b.min_time, b.runs, b.time.size(), out.data(), scratch)) << cut;
+    EXPECT_FALSE(decode(b, chunk.substr(0, cut), b.runs, out, scratch)) << cut;
     // A byte changed: refused, or decoded (a changed low or top byte is
     // still well-formed) without reading outside the chunk.
     std::string flipped = chunk;
     flipped[rng() % flipped.size()] ^= static_cast<char>(1 + rng() % 255);
-    refused += !decode_time_column(flipped, b.min_time, b.runs, b.time.size(), out.data(), scratch);
+    refused += !decode(b, flipped, b.runs, out, scratch);
     // Runs that do not sum to the rows: refused.
     std::vector<uint32_t> runs = b.runs;
     runs.back() += 1;
-    EXPECT_FALSE(decode_time_column(chunk, b.min_time, runs, b.time.size(), out.data(), scratch));
+    EXPECT_FALSE(decode(b, chunk, runs, out, scratch));
     runs = b.runs;
     runs.push_back(0);
-    EXPECT_FALSE(decode_time_column(chunk, b.min_time, runs, b.time.size(), out.data(), scratch));
+    EXPECT_FALSE(decode(b, chunk, runs, out, scratch));
   }
   EXPECT_GT(refused, 30u);
 }
