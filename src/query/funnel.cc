@@ -140,42 +140,47 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
   masks.resize(p.n);
   uint32_t* mask = masks.data();
   const Micros from = f.spec.from, to = f.spec.to;
-  uint32_t any_entry = 0;
-  for (size_t i = 0; i < p.n; ++i) {
-    const uint32_t m = step_mask(f, p, i);
-    mask[i] = m;
-    any_entry |= m & static_cast<uint32_t>(p.time[i] >= from) & static_cast<uint32_t>(p.time[i] < to);
-  }
   PersonFunnel best;
-  if (!any_entry) return best;
   // The furthest step any attempt can reach. For ordered funnels without
   // optional steps or exclusions one pass finds it (as ClickHouse's
-  // windowFunnel does: per step, the latest entry whose chain got there);
-  // attempts are then tried in order only until one gets that far.
+  // windowFunnel does: per step, the latest entry whose chain got there),
+  // in the same loop that finds each event's steps; attempts are then tried
+  // in order only until one gets that far.
   int bound = static_cast<int>(s) - 1;
   if (f.spec.order == Order::kOrdered && f.exclusions.empty() && !f.has_optional) {
     std::array<Micros, kMaxSteps> latest;
-    uint32_t has = 0;
+    uint32_t has = 0;  // bit 0: an entry in the range
     for (size_t i = 0; i < p.n; ++i) {
-      const uint32_t m = masks[i];
+      const uint32_t m = step_mask(f, p, i);
+      mask[i] = m;
       if (!m) continue;
+      const Micros t = p.time[i];
       // Steps k >= 1 this event matches whose step k - 1 some chain has
       // reached, highest first (so each reads latest[k - 1] as it was
       // before this event; the bits of lower steps do not change here).
       for (uint32_t r = m & (has << 1) & ~1u; r != 0;) {
         const size_t k = static_cast<size_t>(31 - __builtin_clz(r));
         r &= ~(1u << k);
-        if (p.time[i] - latest[k - 1] <= f.spec.window && (!(has >> k & 1) || latest[k - 1] > latest[k])) {
+        if (t - latest[k - 1] <= f.spec.window && (!(has >> k & 1) || latest[k - 1] > latest[k])) {
           latest[k] = latest[k - 1];
           has |= 1u << k;
         }
       }
-      if ((m & 1) && p.time[i] >= f.spec.from && p.time[i] < f.spec.to) {
-        latest[0] = p.time[i];
+      if ((m & 1) && t >= from && t < to) {
+        latest[0] = t;
         has |= 1;
       }
     }
+    if (!(has & 1)) return best;
     bound = 31 - __builtin_clz(has);
+  } else {
+    uint32_t any_entry = 0;
+    for (size_t i = 0; i < p.n; ++i) {
+      const uint32_t m = step_mask(f, p, i);
+      mask[i] = m;
+      any_entry |= m & static_cast<uint32_t>(p.time[i] >= from) & static_cast<uint32_t>(p.time[i] < to);
+    }
+    if (!any_entry) return best;
   }
   Attempt a;  // reused: times and index are read only where passed
   for (size_t i = 0; i < p.n; ++i) {
@@ -256,7 +261,8 @@ void FunnelCounts::merge(FunnelCounts& o) {
     skipped[k] += o.skipped[k];
     from_previous[k].insert(from_previous[k].end(), o.from_previous[k].begin(), o.from_previous[k].end());
     from_start[k].insert(from_start[k].end(), o.from_start[k].begin(), o.from_start[k].end());
-    for (const auto& [ev, n] : o.instead[k]) instead[k][ev] += n;
+    if (instead[k].size() < o.instead[k].size()) instead[k].resize(o.instead[k].size());
+    for (size_t slot = 0; slot < o.instead[k].size(); ++slot) instead[k][slot] += o.instead[k][slot];
     events_from_start[k].insert(events_from_start[k].end(), o.events_from_start[k].begin(), o.events_from_start[k].end());
   }
 }
@@ -331,7 +337,12 @@ void FunnelKernel::add(const PersonView& p) {
       c->from_start[k].push_back(done[i].first - r.times[0]);
       c->events_from_start[k].push_back(static_cast<Micros>(r.index[k] - r.index[0]));
     }
-    if (missed < s) c->instead[missed][next_event] += 1;
+    if (missed < s) {
+      std::vector<uint64_t>& counts = c->instead[missed];
+      const size_t slot = static_cast<uint32_t>(next_event + 1);  // kNoEvent: 0
+      if (slot >= counts.size()) counts.resize(slot + 1);
+      ++counts[slot];
+    }
   }
   if (f_.spec.persons && persons_.size() < f_.spec.persons->limit) {
     const size_t k = f_.spec.persons->step;
@@ -419,7 +430,8 @@ json FunnelKernel::counts_json(const FunnelCounts& c) const {
         s["dropped"] = dropped;
         s["drop_rate"] = prev > 0 ? static_cast<double>(dropped) / prev : 0.0;
         std::vector<std::pair<uint64_t, uint32_t>> top;
-        for (const auto& [ev, n] : c.instead[k]) top.emplace_back(n, ev);
+        for (size_t slot = 0; slot < c.instead[k].size(); ++slot)
+          if (c.instead[k][slot] > 0) top.emplace_back(c.instead[k][slot], static_cast<uint32_t>(slot - 1));
         std::sort(top.begin(), top.end(), [&](const auto& a, const auto& b) {
           if (a.first != b.first) return a.first > b.first;
           return a.second < b.second;

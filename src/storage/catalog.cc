@@ -312,7 +312,8 @@ Status Catalog::read_strings(const Lazy& lazy) {
   // The pool keeps the decompressed part and points into it: a million
   // values are not copied one by one.
   BinaryReader v(strings_.keep(std::move(*strings)));
-  const uint64_t n = v.get_count(1);
+  const uint64_t n = v.get_count(1);  // at most one string per remaining byte
+  if (v.ok()) strings_.reserve(n);
   for (uint64_t i = 0; i < n && v.ok(); ++i) strings_.append_view_unchecked(v.get_string());
   if (!v.ok() || !v.at_end()) {
     strings_ = StringPool();
