@@ -1,5 +1,11 @@
 #include "storage/catalog.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <algorithm>
 #include <map>
 
@@ -7,6 +13,7 @@
 
 #include "storage/binary_io.h"
 #include "storage/codec.h"
+#include "storage/file_util.h"
 
 namespace cairn {
 
@@ -191,19 +198,31 @@ bool read_costs(BinaryReader& r, std::vector<CostRow>& costs) {
 }
 
 // The byte ranges of the sealed parts of a catalog file.
-Result<std::vector<std::pair<size_t, size_t>>> split_parts(std::string_view file, const std::string& path) {
+// The (offset, length) of each sealed part of a catalog file of `size`
+// bytes; header(at, out) reads the 32 header bytes at `at`.
+template <typename ReadHeader>
+Result<std::vector<std::pair<size_t, size_t>>> split_parts(uint64_t size, const std::string& path, ReadHeader&& header) {
   std::vector<std::pair<size_t, size_t>> parts;
-  size_t at = 0;
-  while (at < file.size()) {
-    if (file.size() - at < 32) return Status::corruption(fmt::format("{}: bad header at offset {}", path, at));
-    BinaryReader r(file.substr(at + 16, 8));
+  uint64_t at = 0;
+  std::string h;
+  while (at < size) {
+    if (size - at < 32) return Status::corruption(fmt::format("{}: bad header at offset {}", path, at));
+    CAIRN_RETURN_IF_ERROR(header(at, h));
+    BinaryReader r(std::string_view(h).substr(16, 8));
     const uint64_t comp = r.get_u64();
-    if (comp > file.size() - at - 32) return Status::corruption(fmt::format("{}: size mismatch at offset {}", path, at + 16));
+    if (comp > size - at - 32) return Status::corruption(fmt::format("{}: size mismatch at offset {}", path, at + 16));
     parts.emplace_back(at, 32 + comp);
     at += 32 + comp;
   }
   if (parts.empty()) return Status::corruption(fmt::format("{}: bad header at offset 0", path));
   return parts;
+}
+
+Result<std::vector<std::pair<size_t, size_t>>> split_parts(std::string_view file, const std::string& path) {
+  return split_parts(file.size(), path, [&](uint64_t at, std::string& h) {
+    h.assign(file.substr(at, 32));
+    return Status::ok();
+  });
 }
 
 Status malformed(const std::string& path, const char* part, size_t offset) {
@@ -306,8 +325,47 @@ Result<Catalog> Catalog::read(std::string file, const std::string& path, bool la
   return c;
 }
 
+Catalog::Lazy::~Lazy() {
+  if (fd >= 0) ::close(fd);
+}
+
+Result<std::string> Catalog::lazy_part(const Lazy& lazy, size_t k, const char* magic) {
+  if (lazy.fd < 0) return unseal_part(lazy.file, lazy.parts, k, magic, lazy.path);
+  const auto [at, len] = lazy.parts[k];
+  std::string bytes;
+  CAIRN_RETURN_IF_ERROR(pread_exact(lazy.fd, lazy.path, at, len, bytes));
+  return unseal_file(std::string_view(magic, 8), bytes, lazy.path, at);
+}
+
+Result<Catalog> Catalog::open_lazy(const std::string& path) {
+  auto lazy = std::make_unique<Lazy>();
+  lazy->path = path;
+  lazy->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (lazy->fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  const off_t size = ::lseek(lazy->fd, 0, SEEK_END);
+  if (size < 0) return Status::io_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  const int fd = lazy->fd;
+  auto parts = split_parts(static_cast<uint64_t>(size), path,
+                           [&](uint64_t at, std::string& h) { return pread_exact(fd, path, at, 32, h); });
+  if (!parts) return parts.status();
+  if (parts->size() != 4) {  // an older single-part catalog, or a malformed one: read() says which
+    std::string file;
+    CAIRN_RETURN_IF_ERROR(pread_exact(fd, path, 0, static_cast<size_t>(size), file));
+    return read(std::move(file), path, /*lazy=*/true);
+  }
+  lazy->parts = std::move(*parts);
+  auto names = lazy_part(*lazy, 0, kNamesMagic);
+  if (!names) return names.status();
+  Catalog c;
+  BinaryReader n(*names);
+  if (!get_pool(n, c.events) || !get_pool(n, c.keys) || !read_costs(n, c.costs_) || !n.at_end())
+    return malformed(path, "names", 32 + n.position());
+  c.lazy_ = std::move(lazy);
+  return c;
+}
+
 Status Catalog::read_strings(const Lazy& lazy) {
-  auto strings = unseal_part(lazy.file, lazy.parts, 1, kStringsMagic, lazy.path);
+  auto strings = lazy_part(lazy, 1, kStringsMagic);
   if (!strings) return strings.status();
   // The pool keeps the decompressed part and points into it: a million
   // values are not copied one by one.
@@ -323,9 +381,9 @@ Status Catalog::read_strings(const Lazy& lazy) {
 }
 
 Status Catalog::read_persons(const Lazy& lazy) {
-  auto ids = unseal_part(lazy.file, lazy.parts, 2, kIdsMagic, lazy.path);
+  auto ids = lazy_part(lazy, 2, kIdsMagic);
   if (!ids) return ids.status();
-  auto traits = unseal_part(lazy.file, lazy.parts, 3, kTraitsMagic, lazy.path);
+  auto traits = lazy_part(lazy, 3, kTraitsMagic);
   if (!traits) return traits.status();
   BinaryReader i(*ids);
   if (!read_ids(i, ids_, parent_, known_, erased_) || !i.at_end()) {

@@ -113,4 +113,16 @@ Result<DirLock> DirLock::acquire(const std::string& dir, bool blocking) {
   return DirLock(fd);
 }
 
+Status pread_exact(int fd, const std::string& path, uint64_t offset, size_t n, std::string& out) {
+  out.resize(n);
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd, out.data() + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return Status::corruption(fmt::format("{}: truncated file at offset {}", path, offset + done));
+    done += static_cast<size_t>(r);
+  }
+  return Status::ok();
+}
+
 }  // namespace cairn

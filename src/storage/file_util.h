@@ -11,6 +11,9 @@
 namespace cairn {
 
 Result<std::string> read_file(const std::string& path);  // "-": standard input
+// Reads exactly n bytes at offset into out (resized, capacity reused); a
+// short file is corruption naming the path and the offset.
+Status pread_exact(int fd, const std::string& path, uint64_t offset, size_t n, std::string& out);
 // Writes data to path.tmp, fsyncs it, renames it over path and fsyncs the
 // directory: readers see either the old or the new file, never a mix.
 Status write_file_atomic(const std::string& path, std::string_view data);

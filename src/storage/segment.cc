@@ -280,22 +280,6 @@ SegmentReader::~SegmentReader() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-namespace {
-
-Status pread_exact(int fd, const std::string& path, uint64_t offset, size_t n, std::string& out) {
-  out.resize(n);
-  size_t done = 0;
-  while (done < n) {
-    const ssize_t r = ::pread(fd, out.data() + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return Status::corruption(fmt::format("{}: truncated file at offset {}", path, offset + done));
-    done += static_cast<size_t>(r);
-  }
-  return Status::ok();
-}
-
-}  // namespace
-
 Result<SegmentReader> SegmentReader::open(const std::string& path) {
   SegmentReader s;
   s.path_ = path;

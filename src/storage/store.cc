@@ -137,10 +137,14 @@ Status Store::load_current() {
   Catalog catalog;
   if (!m->catalog.empty()) {
     const std::string cpath = dir_ + "/" + m->catalog;
-    auto cbytes = read_file(cpath);
-    if (!cbytes) return cbytes.status();
-    // A pure reader (no lock: it will not write) reads persons on demand.
-    auto c = Catalog::read(std::move(*cbytes), cpath, /*lazy=*/!lock_);
+    // A pure reader (no lock: it will not write) reads the value strings
+    // and the persons on demand.
+    auto c = [&]() -> Result<Catalog> {
+      if (!lock_) return Catalog::open_lazy(cpath);
+      auto cbytes = read_file(cpath);
+      if (!cbytes) return cbytes.status();
+      return Catalog::read(std::move(*cbytes), cpath, /*lazy=*/false);
+    }();
     if (!c) return c.status();
     catalog = std::move(*c);
   }
