@@ -4,6 +4,8 @@
 
 #include <xxhash.h>
 
+#include "core/huge_pages.h"
+
 namespace cairn {
 
 uint64_t StringPool::hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
@@ -59,6 +61,12 @@ uint32_t StringPool::append_unchecked(std::string_view s) {
 std::string_view StringPool::keep(std::string buffer) {
   kept_.push_back(std::make_unique<std::string>(std::move(buffer)));
   return *kept_.back();
+}
+
+void StringPool::reserve(size_t n) {
+  if (strings_.capacity() >= strings_.size() + n) return;
+  strings_.reserve(strings_.size() + n);
+  advise_huge_pages(strings_.data() + strings_.size(), n * sizeof(std::string_view));
 }
 
 uint32_t StringPool::append_view_unchecked(std::string_view s) {

@@ -35,7 +35,7 @@ class StringPool {
   std::string_view keep(std::string buffer);
   uint32_t append_view_unchecked(std::string_view s);
   // Room for n more strings (a dictionary's count known before loading it).
-  void reserve(size_t n) { strings_.reserve(strings_.size() + n); }
+  void reserve(size_t n);
   // Id of s, or kMissing when it was never interned.
   uint32_t find(std::string_view s) const;
   std::string_view get(uint32_t id) const { return strings_[id]; }

@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "core/huge_pages.h"
 #include "storage/binary_io.h"
 
 namespace cairn {
@@ -44,7 +45,10 @@ Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size
   // size field cannot ask for terabytes.
   const unsigned long long stated = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
   if (stated != raw_size) return Status::corruption(fmt::format("zstd: frame of {} bytes, expected {}", stated, raw_size));
-  std::string out(raw_size, '\0');
+  std::string out;
+  out.reserve(raw_size);
+  advise_huge_pages(out.data(), raw_size);  // before the pages are touched
+  out.resize(raw_size);
   const size_t n = ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
   if (ZSTD_isError(n)) return Status::corruption(fmt::format("zstd: {}", ZSTD_getErrorName(n)));
   if (n != raw_size) return Status::corruption(fmt::format("zstd: {} bytes, expected {}", n, raw_size));
