@@ -612,17 +612,12 @@ Result<json> run_cohorts(const Store& store, const CohortSpec& spec, unsigned th
   if (!compiled) return compiled.status();
   CompiledCohorts& c = **compiled;
   CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), c.traits, &c.group));
-  c.plan.threads = threads;
   // The last event of the database, from the segments' time ranges.
   Micros data_end = INT64_MIN;
   for (const auto& part : store.manifest().segments)
     for (const SegmentMeta& seg : part)
       if (seg.rows) data_end = std::max(data_end, seg.max_time);
-  auto kernel = scan(store, c.plan, [&] { return std::make_unique<CohortKernel>(c); });
-  if (!kernel) return kernel.status();
-  json out = static_cast<CohortKernel&>(**kernel).result(data_end);
-  CAIRN_RETURN_IF_ERROR(store.catalog().lazy_status());
-  return out;
+  return scan_result<CohortKernel>(store, c, threads, data_end);
 }
 
 }  // namespace cairn::query

@@ -553,12 +553,9 @@ Result<json> run_funnel(const Store& store, const FunnelSpec& spec, unsigned thr
   if (!compiled) return compiled.status();
   CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), compiled->traits, &compiled->group));
   if (spec.persons) CAIRN_RETURN_IF_ERROR(store.catalog().load_persons());  // the list names persons by id
-  compiled->plan.threads = threads;
-  const CompiledFunnel& f = *compiled;
-  auto kernel = scan(store, f.plan, [&] { return std::make_unique<FunnelKernel>(f); });
-  if (!kernel) return kernel.status();
-  json out = static_cast<FunnelKernel&>(**kernel).result();
-  CAIRN_RETURN_IF_ERROR(store.catalog().lazy_status());  // a value or person the answer needed could not be read
+  auto answer = scan_result<FunnelKernel>(store, *compiled, threads);
+  if (!answer) return answer.status();
+  json out = std::move(*answer);
   if (spec.compare_funnel) {
     auto other = run_funnel(store, *spec.compare_funnel, threads);
     if (!other) return other.status();

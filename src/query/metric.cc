@@ -752,13 +752,7 @@ Result<json> run_metric(const Store& store, const MetricSpec& spec, unsigned thr
   auto compiled = compile_metric(spec, store.catalog());
   if (!compiled) return compiled.status();
   CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), compiled->traits, nullptr));
-  compiled->plan.threads = threads;
-  const CompiledMetric& c = *compiled;
-  auto kernel = scan(store, c.plan, [&] { return std::make_unique<MetricKernel>(c); });
-  if (!kernel) return kernel.status();
-  json out = static_cast<MetricKernel&>(**kernel).result();
-  CAIRN_RETURN_IF_ERROR(store.catalog().lazy_status());
-  return out;
+  return scan_result<MetricKernel>(store, *compiled, threads);
 }
 
 }  // namespace cairn::query

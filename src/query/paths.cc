@@ -875,13 +875,7 @@ Result<json> run_paths(const Store& store, const PathsSpec& spec, unsigned threa
   auto compiled = compile_paths(spec, store.catalog());
   if (!compiled) return compiled.status();
   CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), compiled->traits, &compiled->group));
-  compiled->plan.threads = threads;
-  const CompiledPaths& c = *compiled;
-  auto kernel = scan(store, c.plan, [&] { return std::make_unique<PathsKernel>(c); });
-  if (!kernel) return kernel.status();
-  json out = static_cast<PathsKernel&>(**kernel).result();
-  CAIRN_RETURN_IF_ERROR(store.catalog().lazy_status());  // a value or person the answer needed could not be read
-  return out;
+  return scan_result<PathsKernel>(store, *compiled, threads);
 }
 
 }  // namespace cairn::query

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -54,5 +55,20 @@ struct ScanPlan {
 // answer does not depend on scheduling), which is returned.
 Result<std::unique_ptr<Kernel>> scan(const Store& store, const ScanPlan& plan,
                                      const std::function<std::unique_ptr<Kernel>()>& make);
+
+// A report's scan end to end: one KernelT per partition over the compiled
+// query (its plan run on `threads`), the merged kernel's result(args...),
+// and any failure to read a value or person the answer needed.
+template <typename KernelT, typename Compiled, typename... Args>
+auto scan_result(const Store& store, Compiled& compiled, unsigned threads, const Args&... args)
+    -> Result<decltype(std::declval<const KernelT&>().result(args...))> {
+  compiled.plan.threads = threads;
+  const Compiled& c = compiled;
+  auto kernel = scan(store, c.plan, [&] { return std::make_unique<KernelT>(c); });
+  if (!kernel) return kernel.status();
+  auto out = static_cast<KernelT&>(**kernel).result(args...);
+  CAIRN_RETURN_IF_ERROR(store.catalog().lazy_status());
+  return out;
+}
 
 }  // namespace cairn::query

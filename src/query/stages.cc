@@ -465,13 +465,7 @@ Result<json> run_stages(const Store& store, const StagesSpec& spec, unsigned thr
   auto compiled = compile_stages(spec, store.catalog());
   if (!compiled) return compiled.status();
   CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), compiled->traits, nullptr));
-  compiled->plan.threads = threads;
-  const CompiledStages& c = *compiled;
-  auto kernel = scan(store, c.plan, [&] { return std::make_unique<StagesKernel>(c); });
-  if (!kernel) return kernel.status();
-  json out = static_cast<StagesKernel&>(**kernel).result();
-  CAIRN_RETURN_IF_ERROR(store.catalog().lazy_status());
-  return out;
+  return scan_result<StagesKernel>(store, *compiled, threads);
 }
 
 }  // namespace cairn::query

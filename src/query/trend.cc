@@ -897,13 +897,7 @@ Result<json> run_trend(const Store& store, const TrendSpec& spec, unsigned threa
   auto compiled = compile_trend(spec, store.catalog());
   if (!compiled) return compiled.status();
   CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), compiled->traits, &compiled->group));
-  compiled->plan.threads = threads;
-  const CompiledTrend& c = *compiled;
-  auto kernel = scan(store, c.plan, [&] { return std::make_unique<TrendKernel>(c); });
-  if (!kernel) return kernel.status();
-  json out = static_cast<TrendKernel&>(**kernel).result();
-  CAIRN_RETURN_IF_ERROR(store.catalog().lazy_status());
-  return out;
+  return scan_result<TrendKernel>(store, *compiled, threads);
 }
 
 }  // namespace cairn::query
