@@ -197,7 +197,6 @@ bool read_costs(BinaryReader& r, std::vector<CostRow>& costs) {
   return r.ok();
 }
 
-// The byte ranges of the sealed parts of a catalog file.
 // The (offset, length) of each sealed part of a catalog file of `size`
 // bytes; header(at, out) reads the 32 header bytes at `at`.
 template <typename ReadHeader>
@@ -269,8 +268,7 @@ Result<Catalog> Catalog::parse(std::string_view names, std::string_view strings,
                                std::string_view traits, const std::string& what) {
   Catalog c;
   BinaryReader n(names);
-  if (!get_pool(n, c.events) || !get_pool(n, c.keys) || !read_costs(n, c.costs_) || !n.at_end())
-    return malformed(what, "names", n.position());
+  if (!c.parse_names(n)) return malformed(what, "names", n.position());
   BinaryReader v(strings);
   if (!get_pool(v, c.strings_) || !v.at_end()) return malformed(what, "strings", v.position());
   BinaryReader i(ids);
@@ -290,7 +288,11 @@ Result<std::string> unseal_part(std::string_view file, const std::vector<std::pa
 
 }  // namespace
 
-Result<Catalog> Catalog::read(std::string file, const std::string& path, bool lazy) {
+bool Catalog::parse_names(BinaryReader& n) {
+  return get_pool(n, events) && get_pool(n, keys) && read_costs(n, costs_) && n.at_end();
+}
+
+Result<Catalog> Catalog::read(std::string file, const std::string& path) {
   auto parts = split_parts(file, path);
   if (!parts) return parts.status();
   auto names = unseal_part(file, *parts, 0, kNamesMagic, path);
@@ -305,24 +307,13 @@ Result<Catalog> Catalog::read(std::string file, const std::string& path, bool la
     return c;
   }
   if (parts->size() != 4) return Status::corruption(fmt::format("{}: {} parts, expected 4 at offset 0", path, parts->size()));
-  if (!lazy) {
-    auto strings = unseal_part(file, *parts, 1, kStringsMagic, path);
-    if (!strings) return strings.status();
-    auto ids = unseal_part(file, *parts, 2, kIdsMagic, path);
-    if (!ids) return ids.status();
-    auto traits = unseal_part(file, *parts, 3, kTraitsMagic, path);
-    if (!traits) return traits.status();
-    return parse(*names, *strings, *ids, *traits, path);
-  }
-  Catalog c;
-  BinaryReader n(*names);
-  if (!get_pool(n, c.events) || !get_pool(n, c.keys) || !read_costs(n, c.costs_) || !n.at_end())
-    return malformed(path, "names", 32 + n.position());
-  c.lazy_ = std::make_unique<Lazy>();
-  c.lazy_->parts = std::move(*parts);
-  c.lazy_->path = path;
-  c.lazy_->file = std::move(file);
-  return c;
+  auto strings = unseal_part(file, *parts, 1, kStringsMagic, path);
+  if (!strings) return strings.status();
+  auto ids = unseal_part(file, *parts, 2, kIdsMagic, path);
+  if (!ids) return ids.status();
+  auto traits = unseal_part(file, *parts, 3, kTraitsMagic, path);
+  if (!traits) return traits.status();
+  return parse(*names, *strings, *ids, *traits, path);
 }
 
 Catalog::Lazy::~Lazy() {
@@ -330,7 +321,6 @@ Catalog::Lazy::~Lazy() {
 }
 
 Result<std::string> Catalog::lazy_part(const Lazy& lazy, size_t k, const char* magic) {
-  if (lazy.fd < 0) return unseal_part(lazy.file, lazy.parts, k, magic, lazy.path);
   const auto [at, len] = lazy.parts[k];
   std::string bytes;
   CAIRN_RETURN_IF_ERROR(pread_exact(lazy.fd, lazy.path, at, len, bytes));
@@ -348,18 +338,17 @@ Result<Catalog> Catalog::open_lazy(const std::string& path) {
   auto parts = split_parts(static_cast<uint64_t>(size), path,
                            [&](uint64_t at, std::string& h) { return pread_exact(fd, path, at, 32, h); });
   if (!parts) return parts.status();
-  if (parts->size() != 4) {  // an older single-part catalog, or a malformed one: read() says which
+  if (parts->size() != 4) {  // an older single-part catalog (read whole), or a malformed one: read() says which
     std::string file;
     CAIRN_RETURN_IF_ERROR(pread_exact(fd, path, 0, static_cast<size_t>(size), file));
-    return read(std::move(file), path, /*lazy=*/true);
+    return read(std::move(file), path);
   }
   lazy->parts = std::move(*parts);
   auto names = lazy_part(*lazy, 0, kNamesMagic);
   if (!names) return names.status();
   Catalog c;
   BinaryReader n(*names);
-  if (!get_pool(n, c.events) || !get_pool(n, c.keys) || !read_costs(n, c.costs_) || !n.at_end())
-    return malformed(path, "names", 32 + n.position());
+  if (!c.parse_names(n)) return malformed(path, "names", 32 + n.position());
   c.lazy_ = std::move(lazy);
   return c;
 }

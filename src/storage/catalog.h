@@ -27,6 +27,8 @@
 
 namespace cairn {
 
+class BinaryReader;
+
 struct CostRow {
   int64_t day;
   uint32_t channel;   // string id
@@ -89,9 +91,9 @@ class Catalog {
 
   // The catalog file: four sealed parts, see docs/FORMAT.md.
   std::string serialize() const;
-  // Reads a catalog file (`path` names it in errors). lazy: the persons part
-  // is checked and parsed on first use.
-  static Result<Catalog> read(std::string file, const std::string& path, bool lazy);
+  // Reads a whole catalog file, every part checked and parsed (`path` names
+  // it in errors): for a writer.
+  static Result<Catalog> read(std::string file, const std::string& path);
   // Opens the catalog file at path for a reader: reads only the parts'
   // headers and the names part, and keeps the file open to read the value
   // strings and the persons parts when first used (a funnel over event names
@@ -111,14 +113,16 @@ class Catalog {
   struct Lazy {
     std::once_flag strings_once, persons_once;
     Status strings_status, persons_status;
-    std::string file;  // the whole catalog file, or
-    int fd = -1;       // the open file (open_lazy)
+    int fd = -1;  // the open catalog file
     std::vector<std::pair<size_t, size_t>> parts;  // (offset, length) of each sealed part
     std::string path;
     ~Lazy();
   };
-  // The unsealed payload of lazy part k.
+  // The unsealed payload of lazy part k, read from the open file.
   static Result<std::string> lazy_part(const Lazy& lazy, size_t k, const char* magic);
+  // The names part's payload (event names, keys, costs) into this catalog;
+  // false when malformed (n then stops at the fault).
+  bool parse_names(BinaryReader& n);
   std::unique_ptr<Lazy> lazy_;
   StringPool strings_;
   // The catalog with its persons part loaded (loading it when lazy).

@@ -143,7 +143,7 @@ Status Store::load_current() {
       if (!lock_) return Catalog::open_lazy(cpath);
       auto cbytes = read_file(cpath);
       if (!cbytes) return cbytes.status();
-      return Catalog::read(std::move(*cbytes), cpath, /*lazy=*/false);
+      return Catalog::read(std::move(*cbytes), cpath);
     }();
     if (!c) return c.status();
     catalog = std::move(*c);
