@@ -407,13 +407,15 @@ Status SegmentReader::read_core(size_t block, BlockColumns& out) const {
     // As many bytes as rows: one-byte ids (fewer than 128 event names), a
     // plain widening copy, if every byte ends its varint.
     const uint32_t rows = b.rows;
-    uint8_t high = 0;
+    uint8_t high = 0x80;  // some byte continues a varint (unless all are checked)
     if (event->size() == rows) {
+      high = 0;
       for (uint32_t i = 0; i < rows; ++i) high |= p[i];
-      if (high < 0x80) std::copy(p, end, e_out);
     }
-    if (event->size() != rows || high >= 0x80) {
-      if (!(p = get_varints_fast(p, end, e_out, rows)) || p != end) return bad("event");
+    if (high < 0x80) {
+      std::copy(p, end, e_out);
+    } else if (!(p = get_varints_fast(p, end, e_out, rows)) || p != end) {
+      return bad("event");
     }
   }
   return Status::ok();
