@@ -32,6 +32,9 @@ if [[ -x build/cairn ]]; then
   for f in $(find "$tmp/db" -name '*.cseg' | head -4); do
     { printf '\x00'; cat "$f"; } >"$extra/seg$i"; i=$((i + 1))
   done
+  for f in $(find "$tmp/db" -name 'catalog-*' | head -1); do
+    { printf '\x07\x03\x00'; cat "$f"; } >"$extra/catalog$i"; i=$((i + 1))
+  done
   for f in $(find "$tmp/wal" -name '*wal*' -type f | head -2); do
     { printf '\x01'; cat "$f"; } >"$extra/wal$i"; i=$((i + 1))
   done

@@ -11,7 +11,7 @@ namespace cairn::cli {
 nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits) {
   switch (type) {
     case ValueType::kString:
-      return bits < catalog.strings().size() ? nlohmann::json(std::string(catalog.strings().get(static_cast<uint32_t>(bits))))
+      return bits < catalog.string_count() ? nlohmann::json(std::string(catalog.string_at(static_cast<uint32_t>(bits))))
                                            : nlohmann::json(nullptr);
     case ValueType::kBool:
       return bits != 0;

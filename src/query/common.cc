@@ -20,9 +20,11 @@ double as_double(uint64_t bits) {
   return d;
 }
 
-// Marks the catalog strings a filter value set matches.
+// The catalog strings a filter's values match: every string tested for
+// contains/regex, only the values looked up for the others (a lazily opened
+// catalog reads one index frame and chunk a value, not every string).
 Status compile_strings(const Filter& f, const Catalog& cat, CompiledFilter& out, const std::string& path) {
-  out.strings.assign(cat.strings().size(), 0);
+  if (f.op == Op::kContains || f.op == Op::kRegex) out.strings.assign(cat.strings().size(), 0);
   if (f.op == Op::kContains) {
     const std::string needle = f.values[0].get<std::string>();
     for (uint32_t i = 0; i < cat.strings().size(); ++i)
@@ -40,8 +42,8 @@ Status compile_strings(const Filter& f, const Catalog& cat, CompiledFilter& out,
   }
   for (const json& v : f.values) {  // eq, neq, in, not_in
     if (v.is_string()) {
-      const uint32_t id = cat.strings().find(v.get<std::string>());
-      if (id != StringPool::kMissing) out.strings[id] = 1;
+      const uint32_t id = cat.find_string(v.get<std::string>());
+      if (id != StringPool::kMissing) out.string_ids.push_back(id);
     } else if (v.is_boolean()) {
       out.boolean = out.boolean == -1 || out.boolean == static_cast<int>(v.get<bool>()) ? v.get<bool>() : 2;
     } else {
@@ -58,7 +60,8 @@ bool CompiledFilter::pass(const Cell& c) const {
     if (!c.present) return false;
     switch (c.type) {
       case ValueType::kString:
-        return c.bits < strings.size() && strings[c.bits];
+        if (!strings.empty()) return c.bits < strings.size() && strings[c.bits];
+        return std::find(string_ids.begin(), string_ids.end(), c.bits) != string_ids.end();
       case ValueType::kNumber: {
         const double d = as_double(c.bits);
         return std::find(numbers.begin(), numbers.end(), d) != numbers.end();
@@ -187,10 +190,9 @@ GroupKey GroupBy::of(const Catalog& cat, const PersonView& p, size_t event) cons
 std::string value_text(const Catalog& cat, ValueType type, uint64_t bits) {
   switch (type) {
     case ValueType::kString: {
-      // Out of range only when the value strings could not be read; the
+      // Out of range or "" when the value strings could not be read; the
       // query then reports that error (lazy_status) instead of the answer.
-      const StringPool& pool = cat.strings();
-      return bits < pool.size() ? std::string(pool.get(static_cast<uint32_t>(bits))) : std::string();
+      return bits <= 0xFFFFFFFFu ? std::string(cat.string_at(static_cast<uint32_t>(bits))) : std::string();
     }
     case ValueType::kBool:
       return bits ? "true" : "false";

@@ -26,7 +26,8 @@ namespace cairn::query {
 struct CompiledFilter {
   uint32_t key = 0;  // index into ScanPlan::keys (catalog key id for trait filters)
   Op op = Op::kEq;
-  std::vector<uint8_t> strings;  // per catalog string id: 1 when the value matches (eq/in/contains/regex)
+  std::vector<uint8_t> strings;       // contains/regex: per catalog string id, 1 when the value matches
+  std::vector<uint32_t> string_ids;  // eq/neq/in/not_in (when `strings` is empty): the values' string ids
   std::vector<double> numbers;   // eq/in values, or the bound of gt/gte/lt/lte
   int boolean = -1;              // eq/in with true (1) or false (0)
   bool pass(const Cell& c) const;

@@ -255,7 +255,7 @@ Result<CompiledMetric> compile_metric(const MetricSpec& spec, const Catalog& cat
       break;
     case MetricKind::kSocialEngagementRate:
       c.action_key = key(spec.action_property);
-      for (const std::string& a : spec.actions) c.action_ids.push_back(cat.strings().find(a));
+      for (const std::string& a : spec.actions) c.action_ids.push_back(cat.find_string(a));
       break;
     case MetricKind::kFirstResponseTime:
     case MetricKind::kTicketsResolved:

@@ -199,12 +199,15 @@ bool read_costs(BinaryReader& r, std::vector<CostRow>& costs) {
 
 // The (offset, length) of each sealed part of a catalog file of `size`
 // bytes; header(at, out) reads the 32 header bytes at `at`.
+// At most max_parts are split off (the chunked value strings' frames, after
+// the first four parts, are found by their directory instead).
 template <typename ReadHeader>
-Result<std::vector<std::pair<size_t, size_t>>> split_parts(uint64_t size, const std::string& path, ReadHeader&& header) {
+Result<std::vector<std::pair<size_t, size_t>>> split_parts(uint64_t size, const std::string& path, ReadHeader&& header,
+                                                          size_t max_parts = SIZE_MAX) {
   std::vector<std::pair<size_t, size_t>> parts;
   uint64_t at = 0;
   std::string h;
-  while (at < size) {
+  while (at < size && parts.size() < max_parts) {
     if (size - at < 32) return Status::corruption(fmt::format("{}: bad header at offset {}", path, at));
     CAIRN_RETURN_IF_ERROR(header(at, h));
     BinaryReader r(std::string_view(h).substr(16, 8));
@@ -217,12 +220,19 @@ Result<std::vector<std::pair<size_t, size_t>>> split_parts(uint64_t size, const 
   return parts;
 }
 
-Result<std::vector<std::pair<size_t, size_t>>> split_parts(std::string_view file, const std::string& path) {
-  return split_parts(file.size(), path, [&](uint64_t at, std::string& h) {
-    h.assign(file.substr(at, 32));
-    return Status::ok();
-  });
+Result<std::vector<std::pair<size_t, size_t>>> split_parts(std::string_view file, const std::string& path,
+                                                          size_t max_parts = SIZE_MAX) {
+  return split_parts(
+      file.size(), path,
+      [&](uint64_t at, std::string& h) {
+        h.assign(file.substr(at, 32));
+        return Status::ok();
+      },
+      max_parts);
 }
+
+// Whether a part (its bytes from the header on) has this magic.
+bool has_magic(std::string_view header, const char* magic) { return header.substr(0, 8) == std::string_view(magic, 8); }
 
 Status malformed(const std::string& path, const char* part, size_t offset) {
   return Status::corruption(fmt::format("{}: malformed catalog {} near offset {}", path, part, offset));
@@ -242,8 +252,6 @@ std::string Catalog::serialize() const {
     n.put_varint(c.campaign);
     n.put_f64(c.cost);
   }
-  BinaryWriter v;
-  put_pool(v, strings());
   BinaryWriter w;
   w.put_varint(ids_.size());
   for (uint32_t i = 0; i < ids_.size(); ++i) {
@@ -260,17 +268,24 @@ std::string Catalog::serialize() const {
     t.put_varint(list->size());
     for (const StoredProp& p : *list) put_prop(t, p);
   }
-  return seal_file(std::string_view(kNamesMagic, 8), n.buffer()) + seal_file(std::string_view(kStringsMagic, 8), v.buffer()) +
-         seal_file(std::string_view(kIdsMagic, 8), w.buffer()) + seal_file(std::string_view(kTraitsMagic, 8), t.buffer());
+  return seal_file(std::string_view(kNamesMagic, 8), n.buffer()) + seal_file(std::string_view(kIdsMagic, 8), w.buffer()) +
+         seal_file(std::string_view(kTraitsMagic, 8), t.buffer()) + StringChunks::serialize(strings());
 }
 
 Result<Catalog> Catalog::parse(std::string_view names, std::string_view strings, std::string_view ids,
                                std::string_view traits, const std::string& what) {
+  auto c = parse_without_strings(names, ids, traits, what);
+  if (!c) return c.status();
+  BinaryReader v(strings);
+  if (!get_pool(v, c->strings_) || !v.at_end()) return malformed(what, "strings", v.position());
+  return c;
+}
+
+Result<Catalog> Catalog::parse_without_strings(std::string_view names, std::string_view ids, std::string_view traits,
+                                               const std::string& what) {
   Catalog c;
   BinaryReader n(names);
   if (!c.parse_names(n)) return malformed(what, "names", n.position());
-  BinaryReader v(strings);
-  if (!get_pool(v, c.strings_) || !v.at_end()) return malformed(what, "strings", v.position());
   BinaryReader i(ids);
   if (!read_ids(i, c.ids_, c.parent_, c.known_, c.erased_) || !i.at_end()) return malformed(what, "ids", i.position());
   BinaryReader t(traits);
@@ -293,7 +308,7 @@ bool Catalog::parse_names(BinaryReader& n) {
 }
 
 Result<Catalog> Catalog::read(std::string file, const std::string& path) {
-  auto parts = split_parts(file, path);
+  auto parts = split_parts(file, path, 4);
   if (!parts) return parts.status();
   auto names = unseal_part(file, *parts, 0, kNamesMagic, path);
   if (!names) return names.status();
@@ -306,14 +321,38 @@ Result<Catalog> Catalog::read(std::string file, const std::string& path) {
       return malformed(path, "payload", r.position());
     return c;
   }
-  if (parts->size() != 4) return Status::corruption(fmt::format("{}: {} parts, expected 4 at offset 0", path, parts->size()));
-  auto strings = unseal_part(file, *parts, 1, kStringsMagic, path);
-  if (!strings) return strings.status();
-  auto ids = unseal_part(file, *parts, 2, kIdsMagic, path);
+  const bool chunked = parts->size() >= 2 && has_magic(std::string_view(file).substr((*parts)[1].first), kIdsMagic);
+  const uint64_t end = parts->back().first + parts->back().second;
+  if (parts->size() != 4 || (!chunked && end != file.size()))
+    return Status::corruption(fmt::format("{}: {} parts, expected 4 at offset 0", path, parts->size()));
+  if (!chunked) {
+    auto strings = unseal_part(file, *parts, 1, kStringsMagic, path);
+    if (!strings) return strings.status();
+    auto ids = unseal_part(file, *parts, 2, kIdsMagic, path);
+    if (!ids) return ids.status();
+    auto traits = unseal_part(file, *parts, 3, kTraitsMagic, path);
+    if (!traits) return traits.status();
+    return parse(*names, *strings, *ids, *traits, path);
+  }
+  auto ids = unseal_part(file, *parts, 1, kIdsMagic, path);
   if (!ids) return ids.status();
-  auto traits = unseal_part(file, *parts, 3, kTraitsMagic, path);
+  auto traits = unseal_part(file, *parts, 2, kTraitsMagic, path);
   if (!traits) return traits.status();
-  return parse(*names, *strings, *ids, *traits, path);
+  auto dir = unseal_part(file, *parts, 3, kStringsDirMagic, path);
+  if (!dir) return dir.status();
+  auto c = parse_without_strings(*names, *ids, *traits, path);
+  if (!c) return c.status();
+  const std::string_view bytes = file;
+  auto chunks = StringChunks::open(
+      *dir, end, file.size(),
+      [bytes](uint64_t at, size_t n, std::string& out) {
+        out.assign(bytes.substr(at, n));
+        return Status::ok();
+      },
+      path);
+  if (!chunks) return chunks.status();
+  CAIRN_RETURN_IF_ERROR((*chunks)->load_all(c->strings_));
+  return c;
 }
 
 Catalog::Lazy::~Lazy() {
@@ -334,11 +373,22 @@ Result<Catalog> Catalog::open_lazy(const std::string& path) {
   if (lazy->fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   const off_t size = ::lseek(lazy->fd, 0, SEEK_END);
   if (size < 0) return Status::io_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  lazy->size = static_cast<uint64_t>(size);
   const int fd = lazy->fd;
-  auto parts = split_parts(static_cast<uint64_t>(size), path,
-                           [&](uint64_t at, std::string& h) { return pread_exact(fd, path, at, 32, h); });
+  std::vector<std::string> headers;
+  auto parts = split_parts(
+      static_cast<uint64_t>(size), path,
+      [&](uint64_t at, std::string& h) {
+        CAIRN_RETURN_IF_ERROR(pread_exact(fd, path, at, 32, h));
+        headers.push_back(h);
+        return Status::ok();
+      },
+      4);
   if (!parts) return parts.status();
-  if (parts->size() != 4) {  // an older single-part catalog (read whole), or a malformed one: read() says which
+  lazy->chunked = parts->size() == 4 && has_magic(headers[1], kIdsMagic) && has_magic(headers[3], kStringsDirMagic);
+  const uint64_t end = parts->back().first + parts->back().second;
+  if (!lazy->chunked && (parts->size() != 4 || end != lazy->size)) {
+    // An older single-part catalog (read whole), or a malformed one: read() says which.
     std::string file;
     CAIRN_RETURN_IF_ERROR(pread_exact(fd, path, 0, static_cast<size_t>(size), file));
     return read(std::move(file), path);
@@ -353,7 +403,72 @@ Result<Catalog> Catalog::open_lazy(const std::string& path) {
   return c;
 }
 
+const StringChunks* Catalog::chunks() const {
+  if (!lazy_ || !lazy_->chunked || lazy_->strings_loaded.load(std::memory_order_acquire)) return nullptr;
+  Lazy& lazy = *lazy_;
+  std::call_once(lazy.chunks_once, [&lazy] {
+    auto dir = lazy_part(lazy, 3, kStringsDirMagic);
+    if (!dir) {
+      lazy.chunks_status = dir.status();
+      return;
+    }
+    const int fd = lazy.fd;
+    const std::string path = lazy.path;
+    auto chunks = StringChunks::open(
+        *dir, lazy.parts[3].first + lazy.parts[3].second, lazy.size,
+        [fd, path](uint64_t at, size_t n, std::string& out) { return pread_exact(fd, path, at, n, out); }, path);
+    if (!chunks)
+      lazy.chunks_status = chunks.status();
+    else
+      lazy.chunks = std::move(*chunks);
+  });
+  if (!lazy.chunks_status.is_ok()) record(lazy.chunks_status);
+  return lazy.chunks.get();
+}
+
+void Catalog::record(const Status& st) const {
+  std::lock_guard<std::mutex> lock(lazy_->status_mu);
+  if (lazy_->read_status.is_ok()) lazy_->read_status = st;
+}
+
+uint32_t Catalog::string_count() const {
+  if (const StringChunks* c = chunks()) return static_cast<uint32_t>(c->size());
+  return strings().size();
+}
+
+std::string_view Catalog::string_at(uint32_t id) const {
+  if (const StringChunks* c = chunks()) {
+    if (id >= c->size()) return {};
+    auto s = c->get(id);
+    if (s) return *s;
+    record(s.status());
+    return {};
+  }
+  const StringPool& pool = strings();
+  return id < pool.size() ? pool.get(id) : std::string_view();
+}
+
+uint32_t Catalog::find_string(std::string_view text) const {
+  if (const StringChunks* c = chunks()) {
+    auto id = c->find(text);
+    if (id) return *id;
+    record(id.status());
+    return StringPool::kMissing;
+  }
+  return strings().find(text);
+}
+
 Status Catalog::read_strings(const Lazy& lazy) {
+  if (lazy.chunked) {
+    const StringChunks* c = chunks();
+    if (!c) return lazy.chunks_status;
+    if (Status st = c->load_all(strings_); !st.is_ok()) {
+      strings_ = StringPool();
+      return st;
+    }
+    lazy_->strings_loaded.store(true, std::memory_order_release);
+    return Status::ok();
+  }
   auto strings = lazy_part(lazy, 1, kStringsMagic);
   if (!strings) return strings.status();
   // The pool keeps the decompressed part and points into it: a million
@@ -366,13 +481,14 @@ Status Catalog::read_strings(const Lazy& lazy) {
     strings_ = StringPool();
     return malformed(lazy.path, "strings", lazy.parts[1].first + 32);
   }
+  lazy_->strings_loaded.store(true, std::memory_order_release);
   return Status::ok();
 }
 
 Status Catalog::read_persons(const Lazy& lazy) {
-  auto ids = lazy_part(lazy, 2, kIdsMagic);
+  auto ids = lazy_part(lazy, lazy.ids_part(), kIdsMagic);
   if (!ids) return ids.status();
-  auto traits = lazy_part(lazy, 3, kTraitsMagic);
+  auto traits = lazy_part(lazy, lazy.traits_part(), kTraitsMagic);
   if (!traits) return traits.status();
   BinaryReader i(*ids);
   if (!read_ids(i, ids_, parent_, known_, erased_) || !i.at_end()) {
@@ -380,12 +496,12 @@ Status Catalog::read_persons(const Lazy& lazy) {
     parent_.clear();
     known_.clear();
     erased_.clear();
-    return malformed(lazy.path, "ids", lazy.parts[2].first + 32);
+    return malformed(lazy.path, "ids", lazy.parts[lazy.ids_part()].first + 32);
   }
   BinaryReader t(*traits);
   if (!read_traits(t, traits_) || !t.at_end()) {
     traits_.clear();
-    return malformed(lazy.path, "traits", lazy.parts[3].first + 32);
+    return malformed(lazy.path, "traits", lazy.parts[lazy.traits_part()].first + 32);
   }
   return Status::ok();
 }
@@ -404,12 +520,21 @@ Status Catalog::load_persons() const {
   return lazy_->persons_status;
 }
 
+Status Catalog::verify() const {
+  CAIRN_RETURN_IF_ERROR(load_strings());
+  CAIRN_RETURN_IF_ERROR(load_persons());
+  if (lazy_ && lazy_->chunks) return lazy_->chunks->verify_index();
+  return Status::ok();
+}
+
 Status Catalog::lazy_status() const {
   if (!lazy_) return Status::ok();
   // A load that never started has nothing to report; call_once on a flag
   // already run returns at once, so ask only through the loaders' results.
   if (!lazy_->strings_status.is_ok()) return lazy_->strings_status;
-  return lazy_->persons_status;
+  if (!lazy_->persons_status.is_ok()) return lazy_->persons_status;
+  std::lock_guard<std::mutex> lock(lazy_->status_mu);
+  return lazy_->read_status;
 }
 
 }  // namespace cairn

@@ -13,6 +13,7 @@
 // the fact.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,7 @@
 #include "core/status.h"
 #include "core/string_pool.h"
 #include "storage/rows.h"
+#include "storage/string_chunks.h"
 
 namespace cairn {
 
@@ -49,6 +51,13 @@ class Catalog {
     if (lazy_) (void)load_strings();
     return strings_;
   }
+  // A few value strings without loading them all: a lazily opened catalog
+  // reads the one chunk that holds the id, or the index frame and chunk of a
+  // text (docs/FORMAT.md). Thread-safe. A failed read answers "" / kMissing
+  // / 0 and is reported by lazy_status().
+  uint32_t string_count() const;
+  std::string_view string_at(uint32_t id) const;
+  uint32_t find_string(std::string_view s) const;
 
   Catalog() = default;
   Catalog(Catalog&&) = default;
@@ -89,7 +98,8 @@ class Catalog {
   // leaves the same costs.
   void set_cost(const CostRow& row);
 
-  // The catalog file: four sealed parts, see docs/FORMAT.md.
+  // The catalog file: names, persons and the value strings in chunks (sealed
+  // parts, see docs/FORMAT.md).
   std::string serialize() const;
   // Reads a whole catalog file, every part checked and parsed (`path` names
   // it in errors): for a writer.
@@ -99,25 +109,44 @@ class Catalog {
   // strings and the persons parts when first used (a funnel over event names
   // reads neither of their ~12 MB per 10M events).
   static Result<Catalog> open_lazy(const std::string& path);
-  // Parses the unsealed payloads of the four parts (the fuzzer's entry).
+  // Parses the unsealed payloads of the parts of the earlier layout, value
+  // strings as one pool (the fuzzer's entry).
   static Result<Catalog> parse(std::string_view names, std::string_view strings, std::string_view ids,
                                std::string_view traits, const std::string& what);
+  // The same without the value strings (read from their chunks after).
+  static Result<Catalog> parse_without_strings(std::string_view names, std::string_view ids, std::string_view traits,
+                                               const std::string& what);
   // Reads the strings / the persons part of a lazily opened catalog (once);
   // its error, if any.
   Status load_strings() const;
   Status load_persons() const;
+  // Reads and checks every part of a lazily opened catalog (`cairn verify`,
+  // the corruption tests).
+  Status verify() const;
   // The first error of a lazy load so far (ok when none failed or not lazy).
   Status lazy_status() const;
 
  private:
   struct Lazy {
-    std::once_flag strings_once, persons_once;
-    Status strings_status, persons_status;
+    std::once_flag strings_once, persons_once, chunks_once;
+    Status strings_status, persons_status, chunks_status;
+    std::atomic<bool> strings_loaded{false};  // strings_ holds every value string
     int fd = -1;  // the open catalog file
-    std::vector<std::pair<size_t, size_t>> parts;  // (offset, length) of each sealed part
+    uint64_t size = 0;
+    std::vector<std::pair<size_t, size_t>> parts;  // (offset, length) of each sealed part before the strings' frames
+    bool chunked = false;  // value strings in chunks (parts: names, ids, traits, strings directory)
+    std::unique_ptr<StringChunks> chunks;
+    std::mutex status_mu;
+    Status read_status;  // the first failed read of a chunk or index frame
     std::string path;
+    size_t ids_part() const { return chunked ? 1 : 2; }
+    size_t traits_part() const { return chunked ? 2 : 3; }
     ~Lazy();
   };
+  // The chunked strings of a lazy catalog (opened once), or null when the
+  // strings are not chunked, are loaded whole or could not be opened.
+  const StringChunks* chunks() const;
+  void record(const Status& st) const;
   // The unsealed payload of lazy part k, read from the open file.
   static Result<std::string> lazy_part(const Lazy& lazy, size_t k, const char* magic);
   // The names part's payload (event names, keys, costs) into this catalog;

@@ -269,8 +269,7 @@ Status Store::read_partition(uint32_t p, RowSet& out) const {
 }
 
 Status Store::verify() const {
-  CAIRN_RETURN_IF_ERROR(catalog_.load_strings());
-  CAIRN_RETURN_IF_ERROR(catalog_.load_persons());
+  CAIRN_RETURN_IF_ERROR(catalog_.verify());
   for (uint32_t p = 0; p < manifest_.partitions; ++p) {
     RowSet rows;
     CAIRN_RETURN_IF_ERROR(read_partition(p, rows));

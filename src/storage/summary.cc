@@ -8,7 +8,6 @@ namespace cairn {
 Result<DatabaseSummary> summarize(const Store& store) {
   DatabaseSummary s;
   const Catalog& cat = store.catalog();
-  CAIRN_RETURN_IF_ERROR(cat.load_strings());
   CAIRN_RETURN_IF_ERROR(cat.load_persons());
   s.partitions = store.partitions();
   for (uint32_t i = 0; i < cat.id_count(); ++i) s.ids += cat.is_erased(i) ? 0 : 1;

@@ -1,6 +1,7 @@
 // Fuzzes the readers of stored bytes: a segment file, the WAL, the manifest
-// and catalog payloads, time parsing, TZif time zone files, and a segment's
-// time column without its checksum (which keeps mode 0 away from it). Damaged input
+// and catalog payloads, time parsing, TZif time zone files, a segment's
+// time column without its checksum (which keeps mode 0 away from it), and the
+// catalog's chunked value strings (their payloads, and a whole catalog file). Damaged input
 // must give an error Status, never a crash, a hang or a huge allocation.
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "storage/file_util.h"
 #include "storage/manifest.h"
 #include "storage/segment.h"
+#include "storage/string_chunks.h"
 #include "storage/time_column.h"
 #include "storage/wal.h"
 
@@ -23,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   static const std::string path = "/tmp/cairn-fuzz-storage-" + std::to_string(::getpid());
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0: {
       std::remove(path.c_str());
       if (!write_new_file(path, body).is_ok()) return 0;
@@ -92,6 +94,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::vector<Micros> out(rows);
       TimeColumnScratch scratch;
       (void)decode_time_column(body.substr(1 + nruns), 1'767'225'600'000'000, runs, rows, out.data(), scratch);
+      break;
+    }
+    case 7: {
+      // Byte 0 picks the reader, byte 1 is a count for the payload parsers.
+      if (body.size() < 2) return 0;
+      const std::string_view rest = body.substr(2);
+      const size_t n = static_cast<uint8_t>(body[1]);
+      switch (static_cast<uint8_t>(body[0]) % 4) {
+        case 0: {
+          StringsDirectory d;
+          (void)StringChunks::parse_directory(rest, d);
+          break;
+        }
+        case 1: {
+          std::vector<std::string_view> strings;
+          (void)StringChunks::parse_chunk(rest, n, strings);
+          break;
+        }
+        case 2: {
+          std::vector<std::pair<uint16_t, uint32_t>> entries;
+          (void)StringChunks::parse_index(rest, n, entries);
+          break;
+        }
+        default: {
+          auto c = Catalog::read(std::string(rest), "catalog");
+          if (c) (void)c->find_string("direct");
+          break;
+        }
+      }
       break;
     }
   }
