@@ -218,6 +218,109 @@ void rule_weights_into(Model m, const std::vector<TouchInfo>& touches, const Mil
   for (double& x : w) x /= total;
 }
 
+void rule_credits_into(Model m, const std::vector<TouchInfo>& touches, const uint32_t* local, const uint32_t* count,
+                       size_t values, const Milestones& ms, Micros conversion_time, Micros half_life, bool decay_days,
+                       double* out) {
+  std::fill(out, out + values, 0.0);
+  const size_t n = touches.size();
+  if (n == 0) return;
+  const int last = static_cast<int>(n) - 1;
+  // Roles at single touches (index, share) and a share split equally over
+  // the touches holding none of them (`others`) or over the middle touches.
+  int role_at[4];
+  double role_share[4];
+  size_t roles = 0;
+  double total = 0;
+  auto one = [&](int i, double share) {
+    if (i < 0) return;
+    role_at[roles] = i;
+    role_share[roles++] = share;
+    total += share;
+  };
+  double middle_share = 0;  // per middle touch (n > 2): every touch but the first and the last
+  double others_share = 0;  // per touch holding no role
+  switch (m) {
+    case Model::kFirst:
+      out[local[0]] = 1;
+      return;
+    case Model::kLast:
+      out[local[n - 1]] = 1;
+      return;
+    case Model::kLastNonDirect: {
+      size_t k = n - 1;
+      for (size_t i = n; i-- > 0;)
+        if (!touches[i].direct) {
+          k = i;
+          break;
+        }
+      out[local[k]] = 1;
+      return;
+    }
+    case Model::kLinear:
+      for (size_t v = 0; v < values; ++v) out[v] = static_cast<double>(count[v]) / static_cast<double>(n);
+      return;
+    case Model::kUShaped:
+    case Model::kJShaped:
+    case Model::kInverseJ: {
+      const double first = m == Model::kUShaped ? 0.4 : m == Model::kJShaped ? 0.2 : 0.6;
+      const double lastw = m == Model::kUShaped ? 0.4 : m == Model::kJShaped ? 0.6 : 0.2;
+      one(0, first);
+      one(last, lastw);
+      if (n > 2) {
+        middle_share = 0.2 / static_cast<double>(n - 2);
+        total += 0.2;
+      }
+      break;
+    }
+    case Model::kWShaped:
+    case Model::kFullPath: {
+      const bool w = m == Model::kWShaped;
+      const double share = w ? 0.3 : 0.225;
+      one(0, share);
+      one(ms.lead, share);
+      one(ms.opportunity, share);
+      if (!w) one(ms.won, share);
+      size_t holders = 0;  // distinct touches holding a role
+      for (size_t r = 0; r < roles; ++r)
+        holders += std::find(role_at, role_at + r, role_at[r]) == role_at + r;
+      if (n > holders) {
+        others_share = 0.1 / static_cast<double>(n - holders);
+        total += 0.1;
+      }
+      break;
+    }
+    case Model::kTimeDecay: {
+      for (size_t i = 0; i < n; ++i) {
+        const double dt = decay_days ? static_cast<double>((day_of(conversion_time) - day_of(touches[i].time)) * kMicrosPerDay)
+                                     : static_cast<double>(conversion_time - touches[i].time);
+        const double x = std::exp2(-dt / static_cast<double>(half_life));
+        out[local[i]] += x;
+        total += x;
+      }
+      for (size_t v = 0; v < values; ++v) out[v] /= total;
+      return;
+    }
+    default:
+      return;
+  }
+  // The split share: per value, its touches outside the first and last (or
+  // the role holders), counted exactly, times the share of one.
+  if (middle_share > 0 || others_share > 0) {
+    for (size_t v = 0; v < values; ++v) out[v] = static_cast<double>(count[v]);
+    if (middle_share > 0) {
+      out[local[0]] -= 1;
+      out[local[n - 1]] -= 1;
+    } else {
+      for (size_t r = 0; r < roles; ++r)
+        if (std::find(role_at, role_at + r, role_at[r]) == role_at + r) out[local[role_at[r]]] -= 1;
+    }
+    const double each = middle_share > 0 ? middle_share : others_share;
+    for (size_t v = 0; v < values; ++v) out[v] *= each;
+  }
+  for (size_t r = 0; r < roles; ++r) out[local[role_at[r]]] += role_share[r];
+  for (size_t v = 0; v < values; ++v) out[v] /= total;
+}
+
 std::vector<double> rule_weights(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
                                  Micros half_life, bool decay_days) {
   std::vector<double> w;
@@ -593,6 +696,8 @@ struct GoalState {
 class AttributionKernel final : public Kernel {
  public:
   explicit AttributionKernel(const Compiled& c) : c_(c) {
+    conv_events_ = event_table(c.conversion);
+    mql_events_ = event_table(c.mql_goal);
     ids_.emplace(GroupKey{-1, 0}, 0);  // value id 0: "(none)"
     by_text_.emplace("(none)", 0);
     keys_.push_back(GroupKey{-1, 0});
@@ -600,8 +705,8 @@ class AttributionKernel final : public Kernel {
 
   void add(const PersonView& p) override {
     if (c_.traits.active() && !c_.traits.pass(*c_.catalog, p.person)) return;
-    goal(p, c_.conversion, conv_, true);
-    if (c_.mql) goal(p, c_.mql_goal, mql_, false);
+    goal(p, c_.conversion, conv_events_, conv_, true);
+    if (c_.mql) goal(p, c_.mql_goal, mql_events_, mql_, false);
   }
 
   void merge(Kernel& other) override {
@@ -620,6 +725,16 @@ class AttributionKernel final : public Kernel {
   // Values that read the same (the string "7" and the number 7) are one
   // value of the dimension: one row, one channel of the data-driven models.
   uint32_t intern(const GroupKey& k) {
+    const bool small = k.first == static_cast<int>(ValueType::kString) && k.second < kSmallStrings;
+    if (small && k.second < small_strings_.size() && small_strings_[k.second] != 0) return small_strings_[k.second] - 1;
+    const uint32_t id = intern_slow(k);
+    if (small) {
+      if (small_strings_.size() <= k.second) small_strings_.resize(k.second + 1, 0);
+      small_strings_[k.second] = id + 1;
+    }
+    return id;
+  }
+  uint32_t intern_slow(const GroupKey& k) {
     const auto it = ids_.find(k);
     if (it != ids_.end()) return it->second;
     const std::string text =
@@ -676,14 +791,30 @@ class AttributionKernel final : public Kernel {
     return -1;
   }
 
-  void goal(const PersonView& p, const std::vector<CompiledDef>& def, GoalState& g, bool is_conversion) {
+  // Per event id: 0 when no definition names it, 1 when one matches on the
+  // name alone, 2 when the definitions' filters decide.
+  static std::vector<uint8_t> event_table(const std::vector<CompiledDef>& defs) {
+    std::vector<uint8_t> t;
+    for (const CompiledDef& d : defs) {
+      if (!d.known) continue;
+      if (t.size() <= d.event) t.resize(d.event + 1, 0);
+      t[d.event] = d.where.empty() || t[d.event] == 1 ? 1 : 2;
+    }
+    return t;
+  }
+
+  void goal(const PersonView& p, const std::vector<CompiledDef>& def, const std::vector<uint8_t>& events, GoalState& g,
+            bool is_conversion) {
     const AttributionSpec& s = c_.spec;
     const uint32_t person = g.persons;
     bool any = false, in_range_conv = false;
     size_t lo = 0;  // the first event after the previous goal event
     uint32_t ordinal = 0;
+    const size_t nevents = events.size();
     for (size_t i = 0; i < p.n; ++i) {
-      if (!any_def_matches(def, p, i) || !passes(p, i)) continue;
+      const uint32_t e = p.event[i];
+      const uint8_t t = e < nevents ? events[e] : 0;
+      if (t == 0 || (t == 2 && !any_def_matches(def, p, i)) || !passes(p, i)) continue;
       if (p.time[i] >= s.from && p.time[i] < s.to) {
         in_range_conv = true;
         any = true;
@@ -731,7 +862,11 @@ class AttributionKernel final : public Kernel {
     while (first < c && p.time[c] - p.time[first] > s.lookback) ++first;
     for (size_t j = first; j < c; ++j)
       if (is_touch(p, j)) idx_.push_back(j);
-    Journey journey;
+    // Kept for the data-driven models; else a reused buffer (no allocation
+    // per conversion).
+    Journey kept;
+    Journey& journey = c_.keep_journeys ? kept : scratch_;
+    journey.touches.clear();
     journey.converted = true;
     journey.value = value;
     infos_.clear();
@@ -761,6 +896,22 @@ class AttributionKernel final : public Kernel {
       rec = &g.records.back();
       for (const TouchInfo& t : infos_) rec->touch_times.push_back(t.time);
     }
+    // The journey's distinct values, densely numbered, and their touches.
+    if (slot_.size() < keys_.size()) slot_.resize(keys_.size(), 0);
+    distinct_.clear();
+    local_.clear();
+    counts_.clear();
+    for (uint32_t t : journey.touches) {
+      if (slot_[t] == 0) {
+        distinct_.push_back(t);
+        counts_.push_back(0);
+        slot_[t] = static_cast<uint32_t>(distinct_.size());
+      }
+      local_.push_back(slot_[t] - 1);
+      ++counts_[slot_[t] - 1];
+    }
+    for (uint32_t t : distinct_) slot_[t] = 0;
+    sums_.resize(distinct_.size());
     for (Model m : s.models) {
       if (!is_rule_based(m)) continue;
       auto& credit = g.rule[static_cast<size_t>(m)];
@@ -771,13 +922,16 @@ class AttributionKernel final : public Kernel {
         if (rec) rec->weights.emplace_back();
         continue;
       }
-      std::vector<double>& w = weights_;
-      rule_weights_into(m, infos_, ms, p.time[c], s.half_life, s.decay_days, w);
-      for (size_t k = 0; k < w.size(); ++k) {
-        credit[journey.touches[k]].first += w[k];
-        credit[journey.touches[k]].second += w[k] * value;
+      rule_credits_into(m, infos_, local_.data(), counts_.data(), distinct_.size(), ms, p.time[c], s.half_life, s.decay_days,
+                        sums_.data());
+      for (size_t v = 0; v < distinct_.size(); ++v) {
+        credit[distinct_[v]].first += sums_[v];
+        credit[distinct_[v]].second += sums_[v] * value;
       }
-      if (rec) rec->weights.push_back(w);
+      if (rec) {
+        rule_weights_into(m, infos_, ms, p.time[c], s.half_life, s.decay_days, weights_);
+        rec->weights.push_back(weights_);
+      }
     }
     ++g.journey_count;
     ++g.converting;
@@ -817,9 +971,20 @@ class AttributionKernel final : public Kernel {
   std::unordered_map<std::string, uint32_t> by_text_;           // a value's text -> id
   std::vector<GroupKey> keys_;
   GoalState conv_, mql_;
+  std::vector<uint8_t> conv_events_, mql_events_;
+  Journey scratch_;
   std::vector<double> weights_;
   std::vector<size_t> idx_;
   std::vector<TouchInfo> infos_;
+  // One conversion's distinct values (value ids), each touch's index among
+  // them, touches per value and credit per value; slot_[value id] is its
+  // index + 1 while the conversion is credited, else 0.
+  std::vector<uint32_t> distinct_, local_, counts_, slot_;
+  std::vector<double> sums_;
+  // Value id + 1 of string values with small ids (0: not seen yet), so most
+  // touches skip the hash map.
+  std::vector<uint32_t> small_strings_;
+  static constexpr uint64_t kSmallStrings = 65536;
 };
 
 // Credits of every asked model per value id: (conversions, value).
@@ -979,8 +1144,7 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
   }
   if (!spec.value_property.empty()) c.value_key = key(spec.value_property);
   c.channel_key = key(spec.channel_property);
-  CAIRN_RETURN_IF_ERROR(cat.load_strings());  // every answer names values of the dimension
-  c.direct_string = cat.strings().find("direct");
+  c.direct_string = cat.find_string("direct");
   c.plan.min_time = spec.from == INT64_MIN || spec.from < INT64_MIN + spec.lookback ? INT64_MIN : spec.from - spec.lookback;
   c.plan.max_time = spec.to;
   c.plan.threads = threads;

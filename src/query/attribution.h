@@ -140,5 +140,13 @@ void rule_weights_into(Model m, const std::vector<TouchInfo>& touches, const Mil
                        Micros half_life, bool decay_days, std::vector<double>& out);
 std::vector<double> rule_weights(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
                                  Micros half_life, bool decay_days);
+// The same weights summed per value: touch k has value local[k] < values,
+// count[v] touches have value v, and out[v] (out holds `values` doubles)
+// becomes the sum of rule_weights' w[k] over those touches, equal up to
+// rounding. In O(touches) without a weight per touch: the scan's kernel adds
+// a conversion's credit once per value instead of once per touch and model.
+void rule_credits_into(Model m, const std::vector<TouchInfo>& touches, const uint32_t* local, const uint32_t* count,
+                       size_t values, const Milestones& ms, Micros conversion_time, Micros half_life, bool decay_days,
+                       double* out);
 
 }  // namespace cairn::query

@@ -311,5 +311,38 @@ TEST(Attribution, CreditsSumToTotalsOnRandomJourneys) {
   }
 }
 
+// The kernel credits a conversion per value (rule_credits_into, O(touches));
+// the per-touch weights, added up by value, are the reference.
+TEST(Attribution, CreditsPerValueEqualTheWeightsAddedUp) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 3000; ++round) {
+    const size_t n = 1 + rng() % 12;
+    const size_t values = 1 + rng() % std::min<size_t>(n, 5);
+    std::vector<TouchInfo> t(n);
+    std::vector<uint32_t> local(n), count(values, 0);
+    for (size_t k = 0; k < n; ++k) {
+      t[k].time = static_cast<Micros>(rng() % 100000) * kMicrosPerSecond;
+      t[k].direct = rng() % 3 == 0;
+      local[k] = k < values ? static_cast<uint32_t>(k) : static_cast<uint32_t>(rng() % values);  // every value used
+    }
+    std::sort(t.begin(), t.end(), [](const TouchInfo& a, const TouchInfo& b) { return a.time < b.time; });
+    for (uint32_t v : local) ++count[v];
+    auto milestone = [&] { return rng() % 3 == 0 ? -1 : static_cast<int>(rng() % n); };
+    Milestones ms{milestone(), milestone(), milestone()};
+    if (rng() % 4 == 0) ms.opportunity = ms.lead;  // coinciding milestones
+    const Micros conv = 100000 * kMicrosPerSecond;
+    const bool days = rng() % 2 == 0;
+    for (Model model : {Model::kFirst, Model::kLast, Model::kLastNonDirect, Model::kLinear, Model::kUShaped, Model::kJShaped,
+                        Model::kInverseJ, Model::kWShaped, Model::kFullPath, Model::kTimeDecay}) {
+      const std::vector<double> weights = rule_weights(model, t, ms, conv, 3600 * kMicrosPerSecond, days);
+      std::vector<double> want(values, 0.0), got(values, -1.0);
+      for (size_t k = 0; k < n; ++k) want[local[k]] += weights[k];
+      rule_credits_into(model, t, local.data(), count.data(), values, ms, conv, 3600 * kMicrosPerSecond, days, got.data());
+      for (size_t v = 0; v < values; ++v)
+        ASSERT_NEAR(got[v], want[v], 1e-12) << model_name(model) << " round " << round << " value " << v << " of " << n << " touches";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cairn::query
