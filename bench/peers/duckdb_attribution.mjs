@@ -4,7 +4,8 @@
 // person's events with a channel before the conversion (time, then arrival
 // order), within 90 days, after their previous conversion; each touch gets
 // 1/n of the conversion; a conversion without touches goes to "(none)".
-// Persons are stitched as cairn stitches them.
+// Persons are stitched as cairn stitches them. Works on a database loaded
+// from NDJSON (properties as a struct) or from CSV (properties as columns).
 // usage: node duckdb_attribution.mjs DBFILE [RUNS] [THREADS]
 // Prints one line per timed run (warm), then "VALUE<TAB>CONVERSIONS<TAB>REVENUE"
 // per channel, sorted, numbers rounded to 6 decimals (attribution_lines.mjs
@@ -13,8 +14,12 @@ import { connect, stitched, timed } from './duckdb_common.mjs';
 
 const [dbfile, runs = '3', threads = '2'] = process.argv.slice(2);
 const con = await connect(dbfile, threads);
+// Loaded from NDJSON, properties are a struct; from CSV, columns.
+const nested = (await con.runAndReadAll(`SELECT count(*) AS n FROM information_schema.columns
+  WHERE table_name = 'events' AND column_name = 'properties'`)).getRowObjects()[0].n > 0;
+const channel = nested ? 'e.properties.channel' : 'e.channel';
 const sql = `
-WITH ${stitched(', e.properties.channel AS channel, e.revenue')},
+WITH ${stitched(`, ${channel} AS channel, e.revenue`)},
 conv AS (
   SELECT person, ts, seq, coalesce(revenue, 0) AS value,
          lag(ts) OVER w AS prev_ts, lag(seq) OVER w AS prev_seq
