@@ -13,7 +13,7 @@ namespace {
 // plan's keys of each block it does not skip.
 class Cursor {
  public:
-  explicit Cursor(const ScanPlan& plan) : plan_(plan) {}
+  explicit Cursor(const ScanPlan& plan) : plan_(plan) { core_.person_per_row = false; }
 
   // Starts on the first block of `seg`. A worker's cursors go from
   // partition to partition keeping their buffers, whose pages are mapped
@@ -28,11 +28,13 @@ class Cursor {
   // Loads the next block that overlaps the plan's time range.
   Status advance() {
     row_ = 0;
+    run_ = 0;
     while (next_block_ < seg_->blocks().size()) {
       const size_t b = next_block_++;
       const BlockInfo& info = seg_->blocks()[b];
       if (info.max_time < plan_.min_time || info.min_time > plan_.max_time) continue;
       CAIRN_RETURN_IF_ERROR(seg_->read_core(b, core_));
+      const size_t rows = core_.time.size();
       // The columns keep their capacity from block to block (a fresh
       // megabyte per key and block cost page faults and clearing), and
       // only the cells the last block set are cleared: most keys are on a
@@ -44,7 +46,7 @@ class Cursor {
         std::vector<Cell>& col = cells_[k];
         for (uint32_t r : set_[k]) col[r] = Cell{};
         set_[k].clear();
-        col.resize(core_.person.size());
+        col.resize(rows);
         for (size_t slot = 0; slot < info.keys.size(); ++slot) {
           if (info.keys[slot].first != plan_.keys[k]) continue;
           CAIRN_RETURN_IF_ERROR(seg_->read_key(b, slot, key_));
@@ -53,42 +55,41 @@ class Cursor {
           set_[k].insert(set_[k].end(), key_.rows.begin(), key_.rows.end());
         }
       }
-      if (!core_.person.empty()) return Status::ok();
+      if (rows > 0) return Status::ok();
     }
     done_ = true;
     return Status::ok();
   }
 
   bool done() const { return done_; }
-  uint32_t person() const { return core_.person[row_]; }
+  // The block's rows come in person runs (read_core checks that persons
+  // ascend and that the runs cover the rows): a person is one run.
+  uint32_t person() const { return core_.run_person[run_]; }
   // When the current person's rows end inside this block, points `view` at
   // their rows within the time range (no copy) and moves past them.
   bool take_view(PersonView& view) {
-    const uint32_t p = person();
-    const size_t n = core_.person.size();
-    size_t end = row_;
-    while (end < n && core_.person[end] == p) ++end;
-    if (end == n) return false;  // the person may go on in the next block
+    if (run_ + 1 >= core_.runs.size()) return false;  // the person may go on in the next block
+    const size_t end = row_ + core_.runs[run_];
     // A person's rows are in time order: those in range are contiguous.
     size_t lo = row_, hi = end;
     while (lo < hi && core_.time[lo] < plan_.min_time) ++lo;
     while (hi > lo && core_.time[hi - 1] > plan_.max_time) --hi;
-    view = PersonView{p, hi - lo, core_.time.data() + lo, core_.event.data() + lo, &cells_, lo};
+    view = PersonView{person(), hi - lo, core_.time.data() + lo, core_.event.data() + lo, &cells_, lo};
     row_ = end;
+    ++run_;
     return true;
   }
   // Appends the current person's rows within the time range, then moves on.
   Status take(std::vector<Micros>& time, std::vector<uint32_t>& event, std::vector<std::vector<Cell>>& cells) {
-    const uint32_t p = person();
-    const size_t n = core_.person.size();
-    for (; row_ < n && core_.person[row_] == p; ++row_) {
+    const size_t end = row_ + core_.runs[run_];
+    for (; row_ < end; ++row_) {
       const Micros t = core_.time[row_];
       if (t < plan_.min_time || t > plan_.max_time) continue;
       time.push_back(t);
       event.push_back(core_.event[row_]);
       for (size_t k = 0; k < cells_.size(); ++k) cells[k].push_back(cells_[k][row_]);
     }
-    if (row_ == n) return advance();
+    if (++run_ == core_.runs.size()) return advance();
     return Status::ok();
   }
 
@@ -96,7 +97,8 @@ class Cursor {
   const SegmentReader* seg_ = nullptr;
   const ScanPlan& plan_;
   size_t next_block_ = 0;
-  size_t row_ = 0;
+  size_t row_ = 0;  // the first row of run_
+  size_t run_ = 0;
   bool done_ = false;
   BlockColumns core_;
   KeyColumn key_;

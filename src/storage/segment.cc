@@ -378,24 +378,28 @@ Status SegmentReader::read_core(size_t block, BlockColumns& out) const {
   // Hot: every scan decodes these three columns of every block it reads.
   // Varints decode from raw pointers, bounds checked once per value while
   // ten bytes remain.
-  out.person.resize(b.rows);
+  out.person.resize(out.person_per_row ? b.rows : 0);
   out.time.resize(b.rows);
   out.event.resize(b.rows);
   std::vector<uint32_t>& run_lengths = out.runs;
   run_lengths.clear();
+  out.run_person.clear();
   {
     const auto* p = reinterpret_cast<const uint8_t*>(person->data());
     const auto* end = p + person->size();
-    uint32_t prev = 0;
+    uint64_t prev = 0;
     size_t filled = 0;
     while (p < end) {
       uint64_t delta, n;
       if (!(p = get_varint_fast(p, end, delta)) || !(p = get_varint_fast(p, end, n)) || n == 0 || n > b.rows - filled)
         return bad("person");
-      prev += static_cast<uint32_t>(delta);
-      std::fill_n(out.person.data() + filled, n, prev);
+      // Persons ascend: a later run's delta is at least 1, and ids fit 32 bits.
+      if ((delta == 0 && !run_lengths.empty()) || delta > 0xFFFFFFFFu - prev) return bad("person");
+      prev += delta;
+      if (out.person_per_row) std::fill_n(out.person.data() + filled, n, static_cast<uint32_t>(prev));
       filled += n;
       run_lengths.push_back(static_cast<uint32_t>(n));
+      out.run_person.push_back(static_cast<uint32_t>(prev));
     }
     if (filled != b.rows) return bad("person");
   }

@@ -49,10 +49,12 @@ struct ChunkBuffers {
 
 // The core columns of one block, decoded.
 struct BlockColumns {
+  bool person_per_row = true;    // false: `person` is left empty (a scan reads the runs)
   std::vector<uint32_t> person;  // per row
   std::vector<Micros> time;
   std::vector<uint32_t> event;
-  std::vector<uint32_t> runs;  // scratch: rows per person run
+  std::vector<uint32_t> runs;        // rows per person run, in row order
+  std::vector<uint32_t> run_person;  // each run's person (ascending, distinct)
   ChunkBuffers scratch[3];     // scratch: the three chunks
   TimeColumnScratch time_scratch;
 };
