@@ -150,26 +150,30 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
   if (f.spec.order == Order::kOrdered && f.exclusions.empty() && !f.has_optional) {
     std::array<Micros, kMaxSteps> latest;
     uint32_t has = 0;  // bit 0: an entry in the range
+    Micros latest0 = 0;  // latest[0], in a register
     for (size_t i = 0; i < p.n; ++i) {
       const uint32_t m = step_mask(f, p, i);
       mask[i] = m;
-      if (!m) continue;
       const Micros t = p.time[i];
       // Steps k >= 1 this event matches whose step k - 1 some chain has
       // reached, highest first (so each reads latest[k - 1] as it was
       // before this event; the bits of lower steps do not change here).
-      for (uint32_t r = m & (has << 1) & ~1u; r != 0;) {
-        const size_t k = static_cast<size_t>(31 - __builtin_clz(r));
-        r &= ~(1u << k);
-        if (t - latest[k - 1] <= f.spec.window && (!(has >> k & 1) || latest[k - 1] > latest[k])) {
-          latest[k] = latest[k - 1];
-          has |= 1u << k;
-        }
+      // Rare next to entries and other events, so the one branch per event
+      // is well predicted; entries are taken without a branch.
+      if (uint32_t r = m & (has << 1) & ~1u; r != 0) [[unlikely]] {
+        latest[0] = latest0;
+        do {
+          const size_t k = static_cast<size_t>(31 - __builtin_clz(r));
+          r &= ~(1u << k);
+          if (t - latest[k - 1] <= f.spec.window && (!(has >> k & 1) || latest[k - 1] > latest[k])) {
+            latest[k] = latest[k - 1];
+            has |= 1u << k;
+          }
+        } while (r != 0);
       }
-      if ((m & 1) && t >= from && t < to) {
-        latest[0] = t;
-        has |= 1;
-      }
+      const bool entry = (m & 1) & (t >= from) & (t < to);
+      latest0 = entry ? t : latest0;
+      has |= static_cast<uint32_t>(entry);
     }
     if (!(has & 1)) return best;
     bound = 31 - __builtin_clz(has);
