@@ -314,7 +314,11 @@ void FunnelKernel::add(const PersonView& p) {
   // "Previous" is the step passed just before in the person's own time
   // order: the previous step of the funnel in ordered and strict modes, the
   // previous one they did in any mode.
-  std::array<std::pair<Micros, size_t>, kMaxSteps> done_buf;
+  struct Done {  // trivial, so the buffer is not zeroed per person (512 bytes)
+    Micros first;
+    size_t second;
+  };
+  std::array<Done, kMaxSteps> done_buf;
   size_t ndone = 0;
   for (int k = 0; k <= r.reached; ++k)
     if (r.passed >> k & 1) done_buf[ndone++] = {r.times[static_cast<size_t>(k)], static_cast<size_t>(k)};
