@@ -148,12 +148,34 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
   // in order only until one gets that far.
   int bound = static_cast<int>(s) - 1;
   if (f.spec.order == Order::kOrdered && f.exclusions.empty() && !f.has_optional) {
-    std::array<Micros, kMaxSteps> latest;
-    uint32_t has = 0;  // bit 0: an entry in the range
-    Micros latest0 = 0;  // latest[0], in a register
+    // First each event's steps, and the last event of a step after the
+    // entry (rare next to entries and other events).
+    size_t last_later = 0;
+    bool any_later = false;
     for (size_t i = 0; i < p.n; ++i) {
       const uint32_t m = step_mask(f, p, i);
       mask[i] = m;
+      last_later = m > 1 ? i : last_later;
+      any_later |= m > 1;
+    }
+    // The first entry in the range: no chain starts before it.
+    size_t first = 0;
+    while (first < p.n && !((mask[first] & 1) && p.time[first] >= from && p.time[first] < to)) ++first;
+    if (first == p.n) return best;
+    if (!any_later || last_later <= first) {
+      // No attempt gets past the entry (most persons of a typical funnel):
+      // the first entry is the answer.
+      best.reached = 0;
+      best.passed = 1;
+      best.times[0] = p.time[first];
+      best.index[0] = static_cast<uint32_t>(first);
+      return best;
+    }
+    std::array<Micros, kMaxSteps> latest;
+    uint32_t has = 0;  // bit 0: an entry in the range
+    Micros latest0 = 0;  // latest[0], in a register
+    for (size_t i = first; i <= last_later; ++i) {
+      const uint32_t m = mask[i];
       const Micros t = p.time[i];
       // Steps k >= 1 this event matches whose step k - 1 some chain has
       // reached, highest first (so each reads latest[k - 1] as it was
