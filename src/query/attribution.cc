@@ -138,6 +138,25 @@ Result<AttributionSpec> parse_attribution(const json& doc) {
 
 // ---------------------------------------------------------------- rule-based weights
 
+namespace {
+
+// The last touch whose channel is not "direct", or the last touch when all are.
+size_t last_non_direct(const std::vector<TouchInfo>& touches) {
+  for (size_t i = touches.size(); i-- > 0;)
+    if (!touches[i].direct) return i;
+  return touches.size() - 1;
+}
+
+// A touch's time-decay weight before normalising: 2^(-age / half-life), the
+// age counted in whole days when decay_days.
+double decay_weight(Micros touch, Micros conversion_time, Micros half_life, bool decay_days) {
+  const double dt = decay_days ? static_cast<double>((day_of(conversion_time) - day_of(touch)) * kMicrosPerDay)
+                               : static_cast<double>(conversion_time - touch);
+  return std::exp2(-dt / static_cast<double>(half_life));
+}
+
+}  // namespace
+
 void rule_weights_into(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
                        Micros half_life, bool decay_days, std::vector<double>& w) {
   const size_t n = touches.size();
@@ -175,16 +194,9 @@ void rule_weights_into(Model m, const std::vector<TouchInfo>& touches, const Mil
     case Model::kLast:
       w[n - 1] = 1;
       return;
-    case Model::kLastNonDirect: {
-      size_t k = n - 1;
-      for (size_t i = n; i-- > 0;)
-        if (!touches[i].direct) {
-          k = i;
-          break;
-        }
-      w[k] = 1;
+    case Model::kLastNonDirect:
+      w[last_non_direct(touches)] = 1;
       return;
-    }
     case Model::kLinear:
       std::fill(w.begin(), w.end(), 1.0 / static_cast<double>(n));
       return;
@@ -206,9 +218,7 @@ void rule_weights_into(Model m, const std::vector<TouchInfo>& touches, const Mil
       break;
     case Model::kTimeDecay:
       for (size_t i = 0; i < n; ++i) {
-        const double dt = decay_days ? static_cast<double>((day_of(conversion_time) - day_of(touches[i].time)) * kMicrosPerDay)
-                                     : static_cast<double>(conversion_time - touches[i].time);
-        w[i] = std::exp2(-dt / static_cast<double>(half_life));
+        w[i] = decay_weight(touches[i].time, conversion_time, half_life, decay_days);
         total += w[i];
       }
       break;
@@ -246,16 +256,9 @@ void rule_credits_into(Model m, const std::vector<TouchInfo>& touches, const uin
     case Model::kLast:
       out[local[n - 1]] = 1;
       return;
-    case Model::kLastNonDirect: {
-      size_t k = n - 1;
-      for (size_t i = n; i-- > 0;)
-        if (!touches[i].direct) {
-          k = i;
-          break;
-        }
-      out[local[k]] = 1;
+    case Model::kLastNonDirect:
+      out[local[last_non_direct(touches)]] = 1;
       return;
-    }
     case Model::kLinear:
       for (size_t v = 0; v < values; ++v) out[v] = static_cast<double>(count[v]) / static_cast<double>(n);
       return;
@@ -291,9 +294,7 @@ void rule_credits_into(Model m, const std::vector<TouchInfo>& touches, const uin
     }
     case Model::kTimeDecay: {
       for (size_t i = 0; i < n; ++i) {
-        const double dt = decay_days ? static_cast<double>((day_of(conversion_time) - day_of(touches[i].time)) * kMicrosPerDay)
-                                     : static_cast<double>(conversion_time - touches[i].time);
-        const double x = std::exp2(-dt / static_cast<double>(half_life));
+        const double x = decay_weight(touches[i].time, conversion_time, half_life, decay_days);
         out[local[i]] += x;
         total += x;
       }

@@ -325,19 +325,16 @@ Result<Catalog> Catalog::read(std::string file, const std::string& path) {
   const uint64_t end = parts->back().first + parts->back().second;
   if (parts->size() != 4 || (!chunked && end != file.size()))
     return Status::corruption(fmt::format("{}: {} parts, expected 4 at offset 0", path, parts->size()));
+  // The earlier layout: names | strings | ids | traits; now: names | ids | traits | strings directory.
+  auto ids = unseal_part(file, *parts, chunked ? 1 : 2, kIdsMagic, path);
+  if (!ids) return ids.status();
+  auto traits = unseal_part(file, *parts, chunked ? 2 : 3, kTraitsMagic, path);
+  if (!traits) return traits.status();
   if (!chunked) {
     auto strings = unseal_part(file, *parts, 1, kStringsMagic, path);
     if (!strings) return strings.status();
-    auto ids = unseal_part(file, *parts, 2, kIdsMagic, path);
-    if (!ids) return ids.status();
-    auto traits = unseal_part(file, *parts, 3, kTraitsMagic, path);
-    if (!traits) return traits.status();
     return parse(*names, *strings, *ids, *traits, path);
   }
-  auto ids = unseal_part(file, *parts, 1, kIdsMagic, path);
-  if (!ids) return ids.status();
-  auto traits = unseal_part(file, *parts, 2, kTraitsMagic, path);
-  if (!traits) return traits.status();
   auto dir = unseal_part(file, *parts, 3, kStringsDirMagic, path);
   if (!dir) return dir.status();
   auto c = parse_without_strings(*names, *ids, *traits, path);
