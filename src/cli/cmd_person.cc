@@ -14,7 +14,9 @@ int run_person(const std::string& db, const std::string& id, bool json) {
   auto store = open_or_report("person", db, Store::Mode::kRead);
   if (!store) return 1;
   const Catalog& cat = store->catalog();
-  if (Status st = cat.load_persons().is_ok() ? cat.load_strings() : cat.load_persons(); !st.is_ok()) {
+  // The persons part; the few value strings of this timeline are read from
+  // their chunks as they are printed (errors checked below).
+  if (Status st = cat.load_persons(); !st.is_ok()) {
     std::fprintf(stderr, "cairn person: %s\n", st.message().c_str());
     return 1;
   }
@@ -46,6 +48,10 @@ int run_person(const std::string& db, const std::string& id, bool json) {
       props[std::string(cat.keys.get(p.key))] = value_json(cat, p.type, p.bits);
     }
     events.push_back({{"time", format_time(r.time)}, {"event", std::string(cat.events.get(r.event))}, {"properties", props}});
+  }
+  if (Status read = cat.lazy_status(); !read.is_ok()) {
+    std::fprintf(stderr, "cairn person: %s\n", read.message().c_str());
+    return 1;
   }
   if (json) {
     print_json(j);
