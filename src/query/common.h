@@ -127,9 +127,9 @@ inline size_t nearest_rank(size_t n, double percent) {
 
 // Median (mean of the middle two for an even count), mean and p90 (nearest
 // rank) of the values divided by `unit`, and their count; nulls when none.
-nlohmann::json stats(std::vector<Micros> v, double unit);
-inline nlohmann::json time_stats(std::vector<Micros> v) { return stats(std::move(v), static_cast<double>(kMicrosPerSecond)); }
-inline nlohmann::json count_stats(std::vector<Micros> v) { return stats(std::move(v), 1.0); }
+nlohmann::json stats(const std::vector<Micros>& v, double unit);
+inline nlohmann::json time_stats(const std::vector<Micros>& v) { return stats(v, static_cast<double>(kMicrosPerSecond)); }
+inline nlohmann::json count_stats(const std::vector<Micros>& v) { return stats(v, 1.0); }
 
 // Pooled two-proportion z-test of x1/n1 against x2/n2, two-sided p-value;
 // nulls when a side is empty.

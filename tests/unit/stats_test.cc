@@ -1,0 +1,55 @@
+// The summary statistics every report prints (query/common.h stats()): the
+// median, p90 and mean against a sort, on small and large inputs (the two
+// ways stats() selects), skewed, repeated, negative and extreme values.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <limits>
+#include <random>
+
+#include "query/common.h"
+
+namespace cairn::query {
+namespace {
+
+void expect_like_sorted(std::vector<Micros> v) {
+  const nlohmann::json got = stats(v, 1.0);
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  const double median = n % 2 ? static_cast<double>(v[n / 2]) : (static_cast<double>(v[n / 2 - 1]) + static_cast<double>(v[n / 2])) / 2;
+  EXPECT_EQ(got["median"].get<double>(), median) << n;
+  EXPECT_EQ(got["p90"].get<double>(), static_cast<double>(v[nearest_rank(n, 90)])) << n;
+  EXPECT_EQ(got["count"].get<size_t>(), n);
+}
+
+TEST(Stats, SelectionsEqualASort) {
+  std::mt19937_64 rng(3);
+  for (size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{10}, size_t{4096}, size_t{4097}, size_t{20000}, size_t{300001}}) {
+    std::vector<Micros> uniform(n), skewed(n), few(n), wide(n);
+    for (size_t i = 0; i < n; ++i) {
+      uniform[i] = static_cast<Micros>(rng() % 1'000'000'000'000);
+      // Log-normal-like gaps: most in one histogram bucket.
+      skewed[i] = static_cast<Micros>(std::exp2(static_cast<double>(rng() % 4000) / 100.0));
+      few[i] = static_cast<Micros>(rng() % 5) - 2;
+      wide[i] = static_cast<Micros>(rng());  // the whole signed range
+    }
+    if (n > 2) {
+      wide[0] = std::numeric_limits<Micros>::min();
+      wide[1] = std::numeric_limits<Micros>::max();
+    }
+    expect_like_sorted(uniform);
+    expect_like_sorted(skewed);
+    expect_like_sorted(few);
+    expect_like_sorted(wide);
+  }
+  EXPECT_TRUE(stats({}, 1.0)["median"].is_null());
+  // 1..10: median 5.5, p90 the 9th value, mean 5.5.
+  std::vector<Micros> ten{10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
+  const nlohmann::json s = stats(ten, 1.0);
+  EXPECT_EQ(s["median"].get<double>(), 5.5);
+  EXPECT_EQ(s["p90"].get<double>(), 9.0);
+  EXPECT_EQ(s["mean"].get<double>(), 5.5);
+}
+
+}  // namespace
+}  // namespace cairn::query
