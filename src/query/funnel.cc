@@ -151,19 +151,17 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
   if (f.spec.order == Order::kOrdered && f.exclusions.empty() && !f.has_optional) {
     // First each event's steps, and the last event of a step after the
     // entry (rare next to entries and other events).
-    size_t last_later = 0;
-    bool any_later = false;
+    size_t last_later = 0;  // 0 also when there is none: never after the entry
     for (size_t i = 0; i < p.n; ++i) {
       const uint32_t m = step_mask(f, p, i);
       mask[i] = m;
       last_later = m > 1 ? i : last_later;
-      any_later |= m > 1;
     }
     // The first entry in the range: no chain starts before it.
     size_t first = 0;
     while (first < p.n && !((mask[first] & 1) && p.time[first] >= from && p.time[first] < to)) ++first;
     if (first == p.n) return best;
-    if (!any_later || last_later <= first) {
+    if (last_later <= first) {
       // No attempt gets past the entry (most persons of a typical funnel):
       // the first entry is the answer.
       best.reached = 0;
@@ -198,8 +196,7 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
       latest0 = entry ? t : latest0;
       has |= static_cast<uint32_t>(entry);
     }
-    if (!(has & 1)) return best;
-    bound = 31 - __builtin_clz(has);
+    bound = 31 - __builtin_clz(has);  // bit 0 is set: the loop began at an entry
   } else {
     uint32_t any_entry = 0;
     for (size_t i = 0; i < p.n; ++i) {

@@ -325,10 +325,9 @@ Result<Catalog> Catalog::read(std::string file, const std::string& path) {
   const uint64_t end = parts->back().first + parts->back().second;
   if (parts->size() != 4 || (!chunked && end != file.size()))
     return Status::corruption(fmt::format("{}: {} parts, expected 4 at offset 0", path, parts->size()));
-  // The earlier layout: names | strings | ids | traits; now: names | ids | traits | strings directory.
-  auto ids = unseal_part(file, *parts, chunked ? 1 : 2, kIdsMagic, path);
+  auto ids = unseal_part(file, *parts, ids_part(chunked), kIdsMagic, path);
   if (!ids) return ids.status();
-  auto traits = unseal_part(file, *parts, chunked ? 2 : 3, kTraitsMagic, path);
+  auto traits = unseal_part(file, *parts, traits_part(chunked), kTraitsMagic, path);
   if (!traits) return traits.status();
   if (!chunked) {
     auto strings = unseal_part(file, *parts, 1, kStringsMagic, path);
@@ -483,9 +482,9 @@ Status Catalog::read_strings(const Lazy& lazy) {
 }
 
 Status Catalog::read_persons(const Lazy& lazy) {
-  auto ids = lazy_part(lazy, lazy.ids_part(), kIdsMagic);
+  auto ids = lazy_part(lazy, ids_part(lazy.chunked), kIdsMagic);
   if (!ids) return ids.status();
-  auto traits = lazy_part(lazy, lazy.traits_part(), kTraitsMagic);
+  auto traits = lazy_part(lazy, traits_part(lazy.chunked), kTraitsMagic);
   if (!traits) return traits.status();
   BinaryReader i(*ids);
   if (!read_ids(i, ids_, parent_, known_, erased_) || !i.at_end()) {
@@ -493,12 +492,12 @@ Status Catalog::read_persons(const Lazy& lazy) {
     parent_.clear();
     known_.clear();
     erased_.clear();
-    return malformed(lazy.path, "ids", lazy.parts[lazy.ids_part()].first + 32);
+    return malformed(lazy.path, "ids", lazy.parts[ids_part(lazy.chunked)].first + 32);
   }
   BinaryReader t(*traits);
   if (!read_traits(t, traits_) || !t.at_end()) {
     traits_.clear();
-    return malformed(lazy.path, "traits", lazy.parts[lazy.traits_part()].first + 32);
+    return malformed(lazy.path, "traits", lazy.parts[traits_part(lazy.chunked)].first + 32);
   }
   return Status::ok();
 }

@@ -139,10 +139,12 @@ class Catalog {
     std::mutex status_mu;
     Status read_status;  // the first failed read of a chunk or index frame
     std::string path;
-    size_t ids_part() const { return chunked ? 1 : 2; }
-    size_t traits_part() const { return chunked ? 2 : 3; }
     ~Lazy();
   };
+  // Where the persons' parts are: names | strings | ids | traits in the
+  // earlier layout, names | ids | traits | strings directory in the chunked one.
+  static size_t ids_part(bool chunked) { return chunked ? 1 : 2; }
+  static size_t traits_part(bool chunked) { return chunked ? 2 : 3; }
   // The chunked strings of a lazy catalog (opened once), or null when the
   // strings are not chunked, are loaded whole or could not be opened.
   const StringChunks* chunks() const;

@@ -25,6 +25,7 @@ std::string StringChunks::serialize(const StringPool& pool, unsigned threads) {
   const uint64_t n = pool.size();
   const uint32_t per = kStringsPerChunk;
   const size_t nchunks = static_cast<size_t>((n + per - 1) / per);
+  threads = resolve_threads(threads);
   uint32_t bits = 0;
   while ((n >> bits) > kEntriesPerIndexFrame && bits < kMaxIndexBits) ++bits;
   const size_t nindex = size_t{1} << bits;
@@ -210,7 +211,7 @@ Status StringChunks::verify_index() const {
 Status StringChunks::load_all(StringPool& pool) const {
   const size_t nchunks = dir_.chunks();
   std::vector<std::string> payloads(nchunks);
-  CAIRN_RETURN_IF_ERROR(parallel_for(nchunks, 2, [&](size_t k, unsigned) -> Status {
+  CAIRN_RETURN_IF_ERROR(parallel_for(nchunks, resolve_threads(0), [&](size_t k, unsigned) -> Status {
     auto p = frame(k, kStringsChunkMagic);
     if (!p) return p.status();
     payloads[k] = std::move(*p);

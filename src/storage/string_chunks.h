@@ -38,9 +38,9 @@ class StringChunks {
   static constexpr uint32_t kStringsPerChunk = 65536;
   static constexpr uint32_t kEntriesPerIndexFrame = 16384;
 
-  // The directory part (sealed) followed by every frame, for `pool`; `level`
-  // is zstd's. Chunks are compressed on `threads` threads.
-  static std::string serialize(const StringPool& pool, unsigned threads = 2);
+  // The directory part (sealed) followed by every frame, for `pool`. Chunks
+  // and index frames are compressed on `threads` threads (0: one per core).
+  static std::string serialize(const StringPool& pool, unsigned threads = 0);
 
   // Reads bytes [at, at + n) of the file into out.
   using ReadAt = std::function<Status(uint64_t at, size_t n, std::string& out)>;
@@ -56,7 +56,7 @@ class StringChunks {
   // The id of s, or StringPool::kMissing. Thread-safe.
   Result<uint32_t> find(std::string_view s) const;
   // Every string, in id order, appended to pool (which keeps the chunks'
-  // bytes).
+  // bytes); chunks are read and decompressed on one thread per core.
   Status load_all(StringPool& pool) const;
 
   // Reads and parses every index frame (chunks are checked by load_all).
