@@ -8,6 +8,7 @@
 #include <random>
 
 #include "storage/segment.h"
+#include "storage/time_column.h"
 
 namespace cairn {
 namespace {
@@ -67,6 +68,39 @@ void BM_ReadCoreColumns(benchmark::State& state) {
   std::filesystem::remove(path);
 }
 BENCHMARK(BM_ReadCoreColumns)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
+
+// One block's time column as the simulator's data has it: ~20 events a
+// person, gaps of seconds to weeks, random milliseconds.
+void BM_DecodeTimeColumn(benchmark::State& state) {
+  const size_t rows = 65536;
+  std::mt19937_64 rng(2);
+  std::vector<Micros> time(rows);
+  std::vector<uint32_t> runs;
+  const Micros base = 1767607200LL * kMicrosPerSecond;
+  for (size_t i = 0; i < rows;) {
+    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(1 + rng() % 40, rows - i));
+    runs.push_back(n);
+    Micros t = base + static_cast<Micros>(rng() % (86400000ULL * 180)) * 1000;
+    for (uint32_t k = 0; k < n; ++k, ++i) {
+      const uint64_t r = rng() % 10;
+      t += static_cast<Micros>(r < 6 ? rng() % 120000 : r < 9 ? rng() % 86400000 : rng() % (86400000ULL * 30)) * 1000;
+      time[i] = t;
+    }
+  }
+  const Micros min_time = *std::min_element(time.begin(), time.end());
+  const std::string chunk = encode_time_column(time.data(), rows, runs, min_time);
+  std::vector<Micros> out(rows);
+  TimeColumnScratch scratch;
+  for (auto _ : state) {
+    const bool ok = decode_time_column(chunk, min_time, runs, rows, out.data(), scratch);
+    benchmark::DoNotOptimize(ok);
+    benchmark::DoNotOptimize(out.data());
+  }
+  if (out != time) state.SkipWithError("decoded times differ");
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rows));
+  state.counters["bytes_per_event"] = static_cast<double>(chunk.size()) / rows;
+}
+BENCHMARK(BM_DecodeTimeColumn)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace cairn

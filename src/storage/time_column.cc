@@ -1,7 +1,12 @@
 #include "storage/time_column.h"
 
+#include <array>
 #include <cstring>
 #include <numeric>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "storage/binary_io.h"
 #include "storage/codec.h"
@@ -33,6 +38,79 @@ bool get_stream(BinaryReader& r, size_t raw_size, std::string& buf, std::string_
   if (!zstd_decompress_into(stored, raw_size, buf).is_ok()) return false;
   out = buf;
   return true;
+}
+
+// The deltas d[from..nd) from the length codes, top bytes and low bytes, as
+// 32-bit values (kEscape stays kEscape). Reads up to 3 bytes past the last
+// low byte (the chunk's padding).
+void unpack_deltas_scalar(const uint8_t* c, const uint8_t* top, const uint8_t* low, size_t from, size_t nd,
+                          uint32_t* d) {
+  for (size_t i = from; i < nd; ++i) {
+    const unsigned code = (c[i >> 2] >> (2 * (i & 3))) & 3u;
+    uint32_t w;
+    std::memcpy(&w, low, 4);
+    d[i] = (w & kLowMask[code]) | (static_cast<uint32_t>(top[i]) << (8 * code));
+    low += code;
+  }
+}
+
+#if defined(__x86_64__)
+// Per code byte (the lengths of 4 deltas): shuffles that place each delta's
+// low bytes (from the low stream) and its top byte (from 4 top bytes) in
+// its 32-bit lane, as Stream VByte decodes; and the low bytes consumed.
+struct ShuffleTables {
+  alignas(16) uint8_t low[256][16];
+  alignas(16) uint8_t top[256][16];
+  uint8_t length[256];
+};
+
+constexpr ShuffleTables make_shuffle_tables() {
+  ShuffleTables t{};
+  for (unsigned cb = 0; cb < 256; ++cb) {
+    unsigned off = 0;
+    for (unsigned j = 0; j < 4; ++j) {
+      const unsigned code = (cb >> (2 * j)) & 3u;
+      for (unsigned b = 0; b < 4; ++b) {
+        t.low[cb][4 * j + b] = b < code ? static_cast<uint8_t>(off + b) : 0x80;
+        t.top[cb][4 * j + b] = b == code ? static_cast<uint8_t>(j) : 0x80;
+      }
+      off += code;
+    }
+    t.length[cb] = static_cast<uint8_t>(off);
+  }
+  return t;
+}
+constexpr ShuffleTables kShuffle = make_shuffle_tables();
+
+// Four deltas a step while 16 low bytes are readable; the rest scalar.
+__attribute__((target("ssse3"))) void unpack_deltas_ssse3(const uint8_t* c, const uint8_t* top, const uint8_t* low,
+                                                          const uint8_t* low_readable_end, size_t nd, uint32_t* d) {
+  size_t i = 0;
+  for (; i + 4 <= nd && low_readable_end - low >= 16; i += 4) {
+    const uint8_t cb = c[i >> 2];
+    const __m128i lows = _mm_loadu_si128(reinterpret_cast<const __m128i*>(low));
+    uint32_t t4;
+    std::memcpy(&t4, top + i, 4);
+    const __m128i tops = _mm_cvtsi32_si128(static_cast<int>(t4));
+    const __m128i v =
+        _mm_or_si128(_mm_shuffle_epi8(lows, _mm_load_si128(reinterpret_cast<const __m128i*>(kShuffle.low[cb]))),
+                     _mm_shuffle_epi8(tops, _mm_load_si128(reinterpret_cast<const __m128i*>(kShuffle.top[cb]))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), v);
+    low += kShuffle.length[cb];
+  }
+  unpack_deltas_scalar(c, top, low, i, nd, d);
+}
+
+const bool kHasSsse3 = __builtin_cpu_supports("ssse3");
+#endif
+
+void unpack_deltas(const uint8_t* c, const uint8_t* top, const uint8_t* low, const uint8_t* low_readable_end,
+                   size_t nd, uint32_t* d) {
+#if defined(__x86_64__)
+  if (kHasSsse3) return unpack_deltas_ssse3(c, top, low, low_readable_end, nd, d);
+#endif
+  (void)low_readable_end;
+  unpack_deltas_scalar(c, top, low, 0, nd, d);
 }
 
 }  // namespace
@@ -114,7 +192,12 @@ bool decode_time_column(std::string_view chunk, Micros min_time, const std::vect
   const auto* fp = reinterpret_cast<const uint8_t*>(firsts.data());
   if (get_varints_fast(fp, fp + firsts.size(), s.firsts.data(), runs.size()) != fp + firsts.size()) return false;
 
-  const auto* top = reinterpret_cast<const uint8_t*>(tops.data());
+  // Two passes: the deltas four at a time (no serial dependency), then each
+  // person's running sum.
+  s.deltas.resize(nd);
+  uint32_t* deltas = s.deltas.data();
+  unpack_deltas(c, reinterpret_cast<const uint8_t*>(tops.data()), low,
+                reinterpret_cast<const uint8_t*>(chunk.data() + chunk.size()), nd, deltas);
   size_t i = 0, e = 0;
   for (size_t j = 0; j < runs.size(); ++j) {
     const uint32_t n = runs[j];
@@ -122,11 +205,7 @@ bool decode_time_column(std::string_view chunk, Micros min_time, const std::vect
     uint64_t cur = static_cast<uint64_t>(min_time) + s.firsts[j] * unit;
     out[0] = static_cast<Micros>(cur);
     for (uint32_t k = 1; k < n; ++k, ++i) {
-      const unsigned code = (c[i >> 2] >> (2 * (i & 3))) & 3u;
-      uint32_t w;
-      std::memcpy(&w, low, 4);
-      const uint32_t v = (w & kLowMask[code]) | (static_cast<uint32_t>(top[i]) << (8 * code));
-      low += code;
+      const uint32_t v = deltas[i];
       uint64_t d = v;
       if (v == kEscape) [[unlikely]] {
         if (e == s.exceptions.size()) return false;

@@ -30,6 +30,7 @@ std::string encode_time_column(const Micros* time, size_t rows, const std::vecto
 struct TimeColumnScratch {
   std::string codes, tops;
   std::vector<uint64_t> firsts, exceptions;
+  std::vector<uint32_t> deltas;
 };
 
 // Decodes a chunk written by encode_time_column into out[0..rows), or
