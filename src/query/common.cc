@@ -212,14 +212,21 @@ std::string group_label(const Catalog& cat, const GroupKey& k) {
 
 namespace {
 
-// The values at ranks r[0..nr) (0-based, in ascending order of v) without
-// sorting or copying v: a histogram of at most 2^16 buckets over [lo, hi]
-// (v's least and greatest) finds each rank's bucket, whose values are then
-// gathered and selected among. Three passes over v, where a selection over
-// a copy of it took most of a funnel answer's serial tail.
-void values_at_ranks(const std::vector<Micros>& v, Micros lo, Micros hi, const size_t* r, size_t nr, Micros* out) {
-  if (v.size() <= 4096) {  // few: a copy and selections (no histogram to clear)
-    std::vector<Micros> w(v);
+// The values at ranks r[0..nr) (0-based, in ascending order of the values)
+// without sorting or copying them: a histogram of at most 2^16 buckets over
+// [lo, hi] (the least and greatest) finds each rank's bucket, whose values
+// are then gathered and selected among. Three passes over the values, where
+// a selection over a copy of them took most of a funnel answer's serial tail.
+void values_at_ranks(std::span<const std::span<const Micros>> parts, size_t n, Micros lo, Micros hi, const size_t* r,
+                     size_t nr, Micros* out) {
+  auto each = [&](auto&& f) {
+    for (std::span<const Micros> part : parts)
+      for (Micros x : part) f(x);
+  };
+  if (n <= 4096) {  // few: a copy and selections (no histogram to clear)
+    std::vector<Micros> w;
+    w.reserve(n);
+    each([&](Micros x) { w.push_back(x); });
     for (size_t q = 0; q < nr; ++q) {
       std::nth_element(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(r[q]), w.end());
       out[q] = w[r[q]];
@@ -231,7 +238,7 @@ void values_at_ranks(const std::vector<Micros>& v, Micros lo, Micros hi, const s
   const int shift = bits > 16 ? bits - 16 : 0;
   auto bucket = [&](Micros x) { return static_cast<size_t>((static_cast<uint64_t>(x) - static_cast<uint64_t>(lo)) >> shift); };
   std::vector<uint64_t> count(static_cast<size_t>(span >> shift) + 1, 0);
-  for (Micros x : v) ++count[bucket(x)];
+  each([&](Micros x) { ++count[bucket(x)]; });
   std::vector<Micros> in;
   for (size_t q = 0; q < nr; ++q) {
     size_t b = 0;
@@ -242,8 +249,9 @@ void values_at_ranks(const std::vector<Micros>& v, Micros lo, Micros hi, const s
       continue;
     }
     in.clear();
-    for (Micros x : v)
+    each([&](Micros x) {
       if (bucket(x) == b) in.push_back(x);
+    });
     const auto at = in.begin() + static_cast<std::ptrdiff_t>(r[q] - before);
     std::nth_element(in.begin(), at, in.end());
     out[q] = *at;
@@ -252,22 +260,61 @@ void values_at_ranks(const std::vector<Micros>& v, Micros lo, Micros hi, const s
 
 }  // namespace
 
-json stats(const std::vector<Micros>& v, double unit) {
-  if (v.empty()) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
-  const size_t n = v.size();
+ValueLog::ValueLog(const ValueLog& o) {
+  for (std::span<const Micros> part : o.parts())
+    for (Micros x : part) push_back(x);
+}
+
+void ValueLog::add_chunk() {
+  if (!chunks_.empty()) {
+    chunks_.back().n = fill_;
+    sealed_ += fill_;
+  }
+  cap_ = chunks_.empty() ? 16 : std::min<size_t>(cap_ * 2, 8192);
+  chunks_.push_back(Chunk{std::make_unique_for_overwrite<Micros[]>(cap_), 0, cap_});
+  tail_ = chunks_.back().data.get();
+  fill_ = 0;
+}
+
+void ValueLog::append(ValueLog&& o) {
+  if (o.chunks_.empty()) return;
+  const size_t total = size() + o.size();
+  if (!chunks_.empty()) chunks_.back().n = fill_;
+  o.chunks_.back().n = o.fill_;
+  for (Chunk& c : o.chunks_) chunks_.push_back(std::move(c));
+  // Go on filling o's last chunk.
+  tail_ = chunks_.back().data.get();
+  fill_ = chunks_.back().n;
+  cap_ = chunks_.back().cap;
+  sealed_ = total - fill_;
+  o = ValueLog();
+}
+
+std::vector<std::span<const Micros>> ValueLog::parts() const {
+  std::vector<std::span<const Micros>> out;
+  for (size_t i = 0; i < chunks_.size(); ++i)
+    out.emplace_back(chunks_[i].data.get(), i + 1 == chunks_.size() ? fill_ : chunks_[i].n);
+  return out;
+}
+
+json stats(std::span<const std::span<const Micros>> parts, double unit) {
+  size_t n = 0;
+  for (std::span<const Micros> part : parts) n += part.size();
+  if (n == 0) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
   // Exact (and so independent of order), then the values at three ranks.
   __int128 sum = 0;
-  Micros lo = v[0], hi = v[0];
-  for (Micros x : v) {
-    sum += x;
-    lo = std::min(lo, x);
-    hi = std::max(hi, x);
-  }
+  Micros lo = INT64_MAX, hi = INT64_MIN;
+  for (std::span<const Micros> part : parts)
+    for (Micros x : part) {
+      sum += x;
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
   const size_t mid = n / 2, rank90 = nearest_rank(n, 90);
   // The median: the middle value, or the mean of the two middle ones.
   const size_t ranks[3] = {n % 2 ? mid : mid - 1, mid, rank90};
   Micros at[3];
-  values_at_ranks(v, lo, hi, ranks, 3, at);
+  values_at_ranks(parts, n, lo, hi, ranks, 3, at);
   const double median = n % 2 ? static_cast<double>(at[1]) : (static_cast<double>(at[0]) + static_cast<double>(at[1])) / 2;
   const double p90 = static_cast<double>(at[2]);
   return json{{"median", median / unit},

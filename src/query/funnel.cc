@@ -283,11 +283,11 @@ void FunnelCounts::merge(FunnelCounts& o) {
   for (size_t k = 0; k < persons.size(); ++k) {
     persons[k] += o.persons[k];
     skipped[k] += o.skipped[k];
-    from_previous[k].insert(from_previous[k].end(), o.from_previous[k].begin(), o.from_previous[k].end());
-    from_start[k].insert(from_start[k].end(), o.from_start[k].begin(), o.from_start[k].end());
+    from_previous[k].append(std::move(o.from_previous[k]));
+    from_start[k].append(std::move(o.from_start[k]));
     if (instead[k].size() < o.instead[k].size()) instead[k].resize(o.instead[k].size());
     for (size_t slot = 0; slot < o.instead[k].size(); ++slot) instead[k][slot] += o.instead[k][slot];
-    events_from_start[k].insert(events_from_start[k].end(), o.events_from_start[k].begin(), o.events_from_start[k].end());
+    events_from_start[k].append(std::move(o.events_from_start[k]));
   }
 }
 
@@ -412,14 +412,15 @@ std::string step_label(const Step& s) {
 // Time-to-step histogram buckets (upper bounds in seconds; the last is open).
 constexpr double kBuckets[] = {60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400};
 
-json histogram(const std::vector<Micros>& v) {
+json histogram(const ValueLog& v) {
   std::vector<uint64_t> counts(std::size(kBuckets) + 1, 0);
-  for (Micros x : v) {
-    const double sec = static_cast<double>(x) / static_cast<double>(kMicrosPerSecond);
-    size_t b = 0;
-    while (b < std::size(kBuckets) && sec > kBuckets[b]) ++b;
-    ++counts[b];
-  }
+  for (std::span<const Micros> part : v.parts())
+    for (Micros x : part) {
+      const double sec = static_cast<double>(x) / static_cast<double>(kMicrosPerSecond);
+      size_t b = 0;
+      while (b < std::size(kBuckets) && sec > kBuckets[b]) ++b;
+      ++counts[b];
+    }
   json out = json::array();
   for (size_t b = 0; b < counts.size(); ++b)
     out.push_back(json{{"up_to_seconds", b < std::size(kBuckets) ? json(kBuckets[b]) : json(nullptr)}, {"persons", counts[b]}});

@@ -82,11 +82,11 @@ inline PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p) {
 struct FunnelCounts {
   std::vector<uint64_t> persons;  // per step
   std::vector<uint64_t> skipped;  // per optional step: went on without it
-  std::vector<std::vector<Micros>> from_previous, from_start;
+  std::vector<ValueLog> from_previous, from_start;
   // Per step k: for persons who dropped before k, the event right after
   // their last passed step (kNoEvent: nothing followed), counted.
   std::vector<std::vector<uint64_t>> instead;  // per step, by event id + 1 (kNoEvent + 1 wraps to 0)
-  std::vector<std::vector<Micros>> events_from_start;  // per step: events from the entry up to the step's event
+  std::vector<ValueLog> events_from_start;  // per step: events from the entry up to the step's event
   explicit FunnelCounts(size_t steps = 0);
   void merge(FunnelCounts& o);
 };

@@ -1,6 +1,7 @@
 // The summary statistics every report prints (query/common.h stats()): the
 // median, p90 and mean against a sort, on small and large inputs (the two
-// ways stats() selects), skewed, repeated, negative and extreme values.
+// ways stats() selects), skewed, repeated, negative and extreme values; and
+// the chunked ValueLog the funnel keeps its samples in, against a vector.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -42,13 +43,53 @@ TEST(Stats, SelectionsEqualASort) {
     expect_like_sorted(few);
     expect_like_sorted(wide);
   }
-  EXPECT_TRUE(stats({}, 1.0)["median"].is_null());
+  EXPECT_TRUE(stats(std::vector<Micros>{}, 1.0)["median"].is_null());
+  EXPECT_TRUE(stats(ValueLog(), 1.0)["median"].is_null());
   // 1..10: median 5.5, p90 the 9th value, mean 5.5.
   std::vector<Micros> ten{10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
   const nlohmann::json s = stats(ten, 1.0);
   EXPECT_EQ(s["median"].get<double>(), 5.5);
   EXPECT_EQ(s["p90"].get<double>(), 9.0);
   EXPECT_EQ(s["mean"].get<double>(), 5.5);
+}
+
+// Logs filled, appended to one another (some empty, some partly filled) and
+// copied hold exactly the values pushed, in order, and give the same
+// statistics as the vector of those values.
+TEST(Stats, ValueLogHoldsWhatWasPushedInOrder) {
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    ValueLog log;
+    std::vector<Micros> expect;
+    const int pieces = 1 + static_cast<int>(rng() % 6);
+    for (int p = 0; p < pieces; ++p) {
+      ValueLog other;
+      const size_t n = rng() % 4 == 0 ? 0 : rng() % 3 == 0 ? rng() % 40000 : rng() % 50;
+      for (size_t i = 0; i < n; ++i) {
+        const Micros v = static_cast<Micros>(rng() % 1'000'000) - 500'000;
+        other.push_back(v);
+        expect.push_back(v);
+      }
+      if (rng() % 2) {  // append, then push more onto the joined log
+        log.append(std::move(other));
+        EXPECT_TRUE(other.empty());
+        for (int i = 0; i < 3; ++i) {
+          log.push_back(i);
+          expect.push_back(i);
+        }
+      } else {
+        log.append(ValueLog(other));  // a copy
+        EXPECT_EQ(other.size(), n);
+      }
+    }
+    ASSERT_EQ(log.size(), expect.size());
+    std::vector<Micros> got;
+    for (std::span<const Micros> part : log.parts()) got.insert(got.end(), part.begin(), part.end());
+    ASSERT_EQ(got, expect) << trial;
+    EXPECT_EQ(stats(log, 1.0), stats(expect, 1.0)) << trial;
+    const ValueLog copy = log;
+    EXPECT_EQ(copy.size(), log.size());
+  }
 }
 
 }  // namespace
