@@ -24,6 +24,7 @@ void index_events(CompiledFunnel& f, size_t event_names) {
       f.event_any[d.event] |= 1u << s;
       if (d.where.empty()) f.event_plain[d.event] |= 1u << s;
     }
+  f.plain_only = f.event_any == f.event_plain;
 }
 
 Result<CompiledFunnel> compile_funnel(const FunnelSpec& spec, const Catalog& cat) {
@@ -138,7 +139,8 @@ struct Walker {
 
 PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<uint32_t>& masks) {
   const size_t s = f.steps.size();
-  masks.resize(p.n);
+  // Grown only: resizing to each person's size zeroes the growth every time.
+  if (masks.size() < p.n) masks.resize(std::max(p.n, 2 * masks.size()));
   uint32_t* mask = masks.data();
   const Micros from = f.spec.from, to = f.spec.to;
   PersonFunnel best;
@@ -152,10 +154,24 @@ PersonFunnel evaluate(const CompiledFunnel& f, const PersonView& p, std::vector<
     // First each event's steps, and the last event of a step after the
     // entry (rare next to entries and other events).
     size_t last_later = 0;  // 0 also when there is none: never after the entry
-    for (size_t i = 0; i < p.n; ++i) {
-      const uint32_t m = step_mask(f, p, i);
-      mask[i] = m;
-      last_later = m > 1 ? i : last_later;
+    if (f.plain_only) {
+      // The table in locals: the stores to mask[] could alias f's vectors,
+      // which would reload them every event.
+      const uint32_t* plain = f.event_plain.data();
+      const size_t events = f.event_plain.size();
+      const uint32_t* ev = p.event;
+      for (size_t i = 0; i < p.n; ++i) {
+        const uint32_t e = ev[i];
+        const uint32_t m = e < events ? plain[e] : 0;
+        mask[i] = m;
+        last_later = m > 1 ? i : last_later;
+      }
+    } else {
+      for (size_t i = 0; i < p.n; ++i) {
+        const uint32_t m = step_mask(f, p, i);
+        mask[i] = m;
+        last_later = m > 1 ? i : last_later;
+      }
     }
     // The first entry in the range: no chain starts before it.
     size_t first = 0;

@@ -34,6 +34,7 @@ struct CompiledFunnel {
   // Per catalog event id: the steps some definition of that event could
   // match (any), and those it matches with no property condition (plain).
   std::vector<uint32_t> event_any, event_plain;
+  bool plain_only = true;  // no definition has a property condition: event_any == event_plain
   TraitFilters traits;
   int entry_point_key = -1;                       // index into plan.keys
   bool has_optional = false;                      // some step is optional
