@@ -18,22 +18,18 @@ void ImportBatch::append(ImportBatch&& o) {
   for (uint32_t i = 0; i < o.strings.size(); ++i) str_map[i] = strings.intern(o.strings.get(i));
   auto value = [&](ValueType type, uint64_t bits) { return type == ValueType::kString ? str_map[bits] : bits; };
   const uint64_t prop_base = props.size();
-  while (!o.props.empty()) {
-    BatchProperty p = o.props.front();
-    o.props.pop_front();
+  o.props.drain([&](BatchProperty p) {
     p.key = key_map[p.key];
     p.bits = value(p.type, p.bits);
     props.push_back(p);
-  }
-  while (!o.events.empty()) {
-    BatchEvent e = o.events.front();
-    o.events.pop_front();
+  });
+  o.events.drain([&](BatchEvent e) {
     if (e.user_id != kNoId) e.user_id = id_map[e.user_id];
     if (e.anonymous_id != kNoId) e.anonymous_id = id_map[e.anonymous_id];
     e.event = ev_map[e.event];
     e.prop_begin = static_cast<uint32_t>(e.prop_begin + prop_base);
     events.push_back(e);
-  }
+  });
   for (const BatchLink& l : o.links) links.push_back(BatchLink{id_map[l.from], id_map[l.to]});
   for (const BatchTrait& t : o.traits)
     traits.push_back(BatchTrait{id_map[t.id], key_map[t.key], TypedValue{t.value.type, value(t.value.type, t.value.bits)}});

@@ -5,10 +5,10 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 
+#include "core/chunked_array.h"
 #include "core/string_pool.h"
 #include "core/time.h"
 
@@ -73,10 +73,10 @@ struct ImportBatch {
   StringPool keys;         // property and trait keys
   StringPool strings;      // string values of properties, traits and costs
   std::vector<uint8_t> id_is_known;  // per id: 1 when it appeared as a user id
-  // Deques: a large import grows them without reallocating (no copy, no
-  // doubling), and append() can free the source as it goes.
-  std::deque<BatchEvent> events;
-  std::deque<BatchProperty> props;
+  // Chunked: a large import grows them without reallocating (no copy, no
+  // doubling), and append() frees the source as it goes.
+  ChunkedArray<BatchEvent> events;
+  ChunkedArray<BatchProperty> props;
   std::vector<BatchLink> links;
   std::vector<BatchTrait> traits;
   std::vector<BatchCost> costs;
