@@ -27,7 +27,7 @@ std::string_view StringPool::store(std::string_view s) {
 size_t StringPool::probe(std::string_view s, uint64_t h) const {
   const size_t mask = slots_.size() - 1;
   const uint64_t tag = h >> 32;
-  for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
+  for (size_t i = static_cast<size_t>(h >> shift_);; i = (i + 1) & mask) {
     const uint64_t slot = slots_[i];
     if (slot == 0) return i;
     if ((slot >> 32) == tag) {
@@ -37,16 +37,37 @@ size_t StringPool::probe(std::string_view s, uint64_t h) const {
   }
 }
 
-void StringPool::grow() { rebuild(slots_.empty() ? 64 : slots_.size() * 2); }
+namespace {
+
+int log2_of(size_t pow2) { return __builtin_ctzll(pow2); }
+
+}  // namespace
+
+void StringPool::grow() {
+  const size_t slots = slots_.empty() ? 64 : slots_.size() * 2;
+  // Home slots come from the tag alone while the index has at most 2^32 slots.
+  if (slots_.empty() || slots > (size_t{1} << 32)) return rebuild(slots);
+  std::vector<uint64_t> old(slots, 0);
+  old.swap(slots_);
+  shift_ = 64 - log2_of(slots);
+  const size_t mask = slots - 1;
+  for (const uint64_t slot : old) {
+    if (slot == 0) continue;
+    size_t i = static_cast<size_t>((slot >> 32 << 32) >> shift_);
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = slot;
+  }
+}
 
 void StringPool::rebuild(size_t slots) const {
   indexed_ = true;
   while (slots < 2 * (strings_.size() + 1)) slots *= 2;
   slots_.assign(slots, 0);
+  shift_ = 64 - log2_of(slots);
   const size_t mask = slots_.size() - 1;
   for (uint32_t id = 0; id < strings_.size(); ++id) {
     const uint64_t h = hash(strings_[id]);
-    size_t i = static_cast<size_t>(h) & mask;
+    size_t i = static_cast<size_t>(h >> shift_);
     while (slots_[i] != 0) i = (i + 1) & mask;
     slots_[i] = (h >> 32 << 32) | (uint64_t{id} + 1);
   }

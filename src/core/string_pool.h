@@ -48,10 +48,12 @@ class StringPool {
 
  private:
   static uint64_t hash(std::string_view s);
-  // The slot holding s, or the empty slot where it would go.
+  // The slot holding s, or the empty slot where it would go. A string's
+  // home slot is the top bits of its hash, which its tag keeps: the index
+  // grows by moving the tags, without hashing the strings again.
   size_t probe(std::string_view s, uint64_t h) const;
   void grow();
-  void rebuild(size_t slots) const;  // slots: a power of two
+  void rebuild(size_t slots) const;  // from the strings (hashing them); slots: a power of two
   std::string_view store(std::string_view s);
 
   std::vector<std::unique_ptr<char[]>> blocks_;
@@ -65,8 +67,10 @@ class StringPool {
     if (!indexed_) rebuild(64);
   }
 
-  // Each slot: high 32 bits a tag from the hash, low 32 bits id + 1; 0 = empty.
+  // Each slot: high 32 bits the hash's top 32 bits (the tag), low 32 bits
+  // id + 1; 0 = empty. A hash's home slot is its top log2(slots) bits.
   mutable std::vector<uint64_t> slots_;
+  mutable int shift_ = 64;  // 64 - log2(slots_.size())
   mutable bool indexed_ = true;  // slots_ covers every string
   mutable uint32_t unindexed_lookups_ = 0;
 };

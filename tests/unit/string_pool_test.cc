@@ -1,0 +1,53 @@
+// StringPool (core/string_pool.h): ids in order of first appearance, lookups
+// after the index grew many times (it grows by moving hash tags, without
+// hashing the strings again), after a lazily indexed load, and after a
+// replacement, against a std::unordered_map.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include "core/string_pool.h"
+
+namespace cairn {
+namespace {
+
+TEST(StringPool, InternAndFindMatchAMapThroughGrowth) {
+  std::mt19937_64 rng(5);
+  StringPool pool;
+  std::unordered_map<std::string, uint32_t> ref;
+  std::vector<std::string> by_id;
+  for (int i = 0; i < 300000; ++i) {
+    // Repeats, short and empty strings among many distinct ones.
+    std::string s = rng() % 4 == 0 && !by_id.empty() ? by_id[rng() % by_id.size()]
+                                                      : std::to_string(rng() % 1000000) + (rng() % 2 ? "x" : "");
+    if (rng() % 1000 == 0) s.clear();
+    const uint32_t id = pool.intern(s);
+    auto [it, inserted] = ref.emplace(s, static_cast<uint32_t>(by_id.size()));
+    if (inserted) by_id.push_back(s);
+    ASSERT_EQ(id, it->second) << s;
+  }
+  ASSERT_EQ(pool.size(), by_id.size());
+  for (uint32_t id = 0; id < by_id.size(); id += 7) {
+    EXPECT_EQ(pool.get(id), by_id[id]);
+    EXPECT_EQ(pool.find(by_id[id]), id);
+  }
+  EXPECT_EQ(pool.find("not-in-the-pool"), StringPool::kMissing);
+
+  // A load without an index, then lookups and more interning.
+  StringPool loaded;
+  for (const std::string& s : by_id) loaded.append_unchecked(s);
+  for (uint32_t id = 0; id < by_id.size(); id += 11) EXPECT_EQ(loaded.find(by_id[id]), id);
+  EXPECT_EQ(loaded.intern(by_id[5]), 5u);
+  EXPECT_EQ(loaded.intern("brand new"), by_id.size());
+
+  // A replaced text is found under its new text only.
+  pool.replace(3, "replaced text");
+  EXPECT_EQ(pool.find("replaced text"), 3u);
+  EXPECT_EQ(pool.find(by_id[3]), StringPool::kMissing);
+  EXPECT_EQ(pool.find(by_id[4]), 4u);
+}
+
+}  // namespace
+}  // namespace cairn
