@@ -99,13 +99,7 @@ uint32_t StringPool::append_view_unchecked(std::string_view s) {
 uint32_t StringPool::intern(std::string_view s) {
   ensure_index();
   if ((strings_.size() + 1) * 2 > slots_.size()) grow();  // load factor <= 1/2
-  const uint64_t h = hash(s);
-  const size_t i = probe(s, h);
-  if (slots_[i] != 0) return static_cast<uint32_t>(slots_[i]) - 1;
-  const auto id = static_cast<uint32_t>(strings_.size());
-  strings_.push_back(store(s));
-  slots_[i] = (h >> 32 << 32) | (uint64_t{id} + 1);
-  return id;
+  return insert_hashed(s, hash(s));
 }
 
 void StringPool::replace(uint32_t id, std::string_view text) {

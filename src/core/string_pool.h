@@ -24,6 +24,30 @@ class StringPool {
   StringPool& operator=(StringPool&&) = default;
 
   uint32_t intern(std::string_view s);
+  // Interns n strings, at(i) giving the i-th, and writes their ids to out:
+  // the ids n intern() calls in order would give, with the index slots of
+  // the strings a few places ahead prefetched (a big dictionary's index is
+  // mostly out of the cache, and mapping one dictionary into another is
+  // otherwise a wait on memory per string).
+  template <typename At>
+  void intern_many(size_t n, At&& at, uint32_t* out) {
+    ensure_index();
+    while ((strings_.size() + n + 1) * 2 > slots_.size()) grow();
+    constexpr size_t kAhead = 8;
+    uint64_t ahead[kAhead];
+    for (size_t j = 0; j < n && j < kAhead; ++j) {
+      ahead[j] = hash(at(j));
+      __builtin_prefetch(&slots_[ahead[j] >> shift_]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t h = ahead[i % kAhead];
+      if (i + kAhead < n) {
+        ahead[i % kAhead] = hash(at(i + kAhead));
+        __builtin_prefetch(&slots_[ahead[i % kAhead] >> shift_]);
+      }
+      out[i] = insert_hashed(at(i), h);
+    }
+  }
   // Appends s as the next id without looking it up (loading a dictionary
   // that is known to hold distinct strings); the lookup index is built on
   // the first intern() or find() after, so opening a database for a scan
@@ -52,6 +76,15 @@ class StringPool {
   // home slot is the top bits of its hash, which its tag keeps: the index
   // grows by moving the tags, without hashing the strings again.
   size_t probe(std::string_view s, uint64_t h) const;
+  // intern() once the index has room: s with its hash h.
+  uint32_t insert_hashed(std::string_view s, uint64_t h) {
+    const size_t i = probe(s, h);
+    if (slots_[i] != 0) return static_cast<uint32_t>(slots_[i]) - 1;
+    const auto id = static_cast<uint32_t>(strings_.size());
+    strings_.push_back(store(s));
+    slots_[i] = (h >> 32 << 32) | (uint64_t{id} + 1);
+    return id;
+  }
   void grow();
   void rebuild(size_t slots) const;  // from the strings (hashing them); slots: a power of two
   std::string_view store(std::string_view s);

@@ -12,10 +12,14 @@ uint64_t message_hash(std::string_view message_id) {
 void ImportBatch::append(ImportBatch&& o) {
   std::vector<uint32_t> id_map(o.ids.size()), ev_map(o.event_names.size()), key_map(o.keys.size()),
       str_map(o.strings.size());
-  for (uint32_t i = 0; i < o.ids.size(); ++i) id_map[i] = intern_id(o.ids.get(i), o.id_is_known[i] != 0);
+  ids.intern_many(o.ids.size(), [&](size_t i) { return o.ids.get(static_cast<uint32_t>(i)); }, id_map.data());
+  id_is_known.resize(ids.size(), 0);
+  for (uint32_t i = 0; i < o.ids.size(); ++i)
+    if (o.id_is_known[i]) id_is_known[id_map[i]] = 1;
   for (uint32_t i = 0; i < o.event_names.size(); ++i) ev_map[i] = event_names.intern(o.event_names.get(i));
   for (uint32_t i = 0; i < o.keys.size(); ++i) key_map[i] = keys.intern(o.keys.get(i));
-  for (uint32_t i = 0; i < o.strings.size(); ++i) str_map[i] = strings.intern(o.strings.get(i));
+  strings.intern_many(o.strings.size(), [&](size_t i) { return o.strings.get(static_cast<uint32_t>(i)); },
+                      str_map.data());
   auto value = [&](ValueType type, uint64_t bits) { return type == ValueType::kString ? str_map[bits] : bits; };
   const uint64_t prop_base = props.size();
   o.props.drain([&](BatchProperty p) {

@@ -63,6 +63,19 @@ uint32_t Catalog::intern_id(std::string_view id, bool known) {
   return i;
 }
 
+void Catalog::intern_ids(const StringPool& src, const std::vector<uint8_t>& known, uint32_t* out) {
+  persons();
+  ids_.intern_many(src.size(), [&](size_t i) { return src.get(static_cast<uint32_t>(i)); }, out);
+  parent_.reserve(ids_.size());
+  while (parent_.size() < ids_.size()) {  // new ids are their own roots
+    parent_.push_back(static_cast<uint32_t>(parent_.size()));
+    known_.push_back(0);
+    erased_.push_back(0);
+  }
+  for (uint32_t i = 0; i < src.size(); ++i)
+    if (i < known.size() && known[i]) known_[out[i]] = 1;
+}
+
 uint32_t Catalog::root(uint32_t id) const {
   if (id >= id_count()) return id;  // only when a lazily read persons part was damaged
   while (parent_[id] != id) id = parent_[id];

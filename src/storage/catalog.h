@@ -65,6 +65,9 @@ class Catalog {
 
   uint32_t id_count() const { return persons().ids_.size(); }
   uint32_t intern_id(std::string_view id, bool known);
+  // intern_id() of every id of `src` in order (known[i]: id i is known;
+  // missing entries are not), ids written to out.
+  void intern_ids(const StringPool& src, const std::vector<uint8_t>& known, uint32_t* out);
   uint32_t find_id(std::string_view id) const { return persons().ids_.find(id); }
   std::string_view id_string(uint32_t id) const {
     return id < id_count() && !erased_[id] ? ids_.get(id) : std::string_view();

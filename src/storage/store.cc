@@ -357,13 +357,11 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   {
     // Person ids and value strings are the big dictionaries; they live in
     // separate parts of the catalog, so they are mapped on two threads.
-    std::thread ids([&] {
-      for (uint32_t i = 0; i < b.ids.size(); ++i)
-        id_map[i] = catalog_.intern_id(b.ids.get(i), i < b.id_is_known.size() && b.id_is_known[i]);
-    });
+    std::thread ids([&] { catalog_.intern_ids(b.ids, b.id_is_known, id_map.data()); });
     for (uint32_t i = 0; i < b.event_names.size(); ++i) ev_map[i] = catalog_.events.intern(b.event_names.get(i));
     for (uint32_t i = 0; i < b.keys.size(); ++i) key_map[i] = catalog_.keys.intern(b.keys.get(i));
-    for (uint32_t i = 0; i < b.strings.size(); ++i) str_map[i] = catalog_.strings().intern(b.strings.get(i));
+    catalog_.strings().intern_many(
+        b.strings.size(), [&](size_t i) { return b.strings.get(static_cast<uint32_t>(i)); }, str_map.data());
     ids.join();
   }
 

@@ -49,5 +49,27 @@ TEST(StringPool, InternAndFindMatchAMapThroughGrowth) {
   EXPECT_EQ(pool.find(by_id[4]), 4u);
 }
 
+// intern_many gives the ids intern() one by one gives: strings already in
+// the pool, new ones, and repeats inside the batch.
+TEST(StringPool, InternManyEqualsInternInOrder) {
+  std::mt19937_64 rng(9);
+  for (int trial = 0; trial < 20; ++trial) {
+    StringPool a, b;
+    for (int i = 0; i < 1000; ++i) {
+      const std::string s = std::to_string(rng() % 3000);
+      a.intern(s);
+      b.intern(s);
+    }
+    std::vector<std::string> batch;
+    const size_t n = rng() % 20000;
+    for (size_t i = 0; i < n; ++i) batch.push_back(std::to_string(rng() % 6000));
+    std::vector<uint32_t> got(n);
+    a.intern_many(n, [&](size_t i) { return std::string_view(batch[i]); }, got.data());
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], b.intern(batch[i])) << i;
+    ASSERT_EQ(a.size(), b.size());
+    for (uint32_t id = 0; id < a.size(); ++id) ASSERT_EQ(a.get(id), b.get(id));
+  }
+}
+
 }  // namespace
 }  // namespace cairn
