@@ -99,6 +99,7 @@ int run_import(const ImportArgs& args) {
   std::vector<ParseInput> parse_inputs;
   for (const auto& in : inputs) parse_inputs.push_back(ParseInput{in.path, in.kind});
   const unsigned threads = resolve_threads(args.threads);
+  if (args.timing) ::setenv("CAIRN_TIMING", "1", 1);  // the parser and the store report their phases too
   Status st = parse_files(parse_inputs, threads, batch, errors,
                           [&](uint64_t bytes, uint64_t events) { progress.update(bytes, events); });
   if (!st.is_ok()) {
@@ -129,7 +130,6 @@ int run_import(const ImportArgs& args) {
   }
 
   const auto parsed = std::chrono::steady_clock::now();
-  if (args.timing) ::setenv("CAIRN_TIMING", "1", 1);  // the store reports its phases too
   auto store = Store::open(args.db, Store::Mode::kWrite);
   if (!store) {
     std::fprintf(stderr, "cairn import: %s\n", store.status().message().c_str());

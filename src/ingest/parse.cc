@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -211,6 +214,7 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
     units[i]->status = run_unit(*units[i]);
     return Status::ok();
   }));
+  const auto merge_start = std::chrono::steady_clock::now();
   for (auto& u : units) {
     CAIRN_RETURN_IF_ERROR(u->status);
     if (batch.events.empty() && batch.ids.size() == 0 && batch.traits.empty() && batch.costs.empty() &&
@@ -221,6 +225,9 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
     for (const RowError& e : u->errors.all()) errors.add(e);
     u->errors = ImportErrors();
   }
+  if (std::getenv("CAIRN_TIMING"))
+    std::fprintf(stderr, "  parse: merge parts %.3f s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - merge_start).count());
   return Status::ok();
 }
 
