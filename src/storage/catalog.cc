@@ -51,14 +51,18 @@ StoredProp get_prop(BinaryReader& r) {
 
 }  // namespace
 
-uint32_t Catalog::intern_id(std::string_view id, bool known) {
-  persons();
-  const uint32_t i = ids_.intern(id);
-  if (i == parent_.size()) {
-    parent_.push_back(i);
+void Catalog::add_new_ids() {
+  while (parent_.size() < ids_.size()) {  // new ids are their own roots, not known, not erased
+    parent_.push_back(static_cast<uint32_t>(parent_.size()));
     known_.push_back(0);
     erased_.push_back(0);
   }
+}
+
+uint32_t Catalog::intern_id(std::string_view id, bool known) {
+  persons();
+  const uint32_t i = ids_.intern(id);
+  add_new_ids();
   if (known) known_[i] = 1;
   return i;
 }
@@ -66,12 +70,7 @@ uint32_t Catalog::intern_id(std::string_view id, bool known) {
 void Catalog::intern_ids(const StringPool& src, const std::vector<uint8_t>& known, uint32_t* out) {
   persons();
   ids_.intern_many(src.size(), [&](size_t i) { return src.get(static_cast<uint32_t>(i)); }, out);
-  parent_.reserve(ids_.size());
-  while (parent_.size() < ids_.size()) {  // new ids are their own roots
-    parent_.push_back(static_cast<uint32_t>(parent_.size()));
-    known_.push_back(0);
-    erased_.push_back(0);
-  }
+  add_new_ids();
   for (uint32_t i = 0; i < src.size(); ++i)
     if (i < known.size() && known[i]) known_[out[i]] = 1;
 }

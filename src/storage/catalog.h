@@ -148,6 +148,8 @@ class Catalog {
   // earlier layout, names | ids | traits | strings directory in the chunked one.
   static size_t ids_part(bool chunked) { return chunked ? 1 : 2; }
   static size_t traits_part(bool chunked) { return chunked ? 2 : 3; }
+  // Parent (itself), known and erased entries for ids interned since the last call.
+  void add_new_ids();
   // The chunked strings of a lazy catalog (opened once), or null when the
   // strings are not chunked, are loaded whole or could not be opened.
   const StringChunks* chunks() const;

@@ -1,6 +1,5 @@
 #include "storage/time_column.h"
 
-#include <array>
 #include <cstring>
 #include <numeric>
 
