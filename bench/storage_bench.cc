@@ -1,12 +1,15 @@
 // Micro-benchmarks of the segment codec: encoding rows into a segment and
-// decoding the core columns (person, time, event) that every scan reads.
+// decoding the core columns (person, time, event) that every scan reads;
+// and the import's sort of message-id hashes.
 // Run: build/bench/storage_bench
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <random>
 
+#include "core/sort_u64.h"
 #include "storage/segment.h"
 #include "storage/time_column.h"
 
@@ -101,6 +104,27 @@ void BM_DecodeTimeColumn(benchmark::State& state) {
   state.counters["bytes_per_event"] = static_cast<double>(chunk.size()) / rows;
 }
 BENCHMARK(BM_DecodeTimeColumn)->Unit(benchmark::kMicrosecond);
+
+// The import's de-duplication sorts every message-id hash of the batch:
+// sort_u64 against std::sort (Arg 1) on 10M random hashes.
+void BM_SortHashes(benchmark::State& state) {
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> hashes(10'000'000);
+  for (uint64_t& h : hashes) h = rng();
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<uint64_t> v = hashes;
+    state.ResumeTiming();
+    if (state.range(0) == 0) {
+      sort_u64(v);
+    } else {
+      std::sort(v.begin(), v.end());
+    }
+    benchmark::DoNotOptimize(v.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * hashes.size()));
+}
+BENCHMARK(BM_SortHashes)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace cairn

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "core/parallel.h"
+#include "core/sort_u64.h"
 #include "storage/codec.h"
 #include "storage/wal.h"
 
@@ -32,32 +33,6 @@ constexpr uint32_t kDefaultPartitions = 16;
 // A partition with this many segments is merged into one by the next write,
 // so reads never merge more than a few files per partition.
 constexpr size_t kMaxSegmentsPerPartition = 8;
-
-// LSD radix sort of 64-bit values, 11 bits a pass (passes over constant
-// digits are skipped).
-void radix_sort(std::vector<uint64_t>& v) {
-  if (v.size() < 256) {
-    std::sort(v.begin(), v.end());
-    return;
-  }
-  constexpr int kBits = 11;
-  constexpr size_t kBuckets = size_t{1} << kBits;
-  std::vector<uint64_t> tmp(v.size());
-  std::vector<size_t> count(kBuckets);
-  for (int shift = 0; shift < 64; shift += kBits) {
-    std::fill(count.begin(), count.end(), 0);
-    for (uint64_t x : v) ++count[(x >> shift) & (kBuckets - 1)];
-    if (count[(v[0] >> shift) & (kBuckets - 1)] == v.size()) continue;
-    size_t sum = 0;
-    for (size_t& c : count) {
-      const size_t n = c;
-      c = sum;
-      sum += n;
-    }
-    for (uint64_t x : v) tmp[count[(x >> shift) & (kBuckets - 1)]++] = x;
-    v.swap(tmp);
-  }
-}
 
 }  // namespace
 
@@ -297,20 +272,20 @@ Status Store::read_person(uint32_t person, RowSet& out) const {
 }
 
 // De-duplication by message id: against the store, and within the batch
-// (the first occurrence wins). Hashes are radix-sorted to find the values
+// (the first occurrence wins). Hashes are sorted (sort_u64) to find the values
 // that repeat; then one pass in arrival order keeps each first occurrence.
 Status Store::find_duplicates(const ImportBatch& b, std::vector<uint8_t>& keep, uint64_t& duplicates) const {
   std::vector<uint64_t> stored;
   for (const auto& list : readers_)
     for (const SegmentReader& seg : list) CAIRN_RETURN_IF_ERROR(seg.read_message_hashes(stored));
-  radix_sort(stored);
+  sort_u64(stored);
   std::vector<uint64_t> repeated;
   {
     std::vector<uint64_t> mine;
     mine.reserve(b.events.size());
     for (const BatchEvent& e : b.events)
       if (e.message_hash != 0) mine.push_back(e.message_hash);
-    radix_sort(mine);
+    sort_u64(mine);
     for (size_t i = 1; i < mine.size(); ++i)
       if (mine[i] == mine[i - 1] && (repeated.empty() || repeated.back() != mine[i])) repeated.push_back(mine[i]);
   }
@@ -394,9 +369,15 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   auto person_of = [&](const BatchEvent& e) {
     return catalog_.root(id_map[e.user_id != kNoId ? e.user_id : e.anonymous_id]);
   };
+  // Each kept event's person, found once here (two dependent lookups) for
+  // the partition workers below.
   std::vector<std::vector<uint32_t>> bucket(P);
+  std::vector<uint32_t> person(b.events.size());
   for (uint32_t i = 0; i < b.events.size(); ++i)
-    if (keep[i]) bucket[partition_of(person_of(b.events[i]))].push_back(i);
+    if (keep[i]) {
+      person[i] = person_of(b.events[i]);
+      bucket[partition_of(person[i])].push_back(i);
+    }
   std::vector<uint8_t> rewrite(P, 0);
   for (uint32_t gone : moved) rewrite[partition_of(gone)] = 1;
   for (uint32_t p = 0; p < P; ++p)
@@ -451,7 +432,7 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
     }
     for (uint32_t i : bucket[p]) {
       const BatchEvent& e = b.events[i];
-      Row r{person_of(e), ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count,
+      Row r{person[i], ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count,
             e.message_hash};
       for (uint32_t k = 0; k < e.prop_count; ++k) {
         const BatchProperty& bp = b.props[e.prop_begin + k];
