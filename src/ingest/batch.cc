@@ -1,5 +1,7 @@
 #include "ingest/batch.h"
 
+#include <thread>
+
 #include <xxhash.h>
 
 namespace cairn {
@@ -12,21 +14,25 @@ uint64_t message_hash(std::string_view message_id) {
 void ImportBatch::append(ImportBatch&& o) {
   std::vector<uint32_t> id_map(o.ids.size()), ev_map(o.event_names.size()), key_map(o.keys.size()),
       str_map(o.strings.size());
+  for (uint32_t i = 0; i < o.event_names.size(); ++i) ev_map[i] = event_names.intern(o.event_names.get(i));
+  for (uint32_t i = 0; i < o.keys.size(); ++i) key_map[i] = keys.intern(o.keys.get(i));
+  auto value = [&](ValueType type, uint64_t bits) { return type == ValueType::kString ? str_map[bits] : bits; };
+  const uint64_t prop_base = props.size();
+  // Two independent halves on two threads: person ids then events, value
+  // strings then properties (separate pools, separate arrays).
+  std::thread strings_and_props([&] {
+    strings.intern_many(o.strings.size(), [&](size_t i) { return o.strings.get(static_cast<uint32_t>(i)); },
+                        str_map.data());
+    o.props.drain([&](BatchProperty p) {
+      p.key = key_map[p.key];
+      p.bits = value(p.type, p.bits);
+      props.push_back(p);
+    });
+  });
   ids.intern_many(o.ids.size(), [&](size_t i) { return o.ids.get(static_cast<uint32_t>(i)); }, id_map.data());
   id_is_known.resize(ids.size(), 0);
   for (uint32_t i = 0; i < o.ids.size(); ++i)
     if (o.id_is_known[i]) id_is_known[id_map[i]] = 1;
-  for (uint32_t i = 0; i < o.event_names.size(); ++i) ev_map[i] = event_names.intern(o.event_names.get(i));
-  for (uint32_t i = 0; i < o.keys.size(); ++i) key_map[i] = keys.intern(o.keys.get(i));
-  strings.intern_many(o.strings.size(), [&](size_t i) { return o.strings.get(static_cast<uint32_t>(i)); },
-                      str_map.data());
-  auto value = [&](ValueType type, uint64_t bits) { return type == ValueType::kString ? str_map[bits] : bits; };
-  const uint64_t prop_base = props.size();
-  o.props.drain([&](BatchProperty p) {
-    p.key = key_map[p.key];
-    p.bits = value(p.type, p.bits);
-    props.push_back(p);
-  });
   o.events.drain([&](BatchEvent e) {
     if (e.user_id != kNoId) e.user_id = id_map[e.user_id];
     if (e.anonymous_id != kNoId) e.anonymous_id = id_map[e.anonymous_id];
@@ -34,6 +40,7 @@ void ImportBatch::append(ImportBatch&& o) {
     e.prop_begin = static_cast<uint32_t>(e.prop_begin + prop_base);
     events.push_back(e);
   });
+  strings_and_props.join();
   for (const BatchLink& l : o.links) links.push_back(BatchLink{id_map[l.from], id_map[l.to]});
   for (const BatchTrait& t : o.traits)
     traits.push_back(BatchTrait{id_map[t.id], key_map[t.key], TypedValue{t.value.type, value(t.value.type, t.value.bits)}});
