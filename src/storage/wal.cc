@@ -21,7 +21,19 @@ constexpr char kFrameMagic[] = "CWAL";
 constexpr size_t kFrameHeader = 33;
 constexpr size_t kFrameTarget = 8 << 20;  // flush a frame at about 8 MiB raw
 
-enum FrameType : uint8_t { kPool = 1, kEvents = 2, kProps = 3, kLinks = 4, kTraits = 5, kCosts = 6, kCommit = 7 };
+// Types 2 and 3 (events and properties with absolute times and 9-byte
+// values) were written by earlier versions; they are refused by name.
+enum FrameType : uint8_t {
+  kPool = 1,
+  kOldEvents = 2,
+  kOldProps = 3,
+  kLinks = 4,
+  kTraits = 5,
+  kCosts = 6,
+  kCommit = 7,
+  kEvents = 8,
+  kProps = 9
+};
 
 class WalWriter {
  public:
@@ -62,6 +74,31 @@ void put_typed(BinaryWriter& w, const TypedValue& v) {
   w.put_u64(v.bits);
 }
 
+// A property's value in the events' frames: strings and booleans as one
+// varint (bits << 2 | type), numbers as the varint 1 and the double's bits.
+void put_prop_value(BinaryWriter& w, ValueType type, uint64_t bits) {
+  if (type == ValueType::kNumber) {
+    w.put_u8(static_cast<uint8_t>(ValueType::kNumber));
+    w.put_u64(bits);
+  } else {
+    w.put_varint(bits << 2 | static_cast<uint64_t>(type));
+  }
+}
+
+bool get_prop_value(BinaryReader& r, ValueType& type, uint64_t& bits) {
+  const uint64_t x = r.get_varint();
+  if ((x & 3) == static_cast<uint64_t>(ValueType::kNumber)) {
+    if (x != static_cast<uint64_t>(ValueType::kNumber)) return false;
+    type = ValueType::kNumber;
+    bits = r.get_u64();
+    return true;
+  }
+  if ((x & 3) == 3) return false;
+  type = static_cast<ValueType>(x & 3);
+  bits = x >> 2;
+  return type != ValueType::kBool || bits <= 1;
+}
+
 TypedValue get_typed(BinaryReader& r) {
   TypedValue v;
   v.type = static_cast<ValueType>(r.get_u8() % 3);
@@ -99,8 +136,10 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
     return out.frame(type, f.buffer());
   };
   size_t n = 0;
+  Micros prev_time = 0;
   for (const BatchEvent& e : b.events) {
-    w.put_zigzag(e.time);
+    w.put_zigzag(static_cast<int64_t>(static_cast<uint64_t>(e.time) - static_cast<uint64_t>(prev_time)));
+    prev_time = e.time;
     w.put_varint(e.user_id == kNoId ? 0 : uint64_t{e.user_id} + 1);
     w.put_varint(e.anonymous_id == kNoId ? 0 : uint64_t{e.anonymous_id} + 1);
     w.put_varint(e.event);
@@ -109,6 +148,7 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
     if (++n == 100000) {
       CAIRN_RETURN_IF_ERROR(flush(kEvents, n, w));
       n = 0;
+      prev_time = 0;
     }
   }
   if (n > 0) CAIRN_RETURN_IF_ERROR(flush(kEvents, n, w));
@@ -118,7 +158,7 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
     for (uint32_t k = 0; k < e.prop_count; ++k) {
       const BatchProperty& p = b.props[e.prop_begin + k];
       w.put_varint(p.key);
-      put_typed(w, p.value());
+      put_prop_value(w, p.type, p.bits);
       ++props;
       if (++n == 400000) {
         CAIRN_RETURN_IF_ERROR(flush(kProps, n, w));
@@ -171,9 +211,11 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, uint64_t& props
     }
     case kEvents: {
       const uint64_t n = r.get_count(13);
+      uint64_t time = 0;
       for (uint64_t i = 0; i < n && r.ok(); ++i) {
         BatchEvent e{};
-        e.time = r.get_zigzag();
+        time += static_cast<uint64_t>(r.get_zigzag());
+        e.time = static_cast<Micros>(time);
         const uint64_t u = r.get_varint(), a = r.get_varint();
         e.user_id = u == 0 ? kNoId : static_cast<uint32_t>(u - 1);
         e.anonymous_id = a == 0 ? kNoId : static_cast<uint32_t>(a - 1);
@@ -191,15 +233,11 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, uint64_t& props
       return r.ok();
     }
     case kProps: {
-      const uint64_t n = r.get_count(10);
+      const uint64_t n = r.get_count(2);
       for (uint64_t i = 0; i < n && r.ok(); ++i) {
         BatchProperty p{};
         p.key = static_cast<uint32_t>(r.get_varint());
-        {
-          const TypedValue v = get_typed(r);
-          p.type = v.type;
-          p.bits = v.bits;
-        }
+        if (!get_prop_value(r, p.type, p.bits)) return false;
         if (p.key >= b.keys.size() || (p.type == ValueType::kString && p.bits >= b.strings.size()))
           return false;
         b.props.push_back(p);
@@ -297,6 +335,11 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
       auto bytes = lz4_decompress(body, raw);
       if (!bytes) return Status::corruption(fmt::format("{}: frame at offset {}: {}", path, pos, bytes.status().message()));
       BinaryReader r(*bytes);
+      if (type == kOldEvents || type == kOldProps)
+        return Status::corruption(fmt::format(
+            "{}: frame at offset {} is of type {}, written by an earlier version of cairn: apply this log with that "
+            "version (open the database once), then upgrade",
+            path, pos, static_cast<int>(type)));
       if (type == kCommit) {
         const uint64_t events = r.get_varint(), props = r.get_varint();
         if (!r.ok() || events != batch.events.size() || props != batch.props.size() || props_seen != props)

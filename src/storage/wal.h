@@ -10,15 +10,20 @@
 //             29 header bytes before it u32 | LZ4 block   (33-byte header)
 //   type   : 1 pool (u8 which: 0 ids, 1 event names, 2 keys, 3 strings;
 //                    varint count; strings; for ids one u8 known flag each)
-//            2 events (varint count; per event time zigzag, user_id varint+1,
-//                      anonymous_id varint+1, event varint, prop_count
-//                      varint, message_hash u64)
-//            3 props (varint count; per prop key varint, type u8, bits u64)
+//            8 events (varint count; per event the time minus the frame's
+//                      previous event's (0 before the first) zigzag,
+//                      user_id varint+1, anonymous_id varint+1, event
+//                      varint, prop_count varint, message_hash u64)
+//            9 props (varint count; per prop key varint, then for a
+//                     number the varint 1 and its bits u64, else the
+//                     varint bits << 2 | type)
 //            4 links (varint count; from varint, to varint)
 //            5 traits (varint count; id varint, key varint, type u8, bits u64)
 //            6 costs (varint count; day zigzag, channel varint, campaign
 //                     varint, cost f64)
 //            7 commit (varint events, varint props)
+//            (2 and 3, events and properties of earlier versions, are
+//            refused with a message naming them)
 // A frame cut short at the end of the file (or a zero-filled tail) is a write
 // that never finished: its record never committed, was never acknowledged,
 // and is dropped. A header or body checksum mismatch is corruption and is
