@@ -341,7 +341,8 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   }
 
   mark("dicts");
-  // Identity: explicit links, then events that carry both ids.
+  // Identity: the batch's links in order (explicit ones and those of events
+  // that carry both ids).
   std::vector<uint32_t> moved;  // roots with stored rows that stopped being roots
   auto link = [&](uint32_t from, uint32_t to) {
     const uint32_t gone = catalog_.link(from, to);
@@ -350,8 +351,6 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
     if (gone < old_ids) moved.push_back(gone);
   };
   for (const BatchLink& l : b.links) link(id_map[l.from], id_map[l.to]);
-  for (const BatchEvent& e : b.events)
-    if (e.user_id != kNoId && e.anonymous_id != kNoId) link(id_map[e.anonymous_id], id_map[e.user_id]);
 
   auto map_value = [&](uint32_t key, const TypedValue& v) {
     return StoredProp{key_map[key], v.type, v.type == ValueType::kString ? str_map[v.bits] : v.bits};
@@ -406,10 +405,15 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   const unsigned workers = std::min(resolve_threads(0), 4u);
   std::vector<std::vector<RowSet>> spills(workers, std::vector<RowSet>(P));
   std::atomic<uint64_t> rewritten{0};
+  // Each worker reuses its row buffers from one partition to the next: a
+  // new 100 MB buffer per partition would be fresh pages to fault in.
+  std::vector<RowSet> worker_rows(workers);
   CAIRN_RETURN_IF_ERROR(parallel_for(P, workers, [&](size_t pi, unsigned w) -> Status {
     const uint32_t p = static_cast<uint32_t>(pi);
     std::vector<RowSet>& spill = spills[w];
-    RowSet rs;
+    RowSet& rs = worker_rows[w];
+    rs.rows.clear();
+    rs.props.clear();
     if (rewrite[p]) {
       RowSet old;
       CAIRN_RETURN_IF_ERROR(read_partition(p, old));
@@ -427,8 +431,11 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
     {
       size_t props = rs.props.size();
       for (uint32_t i : bucket[p]) props += b.events[i].prop_count;
-      rs.rows.reserve(rs.rows.size() + bucket[p].size());
-      rs.props.reserve(props);
+      // With room to spare: the next partition, a little larger, then
+      // fits the same buffers.
+      const size_t rows = rs.rows.size() + bucket[p].size();
+      if (rs.rows.capacity() < rows) rs.rows.reserve(rows + rows / 4);
+      if (rs.props.capacity() < props) rs.props.reserve(props + props / 4);
     }
     for (uint32_t i : bucket[p]) {
       const BatchEvent& e = b.events[i];
