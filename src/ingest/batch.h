@@ -48,7 +48,9 @@ struct BatchEvent {
 };
 
 // Links an anonymous (or previous) id to a user id: identify, alias, or an
-// event that carries both ids. Applied in order.
+// event that carries both ids (every such event has its link here, or the
+// same link just before it). Applied in order; the store applies these and
+// does not look at the events' ids for links.
 struct BatchLink {
   uint32_t from;  // anonymous id or alias previousId
   uint32_t to;    // the known user id

@@ -118,7 +118,11 @@ void PendingRow::commit(ImportBatch& batch) const {
       batch.props.push_back(BatchProperty::of(key, v));
     }
     batch.events.push_back(be);
-    if (be.user_id != kNoId && be.anonymous_id != kNoId) batch.links.push_back(BatchLink{be.anonymous_id, be.user_id});
+    // A person's events repeat the same pair: a link equal to the one
+    // before it changes nothing, and is not kept.
+    if (be.user_id != kNoId && be.anonymous_id != kNoId &&
+        (batch.links.empty() || batch.links.back().from != be.anonymous_id || batch.links.back().to != be.user_id))
+      batch.links.push_back(BatchLink{be.anonymous_id, be.user_id});
   }
   for (const PendingLink& l : links) {
     const uint32_t from = batch.intern_id(l.from, false);

@@ -28,6 +28,8 @@ struct BatchBuilder {
     e.message_hash = message_id.empty() ? 0 : message_hash(message_id);
     for (auto& [k, v] : props) b.props.push_back(BatchProperty::of(b.keys.intern(k), typed(v)));
     b.events.push_back(e);
+    // As the parsers do: an event with both ids links them, in order.
+    if (e.user_id != kNoId && e.anonymous_id != kNoId) b.links.push_back(BatchLink{e.anonymous_id, e.user_id});
     return *this;
   }
   BatchBuilder& link(const std::string& anon, const std::string& user) {
