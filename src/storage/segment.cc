@@ -20,27 +20,6 @@ namespace cairn {
 
 namespace {
 
-// Stable sort of (key, row) pairs by key: a counting sort when the keys span
-// a small range (the usual case: a block has tens of property keys).
-void stable_sort_by_key(std::vector<std::pair<uint32_t, uint32_t>>& v) {
-  if (v.empty()) return;
-  uint32_t lo = v[0].first, hi = v[0].first;
-  for (const auto& e : v) {
-    lo = std::min(lo, e.first);
-    hi = std::max(hi, e.first);
-  }
-  if (hi - lo >= (1u << 16)) {
-    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    return;
-  }
-  std::vector<uint32_t> start(hi - lo + 2, 0);
-  for (const auto& e : v) ++start[e.first - lo + 1];
-  for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
-  std::vector<std::pair<uint32_t, uint32_t>> out(v.size());
-  for (const auto& e : v) out[start[e.first - lo]++] = e;
-  v.swap(out);
-}
-
 void put_chunk_ref(BinaryWriter& w, const ChunkRef& c) {
   w.put_varint(c.offset);
   w.put_varint(c.comp_size);
@@ -147,6 +126,17 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
   stats.rows = rows.size();
   BinaryWriter footer;
   std::vector<BlockInfo> blocks;
+  // The property columns of the block being written, reused from block to
+  // block: column_of maps a key to its column (kNoColumn: none yet).
+  struct PropertyColumn {
+    BinaryWriter body;  // (row gap, value) pairs
+    uint32_t count = 0;
+    int64_t prev = -1;  // the last row written
+  };
+  constexpr uint32_t kNoColumn = 0xFFFFFFFFu;
+  std::vector<PropertyColumn> columns;
+  std::vector<uint32_t> column_of;
+  std::vector<uint32_t> used_keys;
 
   size_t begin = 0;
   while (begin < rows.size()) {
@@ -188,34 +178,46 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
     b.message = chunks.add_chunk(message.buffer(), 0);
     stats.core_bytes += b.person.comp_size + b.time.comp_size + b.event.comp_size;
 
-    // Property columns: one per key present in the block, rows ascending.
-    std::vector<std::pair<uint32_t, uint32_t>> key_rows;  // (key, row-in-block)
-    for (size_t i = begin; i < end; ++i)
-      for (uint32_t p = 0; p < rows[i].prop_count; ++p)
-        key_rows.emplace_back(set.props[rows[i].prop_begin + p].key, static_cast<uint32_t>(i - begin));
-    stable_sort_by_key(key_rows);
-    for (size_t i = 0; i < key_rows.size();) {
-      size_t j = i;
-      while (j < key_rows.size() && key_rows[j].first == key_rows[i].first) ++j;
-      BinaryWriter col;
-      col.put_varint(j - i);
-      int64_t prev = -1;
-      for (size_t k = i; k < j; ++k) {
-        const uint32_t row = key_rows[k].second;
-        if (static_cast<int64_t>(row) == prev) continue;  // a key twice on one row: the first wins
-        col.put_varint(static_cast<uint64_t>(static_cast<int64_t>(row) - prev - 1));
-        prev = row;
-        const Row& r = rows[begin + row];
-        for (uint32_t p = 0; p < r.prop_count; ++p) {
-          const StoredProp& sp = set.props[r.prop_begin + p];
-          if (sp.key == key_rows[i].first) {
-            put_value(col, sp.type, sp.bits);
-            break;
-          }
+    // Property columns: one per key present in the block, in key order,
+    // rows ascending; built in one pass over the rows, each value appended
+    // to its key's column.
+    used_keys.clear();
+    for (size_t i = begin; i < end; ++i) {
+      const Row& r = rows[i];
+      const uint32_t row = static_cast<uint32_t>(i - begin);
+      for (uint32_t p = 0; p < r.prop_count; ++p) {
+        const StoredProp& sp = set.props[r.prop_begin + p];
+        if (sp.key >= column_of.size()) column_of.resize(sp.key + 1, kNoColumn);
+        uint32_t c = column_of[sp.key];
+        if (c == kNoColumn) {
+          c = static_cast<uint32_t>(used_keys.size());
+          column_of[sp.key] = c;
+          used_keys.push_back(sp.key);
+          if (columns.size() <= c) columns.emplace_back();
+          columns[c].body.clear();
+          columns[c].count = 0;
+          columns[c].prev = -1;
         }
+        PropertyColumn& col = columns[c];
+        if (static_cast<int64_t>(row) == col.prev) continue;  // a key twice on one row: the first wins
+        col.body.put_varint(static_cast<uint64_t>(static_cast<int64_t>(row) - col.prev - 1));
+        col.prev = row;
+        ++col.count;
+        put_value(col.body, sp.type, sp.bits);
       }
-      b.keys.emplace_back(key_rows[i].first, chunks.add_chunk(col.buffer(), 1));
-      i = j;
+    }
+    std::vector<std::pair<uint32_t, uint32_t>> order;  // (key, column)
+    order.reserve(used_keys.size());
+    for (const uint32_t key : used_keys) {
+      order.emplace_back(key, column_of[key]);
+      column_of[key] = kNoColumn;
+    }
+    std::sort(order.begin(), order.end());
+    for (const auto& [key, c] : order) {
+      BinaryWriter col;
+      col.put_varint(columns[c].count);
+      col.put_bytes(columns[c].body.buffer());
+      b.keys.emplace_back(key, chunks.add_chunk(col.buffer(), 1));
     }
     if (blocks.empty()) {
       stats.min_time = b.min_time;
