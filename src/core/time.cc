@@ -67,6 +67,32 @@ std::optional<Micros> checked(Micros t) {
   return t;
 }
 
+// The common form "YYYY-MM-DDTHH:MM:SS.sssZ" (what JavaScript's
+// toISOString and most trackers write) read at fixed places: the value the
+// general reader below gives for it, or nullopt when s has another form (or
+// is invalid), which the general reader then decides.
+std::optional<Micros> parse_iso_millis_utc(std::string_view s) {
+  if (s.size() != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' ||
+      s[23] != 'Z')
+    return std::nullopt;
+  static constexpr unsigned char kDigitAt[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22};
+  unsigned d[sizeof kDigitAt];
+  unsigned bad = 0;
+  for (size_t i = 0; i < sizeof kDigitAt; ++i) {
+    d[i] = static_cast<unsigned>(static_cast<unsigned char>(s[kDigitAt[i]]) - '0');
+    bad |= d[i] > 9;
+  }
+  if (bad) return std::nullopt;
+  const unsigned year = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], month = d[4] * 10 + d[5],
+                 day = d[6] * 10 + d[7], hour = d[8] * 10 + d[9], minute = d[10] * 10 + d[11],
+                 second = d[12] * 10 + d[13], millis = d[14] * 100 + d[15] * 10 + d[16];
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 60)
+    return std::nullopt;
+  return checked(days_from_civil(year, month, day) * kMicrosPerDay +
+                 (static_cast<Micros>(hour) * 3600 + minute * 60 + second) * kMicrosPerSecond + millis * Micros{1000});
+}
+
 }  // namespace
 
 std::optional<Micros> time_from_unix_number(double value) {
@@ -84,6 +110,7 @@ std::optional<Micros> time_from_unix_number(double value) {
 }
 
 std::optional<Micros> parse_time(std::string_view s) {
+  if (const auto t = parse_iso_millis_utc(s)) return t;
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
   if (s.empty()) return std::nullopt;

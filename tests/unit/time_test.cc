@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 namespace cairn {
 namespace {
 
@@ -39,6 +42,36 @@ TEST(Time, FormatsRoundTrip) {
   for (Micros t = -5 * kMicrosPerDay; t < 5000 * kMicrosPerDay; t += 7919LL * 3600 * kMicrosPerSecond + 13) {
     EXPECT_EQ(parse_time(format_time(t)), t);
   }
+}
+
+// "YYYY-MM-DDTHH:MM:SS.sssZ" is read by a fixed-place fast path: its value
+// must be what the general reader gives. Random instants with milliseconds
+// (format_time writes exactly that form) round trip, and every string made
+// by changing one character of one (a digit, a separator, a letter) parses
+// as the same string with "+00:00" in place of "Z" (general reader) does:
+// the same instant or both refused.
+TEST(Time, FastIsoMillisFormAgreesWithTheGeneralReader) {
+  std::mt19937_64 rng(21);
+  const std::string alphabet = "0123456789-:T.,Z +x";
+  size_t valid = 0, invalid = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const Micros t = static_cast<Micros>(rng() % (250ull * 365 * 86400 * 1000)) * 1000 - 60ll * 365 * 86400 * kMicrosPerSecond;
+    std::string s = format_time(t);
+    if (s.size() != 24) continue;  // whole seconds: another form
+    ASSERT_EQ(parse_time(s), t) << s;
+    const size_t at = rng() % 23;  // not the Z
+    s[at] = alphabet[rng() % alphabet.size()];
+    const std::string general = s.substr(0, 23) + "+00:00";
+    const auto fast = parse_time(s);
+    ASSERT_EQ(fast, parse_time(general)) << s;
+    (fast ? valid : invalid) += 1;
+  }
+  EXPECT_GT(valid, 1000u);
+  EXPECT_GT(invalid, 1000u);
+  EXPECT_EQ(parse_time("2024-02-29T23:59:60.999Z"), parse_time("2024-02-29T23:59:60.999+00:00"));
+  EXPECT_FALSE(parse_time("2026-02-29T10:00:00.000Z"));
+  EXPECT_FALSE(parse_time("2026-01-05T10:00:00.00aZ"));
+  EXPECT_EQ(parse_time("2026-01-05T10:00:00.250Z"), 1767607200LL * kMicrosPerSecond + 250000);
 }
 
 }  // namespace
