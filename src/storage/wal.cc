@@ -32,15 +32,22 @@ enum FrameType : uint8_t {
   kCosts = 6,
   kCommit = 7,
   kEvents = 8,
-  kProps = 9
+  kProps = 9,
+  kHashes = 10
 };
+constexpr size_t kEventsPerFrame = 100000;
+constexpr size_t kPropsPerFrame = 400000;
 
 class WalWriter {
  public:
   WalWriter(int fd, std::string path, uint64_t seq) : fd_(fd), path_(std::move(path)), seq_(seq) {}
 
-  Status frame(FrameType type, const std::string& raw) {
-    const std::string comp = lz4_compress(raw);
+  // The body is LZ4 unless compress is false or LZ4 would not make it
+  // smaller: then it is stored as it is (comp_size == raw_size).
+  Status frame(FrameType type, const std::string& raw, bool compress = true) {
+    std::string lz4;
+    if (compress) lz4 = lz4_compress(raw);
+    const std::string& comp = compress && !lz4.empty() && lz4.size() < raw.size() ? lz4 : raw;
     BinaryWriter h;
     h.put_bytes(std::string_view(kFrameMagic, 4));
     h.put_u8(type);
@@ -135,38 +142,57 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
     body.clear();
     return out.frame(type, f.buffer());
   };
-  size_t n = 0;
-  Micros prev_time = 0;
-  for (const BatchEvent& e : b.events) {
-    w.put_zigzag(static_cast<int64_t>(static_cast<uint64_t>(e.time) - static_cast<uint64_t>(prev_time)));
-    prev_time = e.time;
-    w.put_varint(e.user_id == kNoId ? 0 : uint64_t{e.user_id} + 1);
-    w.put_varint(e.anonymous_id == kNoId ? 0 : uint64_t{e.anonymous_id} + 1);
-    w.put_varint(e.event);
-    w.put_varint(e.prop_count);
-    w.put_u64(e.message_hash);
-    if (++n == 100000) {
-      CAIRN_RETURN_IF_ERROR(flush(kEvents, n, w));
-      n = 0;
-      prev_time = 0;
+  // Events in frames of up to 100,000, column by column (LZ4 finds a
+  // person's repeated ids next to each other), each followed by a frame of
+  // their message hashes, stored as they are: random bytes LZ4 cannot shrink.
+  const size_t total = b.events.size();
+  for (size_t from = 0; from < total; from += kEventsPerFrame) {
+    const size_t to = std::min(total, from + kEventsPerFrame);
+    w.put_varint(to - from);
+    Micros prev_time = 0;
+    for (size_t i = from; i < to; ++i) {
+      const Micros t = b.events[i].time;
+      w.put_zigzag(static_cast<int64_t>(static_cast<uint64_t>(t) - static_cast<uint64_t>(prev_time)));
+      prev_time = t;
     }
+    for (size_t i = from; i < to; ++i) w.put_varint(b.events[i].user_id == kNoId ? 0 : uint64_t{b.events[i].user_id} + 1);
+    for (size_t i = from; i < to; ++i)
+      w.put_varint(b.events[i].anonymous_id == kNoId ? 0 : uint64_t{b.events[i].anonymous_id} + 1);
+    for (size_t i = from; i < to; ++i) w.put_varint(b.events[i].event);
+    for (size_t i = from; i < to; ++i) w.put_varint(b.events[i].prop_count);
+    CAIRN_RETURN_IF_ERROR(out.frame(kEvents, w.buffer()));
+    w.clear();
+    w.put_varint(to - from);
+    for (size_t i = from; i < to; ++i) w.put_u64(b.events[i].message_hash);
+    CAIRN_RETURN_IF_ERROR(out.frame(kHashes, w.buffer(), false));
+    w.clear();
   }
-  if (n > 0) CAIRN_RETURN_IF_ERROR(flush(kEvents, n, w));
-  n = 0;
+  // Properties in the events' order, in frames of up to 400,000: the keys,
+  // then the values.
+  BinaryWriter keys, values;
+  size_t n = 0;
   uint64_t props = 0;
+  auto flush_props = [&]() -> Status {
+    w.put_varint(n);
+    w.put_bytes(keys.buffer());
+    w.put_bytes(values.buffer());
+    keys.clear();
+    values.clear();
+    n = 0;
+    const Status st = out.frame(kProps, w.buffer());
+    w.clear();
+    return st;
+  };
   for (const BatchEvent& e : b.events) {
     for (uint32_t k = 0; k < e.prop_count; ++k) {
       const BatchProperty& p = b.props[e.prop_begin + k];
-      w.put_varint(p.key);
-      put_prop_value(w, p.type, p.bits);
+      keys.put_varint(p.key);
+      put_prop_value(values, p.type, p.bits);
       ++props;
-      if (++n == 400000) {
-        CAIRN_RETURN_IF_ERROR(flush(kProps, n, w));
-        n = 0;
-      }
+      if (++n == kPropsPerFrame) CAIRN_RETURN_IF_ERROR(flush_props());
     }
   }
-  if (n > 0) CAIRN_RETURN_IF_ERROR(flush(kProps, n, w));
+  if (n > 0) CAIRN_RETURN_IF_ERROR(flush_props());
   for (const BatchLink& l : b.links) {
     w.put_varint(l.from);
     w.put_varint(l.to);
@@ -190,8 +216,14 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
   return out.frame(kCommit, w.buffer());
 }
 
+// What replaying a record has read so far, beyond the batch.
+struct ReplayState {
+  uint64_t props_seen = 0;  // the sum of the events' property counts
+  uint64_t hashed = 0;      // events whose message hashes have been read
+};
+
 // Reads one frame's body into batch. False when the body is malformed.
-bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, uint64_t& props_seen) {
+bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, ReplayState& st) {
   StringPool* pools[] = {&b.ids, &b.event_names, &b.keys, &b.strings};
   switch (type) {
     case kPool: {
@@ -210,39 +242,64 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, uint64_t& props
       return r.ok();
     }
     case kEvents: {
-      const uint64_t n = r.get_count(13);
+      // The previous frame's hashes must have come (each events frame is
+      // followed by its hashes frame).
+      if (st.hashed != b.events.size()) return false;
+      const uint64_t n = r.get_count(5);
+      std::vector<BatchEvent> evs(n);
       uint64_t time = 0;
-      for (uint64_t i = 0; i < n && r.ok(); ++i) {
-        BatchEvent e{};
+      for (BatchEvent& e : evs) {
         time += static_cast<uint64_t>(r.get_zigzag());
         e.time = static_cast<Micros>(time);
-        const uint64_t u = r.get_varint(), a = r.get_varint();
-        e.user_id = u == 0 ? kNoId : static_cast<uint32_t>(u - 1);
-        e.anonymous_id = a == 0 ? kNoId : static_cast<uint32_t>(a - 1);
-        e.event = static_cast<uint32_t>(r.get_varint());
-        e.prop_count = static_cast<uint32_t>(r.get_varint());
-        e.message_hash = r.get_u64();
-        e.prop_begin = static_cast<uint32_t>(props_seen);
-        props_seen += e.prop_count;
-        if ((e.user_id == kNoId && e.anonymous_id == kNoId) ||
-            (e.user_id != kNoId && e.user_id >= b.ids.size()) ||
-            (e.anonymous_id != kNoId && e.anonymous_id >= b.ids.size()) || e.event >= b.event_names.size())
-          return false;
-        b.events.push_back(e);
       }
+      for (BatchEvent& e : evs) {
+        const uint64_t u = r.get_varint();
+        if (u > b.ids.size()) return false;
+        e.user_id = u == 0 ? kNoId : static_cast<uint32_t>(u - 1);
+      }
+      for (BatchEvent& e : evs) {
+        const uint64_t a = r.get_varint();
+        if (a > b.ids.size() || (a == 0 && e.user_id == kNoId)) return false;
+        e.anonymous_id = a == 0 ? kNoId : static_cast<uint32_t>(a - 1);
+      }
+      for (BatchEvent& e : evs) {
+        const uint64_t ev = r.get_varint();
+        if (ev >= b.event_names.size()) return false;
+        e.event = static_cast<uint32_t>(ev);
+      }
+      for (BatchEvent& e : evs) {
+        const uint64_t c = r.get_varint();
+        if (c > UINT32_MAX || st.props_seen + c > UINT32_MAX) return false;
+        e.prop_count = static_cast<uint32_t>(c);
+        e.prop_begin = static_cast<uint32_t>(st.props_seen);
+        st.props_seen += c;
+      }
+      if (!r.ok()) return false;
+      for (const BatchEvent& e : evs) b.events.push_back(e);
+      return true;
+    }
+    case kHashes: {
+      const uint64_t n = r.get_count(8);
+      if (!r.ok() || n != b.events.size() - st.hashed) return false;
+      for (uint64_t i = 0; i < n && r.ok(); ++i) b.events[st.hashed + i].message_hash = r.get_u64();
+      st.hashed += n;
       return r.ok();
     }
     case kProps: {
       const uint64_t n = r.get_count(2);
-      for (uint64_t i = 0; i < n && r.ok(); ++i) {
-        BatchProperty p{};
-        p.key = static_cast<uint32_t>(r.get_varint());
-        if (!get_prop_value(r, p.type, p.bits)) return false;
-        if (p.key >= b.keys.size() || (p.type == ValueType::kString && p.bits >= b.strings.size()))
-          return false;
-        b.props.push_back(p);
+      std::vector<BatchProperty> ps(n);
+      for (BatchProperty& p : ps) {
+        const uint64_t key = r.get_varint();
+        if (key >= b.keys.size()) return false;
+        p.key = static_cast<uint32_t>(key);
       }
-      return r.ok();
+      for (BatchProperty& p : ps) {
+        if (!get_prop_value(r, p.type, p.bits)) return false;
+        if (p.type == ValueType::kString && p.bits >= b.strings.size()) return false;
+      }
+      if (!r.ok()) return false;
+      for (const BatchProperty& p : ps) b.props.push_back(p);
+      return true;
     }
     case kLinks: {
       const uint64_t n = r.get_count(2);
@@ -306,7 +363,7 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
   while (pos < log.size()) {
     // One record: frames up to and including a commit frame.
     ImportBatch batch;
-    uint64_t props_seen = 0;
+    ReplayState state;
     uint64_t seq = 0;
     bool committed = false;
     const size_t record_start = pos;
@@ -332,9 +389,15 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
       if (pos != record_start && frame_seq != seq)
         return Status::corruption(fmt::format("{}: frame at offset {} belongs to another record", path, pos));
       seq = frame_seq;
-      auto bytes = lz4_decompress(body, raw);
-      if (!bytes) return Status::corruption(fmt::format("{}: frame at offset {}: {}", path, pos, bytes.status().message()));
-      BinaryReader r(*bytes);
+      // A body as long as its raw size is stored as it is.
+      std::string unpacked;
+      if (comp != raw) {
+        auto bytes = lz4_decompress(body, raw);
+        if (!bytes)
+          return Status::corruption(fmt::format("{}: frame at offset {}: {}", path, pos, bytes.status().message()));
+        unpacked = std::move(*bytes);
+      }
+      BinaryReader r(comp != raw ? std::string_view(unpacked) : body);
       if (type == kOldEvents || type == kOldProps)
         return Status::corruption(fmt::format(
             "{}: frame at offset {} is of type {}, written by an earlier version of cairn: apply this log with that "
@@ -342,10 +405,11 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
             path, pos, static_cast<int>(type)));
       if (type == kCommit) {
         const uint64_t events = r.get_varint(), props = r.get_varint();
-        if (!r.ok() || events != batch.events.size() || props != batch.props.size() || props_seen != props)
+        if (!r.ok() || events != batch.events.size() || props != batch.props.size() || state.props_seen != props ||
+            state.hashed != events)
           return Status::corruption(fmt::format("{}: record at offset {} does not match its commit", path, record_start));
         committed = true;
-      } else if (!read_frame(type, r, batch, props_seen) || !r.at_end()) {
+      } else if (!read_frame(type, r, batch, state) || !r.at_end()) {
         return Status::corruption(fmt::format("{}: malformed frame at offset {}", path, pos));
       }
       pos += kFrameHeader + comp;

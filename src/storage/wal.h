@@ -6,17 +6,23 @@
 //   Log    := Record*
 //   Record := Frame* CommitFrame  (all frames of a record share its seq)
 //   Frame  := "CWAL" | type u8 | seq u64 | comp_size u32 | raw_size u32
-//             | xxh3_64(compressed) u64 | low 32 bits of xxh3_64 of the
-//             29 header bytes before it u32 | LZ4 block   (33-byte header)
+//             | xxh3_64(stored body) u64 | low 32 bits of xxh3_64 of the
+//             29 header bytes before it u32 | body   (33-byte header)
+//   body   : an LZ4 block of raw_size bytes, or, when comp_size ==
+//            raw_size, the raw bytes as they are (message hashes; any
+//            frame LZ4 would not shrink)
 //   type   : 1 pool (u8 which: 0 ids, 1 event names, 2 keys, 3 strings;
 //                    varint count; strings; for ids one u8 known flag each)
-//            8 events (varint count; per event the time minus the frame's
-//                      previous event's (0 before the first) zigzag,
-//                      user_id varint+1, anonymous_id varint+1, event
-//                      varint, prop_count varint, message_hash u64)
-//            9 props (varint count; per prop key varint, then for a
+//            8 events (varint n; then column by column, n values each:
+//                      the time minus the previous event's in the frame
+//                      (0 before the first) zigzag; user_id varint+1;
+//                      anonymous_id varint+1; event varint; prop_count
+//                      varint)
+//           10 hashes (varint n; n message_hash u64), right after each
+//                      events frame, for its n events
+//            9 props (varint n; n keys varint; then n values: for a
 //                     number the varint 1 and its bits u64, else the
-//                     varint bits << 2 | type)
+//                     varint bits << 2 | type), in the events' order
 //            4 links (varint count; from varint, to varint)
 //            5 traits (varint count; id varint, key varint, type u8, bits u64)
 //            6 costs (varint count; day zigzag, channel varint, campaign
