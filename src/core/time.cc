@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace cairn {
 
@@ -69,28 +70,48 @@ std::optional<Micros> checked(Micros t) {
 
 // The common form "YYYY-MM-DDTHH:MM:SS.sssZ" (what JavaScript's
 // toISOString and most trackers write) read at fixed places: the value the
-// general reader below gives for it, or nullopt when s has another form (or
-// is invalid), which the general reader then decides.
-std::optional<Micros> parse_iso_millis_utc(std::string_view s) {
-  if (s.size() != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' ||
-      s[23] != 'Z')
-    return std::nullopt;
-  static constexpr unsigned char kDigitAt[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22};
-  unsigned d[sizeof kDigitAt];
-  unsigned bad = 0;
-  for (size_t i = 0; i < sizeof kDigitAt; ++i) {
-    d[i] = static_cast<unsigned>(static_cast<unsigned char>(s[kDigitAt[i]]) - '0');
-    bad |= d[i] > 9;
+// general reader below gives for it in out, or false when s has another
+// form (or is invalid), which the general reader then decides. (A plain
+// bool and out-parameter: an optional returned through memory here cost a
+// store-forwarding stall, half of the call.)
+bool parse_iso_millis_utc(std::string_view s, Micros& out) {
+  if (s.size() != 24) return false;
+  // Three 8-byte words: "YYYY-MM-", "DDTHH:MM", ":SS.sssZ". In each, the
+  // separators must be the expected bytes, and every digit byte XOR '0'
+  // must be at most 9 (checked without carries between bytes).
+  struct Word {
+    uint64_t sep_mask, seps, digit_mask;
+  };
+  static constexpr Word kWords[3] = {
+      {0xFF0000FF00000000ull, 0x2D00002D00000000ull, 0x00FFFF00FFFFFFFFull},  // '-' at 4 and 7
+      {0x0000FF0000FF0000ull, 0x00003A0000540000ull, 0xFFFF00FFFF00FFFFull},  // 'T' at 10, ':' at 13
+      {0xFF000000FF0000FFull, 0x5A0000002E00003Aull, 0x00FFFFFF00FFFF00ull},  // ':' at 16, '.' at 19, 'Z' at 23
+  };
+  uint64_t x[3];
+  uint64_t bad = 0;
+  for (int k = 0; k < 3; ++k) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + 8 * k, 8);  // little-endian: byte i of the word is s[8k + i]
+    const Word& c = kWords[k];
+    bad |= (w & c.sep_mask) ^ c.seps;
+    x[k] = (w ^ 0x3030303030303030ull) & c.digit_mask;
+    bad |= (((x[k] & 0x7F7F7F7F7F7F7F7Full) + 0x7676767676767676ull) | x[k]) & c.digit_mask & 0x8080808080808080ull;
   }
-  if (bad) return std::nullopt;
-  const unsigned year = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], month = d[4] * 10 + d[5],
-                 day = d[6] * 10 + d[7], hour = d[8] * 10 + d[9], minute = d[10] * 10 + d[11],
-                 second = d[12] * 10 + d[13], millis = d[14] * 100 + d[15] * 10 + d[16];
+  if (bad) return false;
+  auto digit = [&](int i) { return static_cast<unsigned>((x[i / 8] >> (8 * (i % 8))) & 0xFF); };
+  const unsigned year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  const unsigned month = digit(5) * 10 + digit(6), day = digit(8) * 10 + digit(9);
+  const unsigned hour = digit(11) * 10 + digit(12), minute = digit(14) * 10 + digit(15);
+  const unsigned second = digit(17) * 10 + digit(18);
+  const unsigned millis = digit(20) * 100 + digit(21) * 10 + digit(22);
   if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
       second > 60)
-    return std::nullopt;
-  return checked(days_from_civil(year, month, day) * kMicrosPerDay +
-                 (static_cast<Micros>(hour) * 3600 + minute * 60 + second) * kMicrosPerSecond + millis * Micros{1000});
+    return false;
+  const Micros t = days_from_civil(year, month, day) * kMicrosPerDay +
+                   (static_cast<Micros>(hour) * 3600 + minute * 60 + second) * kMicrosPerSecond + millis * Micros{1000};
+  if (t < kMinTime || t >= kMaxTime) return false;
+  out = t;
+  return true;
 }
 
 }  // namespace
@@ -109,8 +130,10 @@ std::optional<Micros> time_from_unix_number(double value) {
   return checked(static_cast<Micros>(std::llround(micros)));
 }
 
-std::optional<Micros> parse_time(std::string_view s) {
-  if (const auto t = parse_iso_millis_utc(s)) return t;
+namespace {
+
+// Every form parse_time accepts.
+std::optional<Micros> parse_time_general(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
   if (s.empty()) return std::nullopt;
@@ -169,6 +192,21 @@ std::optional<Micros> parse_time(std::string_view s) {
   if (pos != s.size() || oh > 23 || om > 59) return std::nullopt;
   t -= sign * (static_cast<Micros>(oh) * 3600 + om * 60) * kMicrosPerSecond;
   return checked(t);
+}
+
+}  // namespace
+
+bool parse_time(std::string_view s, Micros& out) {
+  // The common form first, then the general reader.
+  if (parse_iso_millis_utc(s, out)) return true;
+  const std::optional<Micros> t = parse_time_general(s);
+  if (t) out = *t;
+  return t.has_value();
+}
+
+std::optional<Micros> parse_time(std::string_view s) {
+  if (Micros t; parse_time(s, t)) return t;
+  return std::nullopt;
 }
 
 std::string format_time(Micros t) {

@@ -196,9 +196,7 @@ class CsvParser {
           break;
         case Role::kTime: {
           if (v.empty()) return fail(rec, c.name, "is missing");
-          auto t = parse_time(v);
-          if (!t) return fail(rec, c.name, cannot_parse(v, "a time"));
-          e.time = *t;
+          if (!parse_time(v, e.time)) return fail(rec, c.name, cannot_parse(v, "a time"));
           break;
         }
         case Role::kEvent:

@@ -142,9 +142,7 @@ class NdjsonParser {
   bool get_time(const element& v, const char* field, Micros& out) {
     if (v.type() == element_type::STRING) {
       const std::string_view s = v.get_string().value_unsafe();
-      auto t = parse_time(s);
-      if (!t) return fail(field, cannot_parse(s, "a time"));
-      out = *t;
+      if (!parse_time(s, out)) return fail(field, cannot_parse(s, "a time"));
       return true;
     }
     double d;
