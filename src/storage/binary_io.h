@@ -18,11 +18,20 @@ class BinaryWriter {
   void put_u64(uint64_t v) { put_fixed(&v, 8); }
   void put_f64(double v) { put_fixed(&v, 8); }
   void put_varint(uint64_t v) {
-    while (v >= 0x80) {
-      buf_.push_back(static_cast<char>(v | 0x80));
-      v >>= 7;
+    if (v < 0x80) {
+      buf_.push_back(static_cast<char>(v));
+      return;
     }
-    buf_.push_back(static_cast<char>(v));
+    // One append for the whole varint, not a push_back (a capacity check
+    // and a terminator) per byte.
+    char tmp[10];
+    size_t n = 0;
+    do {
+      tmp[n++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    } while (v >= 0x80);
+    tmp[n++] = static_cast<char>(v);
+    buf_.append(tmp, n);
   }
   void put_zigzag(int64_t v) { put_varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
   void put_string(std::string_view s) {
