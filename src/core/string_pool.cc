@@ -32,7 +32,7 @@ size_t StringPool::probe(std::string_view s, uint64_t h) const {
     if (slot == 0) return i;
     if ((slot >> 32) == tag) {
       const std::string_view t = strings_[static_cast<uint32_t>(slot) - 1];
-      if (t.size() == s.size() && (s.empty() || std::memcmp(t.data(), s.data(), s.size()) == 0)) return i;
+      if (same_text(t, s)) return i;
     }
   }
 }

@@ -78,7 +78,7 @@ uint64_t PendingRow::content_hash(const PendingEvent& e) const {
 }
 
 uint32_t PendingRow::intern_cached(Cached& c, StringPool& pool, std::string_view s) const {
-  if (c.id != kNoId && c.text == s) return c.id;
+  if (c.id != kNoId && same_text(c.text, s)) return c.id;
   c.id = pool.intern(s);
   c.text = pool.get(c.id);
   return c.id;
@@ -87,7 +87,7 @@ uint32_t PendingRow::intern_cached(Cached& c, StringPool& pool, std::string_view
 uint32_t PendingRow::cached_id(Cached& c, ImportBatch& batch, std::string_view s, bool known) const {
   // A hit needs no work: the known flag was set when the id was first seen
   // in this role (a cache entry serves one role only).
-  if (c.id != kNoId && c.text == s) return c.id;
+  if (c.id != kNoId && same_text(c.text, s)) return c.id;
   c.id = batch.intern_id(s, known);
   c.text = batch.ids.get(c.id);
   return c.id;

@@ -71,5 +71,29 @@ TEST(StringPool, InternManyEqualsInternInOrder) {
   }
 }
 
+// same_text against ==: every length up to 40, equal strings, and strings
+// that differ in exactly one byte at each place (so every compare of the
+// inline paths, the 8-byte steps, the overlapping tail, the 4-byte halves and
+// the bytes, is the one that sees the difference).
+TEST(SameText, AgreesWithEqualityAtEveryLengthAndPlace) {
+  std::mt19937_64 rng(4);
+  for (size_t n = 0; n <= 40; ++n) {
+    for (int trial = 0; trial < 20; ++trial) {
+      std::string a(n, '\0');
+      for (char& c : a) c = static_cast<char>(rng());
+      std::string b = a;
+      ASSERT_TRUE(same_text(a, b)) << n;
+      for (size_t i = 0; i < n; ++i) {
+        std::string c = a;
+        c[i] = static_cast<char>(c[i] ^ (1 + rng() % 255));
+        ASSERT_FALSE(same_text(a, c)) << n << " " << i;
+        ASSERT_FALSE(same_text(c, a)) << n << " " << i;
+      }
+      ASSERT_FALSE(same_text(a, a + "x"));
+      ASSERT_FALSE(same_text(a + "x", a));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cairn
