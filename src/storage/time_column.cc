@@ -119,10 +119,14 @@ std::string encode_time_column(const Micros* time, size_t rows, const std::vecto
   for (size_t i = 0; i < rows; ++i) unit = std::gcd(unit, static_cast<uint64_t>(time[i] - min_time));
   if (unit == 0) unit = 1;
   BinaryWriter firsts, exceptions;
-  std::string codes, tops, lows;
+  // Written through pointers into buffers sized for the worst case (3 low
+  // bytes a delta, plus 4 for the last 4-byte store), then cut to size.
+  const size_t max_deltas = rows - runs.size();
+  std::string codes((max_deltas + 3) / 4, '\0'), tops(max_deltas, '\0'), lows(3 * max_deltas + 4, '\0');
+  char* top = tops.data();
+  char* low = lows.data();
   uint64_t exception_count = 0;
   size_t nd = 0;
-  uint8_t code_byte = 0;
   size_t r = 0;
   for (uint32_t n : runs) {
     firsts.put_varint(static_cast<uint64_t>(time[r] - min_time) / unit);
@@ -135,18 +139,17 @@ std::string encode_time_column(const Micros* time, size_t rows, const std::vecto
         ++exception_count;
       }
       const unsigned code = v < (1u << 8) ? 0 : v < (1u << 16) ? 1 : v < (1u << 24) ? 2 : 3;
-      code_byte = static_cast<uint8_t>(code_byte | (code << (2 * (nd & 3))));
-      if ((nd & 3) == 3) {
-        codes.push_back(static_cast<char>(code_byte));
-        code_byte = 0;
-      }
-      for (unsigned b = 0; b < code; ++b) lows.push_back(static_cast<char>(v >> (8 * b)));
-      tops.push_back(static_cast<char>(v >> (8 * code)));
+      codes[nd >> 2] = static_cast<char>(static_cast<uint8_t>(codes[nd >> 2]) | (code << (2 * (nd & 3))));
+      std::memcpy(low, &v, 4);  // little-endian: the low `code` bytes first; the rest is overwritten or cut
+      low += code;
+      *top++ = static_cast<char>(v >> (8 * code));
       ++nd;
     }
     r += n;
   }
-  if (nd & 3) codes.push_back(static_cast<char>(code_byte));
+  codes.resize((nd + 3) / 4);
+  tops.resize(nd);
+  lows.resize(static_cast<size_t>(low - lows.data()));
   BinaryWriter out;
   out.put_varint(unit);
   out.put_string(firsts.buffer());
