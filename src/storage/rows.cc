@@ -5,9 +5,11 @@
 namespace cairn {
 
 void RowSet::sort_stable() {
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return a.person != b.person ? a.person < b.person : a.time < b.time;
-  });
+  auto before = [](const Row& a, const Row& b) { return a.person != b.person ? a.person < b.person : a.time < b.time; };
+  // Rows often come in order already (a file exported person by person, a
+  // partition rewritten from its sorted segments): one pass finds that.
+  if (std::is_sorted(rows.begin(), rows.end(), before)) return;
+  std::stable_sort(rows.begin(), rows.end(), before);
 }
 
 void RowSet::append(const RowSet& other, const Row& row) {
