@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "core/parallel.h"
+#include "core/text_scan.h"
 #include "ingest/parse_internal.h"
 #include "storage/file_util.h"
 
@@ -86,10 +87,11 @@ Result<SplitPoint> find_split(const std::string& path, uint64_t nominal, bool cs
         i = k + 1;
       }
     } else {
-      for (; i < n; ++i) {
+      // From one quote or newline to the next.
+      for (; (i += find_either(p + i, n - i, '"', '\n')) < n; ++i) {
         if (p[i] == '"') {
           in_quotes = !in_quotes;
-        } else if (p[i] == '\n') {
+        } else {
           ++sp.newlines_before;
           if (!in_quotes && pos + i + 1 >= nominal) {
             ::close(fd);

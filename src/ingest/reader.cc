@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text_scan.h"
+
 namespace cairn {
 
 namespace {
@@ -195,11 +197,11 @@ size_t RecordReader::find_end() {
     return static_cast<size_t>(static_cast<const char*>(nl) - buf_.data());
   }
   const char* p = buf_.data();
-  for (size_t i = scan_; i < end_; ++i) {
-    const char c = p[i];
-    if (c == '"') {
+  // From one quote or newline to the next.
+  for (size_t i = scan_; (i += find_either(p + i, end_ - i, '"', '\n')) < end_; ++i) {
+    if (p[i] == '"') {
       in_quotes_ = !in_quotes_;  // "" inside quotes toggles twice: no net change
-    } else if (c == '\n') {
+    } else {
       if (!in_quotes_) {
         scan_ = i;
         return i;
