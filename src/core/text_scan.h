@@ -32,17 +32,19 @@ inline size_t find_either(const char* p, size_t n, char a, char b) {
   return n;
 }
 
-// Appends the fields of s cut at every `sep` (s must hold no quotes: the
-// fields are the bytes between separators, as they are).
-inline void split_unquoted(std::string_view s, char sep, std::vector<std::string_view>& fields) {
+// Appends the fields of s cut at every comma, and returns true, when s has
+// no quote and no NUL byte; else returns false (fields then holds some of
+// them: the caller clears it and reads s the general way).
+inline bool split_plain_csv(std::string_view s, std::vector<std::string_view>& fields) {
   const char* p = s.data();
   const size_t n = s.size();
   size_t start = 0, i = 0;
 #if defined(__SSE2__)
-  const __m128i vs = _mm_set1_epi8(sep);
+  const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), zero = _mm_setzero_si128();
   for (; i + 16 <= n; i += 16) {
-    unsigned mask = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), vs)));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, zero))) != 0) return false;
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
     while (mask != 0) {
       const size_t at = i + static_cast<size_t>(__builtin_ctz(mask));
       fields.emplace_back(p + start, at - start);
@@ -51,12 +53,15 @@ inline void split_unquoted(std::string_view s, char sep, std::vector<std::string
     }
   }
 #endif
-  for (; i < n; ++i)
-    if (p[i] == sep) {
+  for (; i < n; ++i) {
+    if (p[i] == '"' || p[i] == '\0') return false;
+    if (p[i] == ',') {
       fields.emplace_back(p + start, i - start);
       start = i + 1;
     }
+  }
   fields.emplace_back(p + start, n - start);
+  return true;
 }
 
 }  // namespace cairn

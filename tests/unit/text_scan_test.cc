@@ -1,6 +1,7 @@
 // The CSV reader's byte scans (core/text_scan.h) against plain loops, on
 // random texts of every length to 70 (whole 16-byte steps, the tail, none):
-// where the first of two bytes is, and the fields between separators.
+// where the first of two bytes is, and the fields between commas (or a
+// refusal when a quote or a NUL byte is there).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -31,13 +32,20 @@ TEST(TextScan, FindEitherIsTheFirstOfTwoBytes) {
   }
 }
 
-TEST(TextScan, SplitUnquotedCutsAtEverySeparator) {
+TEST(TextScan, SplitPlainCsvCutsAtEveryCommaOrRefuses) {
   std::mt19937_64 rng(9);
+  size_t refused = 0, split = 0;
   for (size_t n = 0; n <= 70; ++n) {
     for (int trial = 0; trial < 200; ++trial) {
       std::string s(n, 'v');
-      for (char& c : s)
-        if (rng() % 3 == 0) c = rng() % 2 ? ',' : static_cast<char>('a' + rng() % 26);
+      for (char& c : s) {
+        const uint64_t r = rng() % 100;
+        if (r < 30) c = ',';
+        else if (r < 60) c = static_cast<char>('a' + rng() % 26);
+        else if (r == 60 && trial % 2 == 0) c = '"';
+        else if (r == 61 && trial % 2 == 0) c = '\0';
+      }
+      const bool plain = s.find('"') == std::string::npos && s.find('\0') == std::string::npos;
       std::vector<std::string_view> want;
       size_t start = 0;
       for (size_t i = 0; i <= n; ++i)
@@ -46,11 +54,18 @@ TEST(TextScan, SplitUnquotedCutsAtEverySeparator) {
           start = i + 1;
         }
       std::vector<std::string_view> got = {"kept"};  // appends
-      split_unquoted(s, ',', got);
+      ASSERT_EQ(split_plain_csv(s, got), plain) << n;
+      if (!plain) {
+        ++refused;
+        continue;
+      }
+      ++split;
       ASSERT_EQ(got.size(), want.size() + 1) << s;
       for (size_t k = 0; k < want.size(); ++k) ASSERT_EQ(got[k + 1], want[k]) << s;
     }
   }
+  EXPECT_GT(refused, 1000u);
+  EXPECT_GT(split, 1000u);
 }
 
 }  // namespace
