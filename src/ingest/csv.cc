@@ -12,13 +12,12 @@ namespace cairn {
 
 namespace {
 
-// Splits one record into fields. Views point into the record, or into
-// `row` storage when a field had escaped quotes. Returns an error message
-// for a malformed quoted field.
-bool split_csv(std::string_view rec, PendingRow& row, std::vector<std::string_view>& fields, std::string& error) {
-  fields.clear();
-  // Most records quote nothing: their fields are what lies between commas.
-  if (split_plain_csv(rec, fields)) return true;
+// Splits one record into fields, quoted or not (split_csv below tries the
+// quick split_plain_csv first). Views point into the record, or into `row`
+// storage when a field had escaped quotes. Returns an error message for a
+// malformed quoted field.
+bool split_quoted_csv(std::string_view rec, PendingRow& row, std::vector<std::string_view>& fields,
+                      std::string& error) {
   fields.clear();
   size_t i = 0;
   const size_t n = rec.size();
@@ -66,6 +65,13 @@ bool split_csv(std::string_view rec, PendingRow& row, std::vector<std::string_vi
     if (i >= n) return true;
     ++i;  // comma
   }
+}
+
+// Any record: most quote nothing, and their fields are what lies between
+// commas.
+bool split_csv(std::string_view rec, PendingRow& row, std::vector<std::string_view>& fields, std::string& error) {
+  fields.clear();
+  return split_plain_csv(rec, fields) || split_quoted_csv(rec, row, fields, error);
 }
 
 std::string_view trim(std::string_view s) {
@@ -174,7 +180,7 @@ class CsvParser {
       if (rec.text.find('\0') != std::string_view::npos)
         return fail(rec, "", "contains a NUL byte, which cairn does not store");
       std::string err;
-      if (!split_csv(rec.text, row_, fields_, err)) return fail(rec, "", err);
+      if (!split_quoted_csv(rec.text, row_, fields_, err)) return fail(rec, "", err);
     }
     if (fields_.size() != columns_.size())
       return fail(rec, "", fmt::format("has {} fields, the header has {}", fields_.size(), columns_.size()));
@@ -226,8 +232,7 @@ class CsvParser {
           row_.add_prop(e, "revenue", num);
           break;
         }
-        default:
-          if (!v.empty()) row_.add_prop(e, c.name, infer_value(v));
+        default:  // kProperty is taken above; an event file's header gives no other role
           break;
       }
     }
