@@ -135,12 +135,13 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
     } while (i < pool.size());
   }
   BinaryWriter w;
-  auto flush = [&](FrameType type, size_t count, BinaryWriter& body) -> Status {
+  // A frame of `count` items whose bytes are in body (emptied after).
+  auto flush = [&](FrameType type, size_t count, BinaryWriter& body, bool compress = true) -> Status {
     BinaryWriter f;
     f.put_varint(count);
     f.put_bytes(body.buffer());
     body.clear();
-    return out.frame(type, f.buffer());
+    return out.frame(type, f.buffer(), compress);
   };
   // Events in frames of up to 100,000, column by column (LZ4 finds a
   // person's repeated ids next to each other), each followed by a frame of
@@ -148,7 +149,6 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
   const size_t total = b.events.size();
   for (size_t from = 0; from < total; from += kEventsPerFrame) {
     const size_t to = std::min(total, from + kEventsPerFrame);
-    w.put_varint(to - from);
     Micros prev_time = 0;
     for (size_t i = from; i < to; ++i) {
       const Micros t = b.events[i].time;
@@ -160,12 +160,9 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
       w.put_varint(b.events[i].anonymous_id == kNoId ? 0 : uint64_t{b.events[i].anonymous_id} + 1);
     for (size_t i = from; i < to; ++i) w.put_varint(b.events[i].event);
     for (size_t i = from; i < to; ++i) w.put_varint(b.events[i].prop_count);
-    CAIRN_RETURN_IF_ERROR(out.frame(kEvents, w.buffer()));
-    w.clear();
-    w.put_varint(to - from);
+    CAIRN_RETURN_IF_ERROR(flush(kEvents, to - from, w));
     for (size_t i = from; i < to; ++i) w.put_u64(b.events[i].message_hash);
-    CAIRN_RETURN_IF_ERROR(out.frame(kHashes, w.buffer(), false));
-    w.clear();
+    CAIRN_RETURN_IF_ERROR(flush(kHashes, to - from, w, false));
   }
   // Properties in the events' order, in frames of up to 400,000: the keys,
   // then the values.
@@ -173,15 +170,11 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
   size_t n = 0;
   uint64_t props = 0;
   auto flush_props = [&]() -> Status {
-    w.put_varint(n);
-    w.put_bytes(keys.buffer());
-    w.put_bytes(values.buffer());
-    keys.clear();
+    keys.put_bytes(values.buffer());
     values.clear();
+    const size_t count = n;
     n = 0;
-    const Status st = out.frame(kProps, w.buffer());
-    w.clear();
-    return st;
+    return flush(kProps, count, keys);
   };
   for (const BatchEvent& e : b.events) {
     for (uint32_t k = 0; k < e.prop_count; ++k) {
