@@ -206,17 +206,13 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
         put_value(col.body, sp.type, sp.bits);
       }
     }
-    std::vector<std::pair<uint32_t, uint32_t>> order;  // (key, column)
-    order.reserve(used_keys.size());
+    std::sort(used_keys.begin(), used_keys.end());
     for (const uint32_t key : used_keys) {
-      order.emplace_back(key, column_of[key]);
+      PropertyColumn& pc = columns[column_of[key]];
       column_of[key] = kNoColumn;
-    }
-    std::sort(order.begin(), order.end());
-    for (const auto& [key, c] : order) {
       BinaryWriter col;
-      col.put_varint(columns[c].count);
-      col.put_bytes(columns[c].body.buffer());
+      col.put_varint(pc.count);
+      col.put_bytes(pc.body.buffer());
       b.keys.emplace_back(key, chunks.add_chunk(col.buffer(), 1));
     }
     if (blocks.empty()) {
