@@ -63,8 +63,10 @@ bool all_digits(std::string_view s) {
 constexpr Micros kMinTime = -2208988800LL * kMicrosPerSecond;
 constexpr Micros kMaxTime = 7258118400LL * kMicrosPerSecond;
 
+bool in_range(Micros t) { return t >= kMinTime && t < kMaxTime; }
+
 std::optional<Micros> checked(Micros t) {
-  if (t < kMinTime || t >= kMaxTime) return std::nullopt;
+  if (!in_range(t)) return std::nullopt;
   return t;
 }
 
@@ -109,7 +111,7 @@ bool parse_iso_millis_utc(std::string_view s, Micros& out) {
     return false;
   const Micros t = days_from_civil(year, month, day) * kMicrosPerDay +
                    (static_cast<Micros>(hour) * 3600 + minute * 60 + second) * kMicrosPerSecond + millis * Micros{1000};
-  if (t < kMinTime || t >= kMaxTime) return false;
+  if (!in_range(t)) return false;
   out = t;
   return true;
 }
