@@ -41,13 +41,15 @@ bool get_stream(BinaryReader& r, size_t raw_size, std::string& buf, std::string_
 
 // The deltas d[from..nd) from the length codes, top bytes and low bytes, as
 // 32-bit values (kEscape stays kEscape). Reads up to 3 bytes past the last
-// low byte (the chunk's padding).
+// low byte (the chunk's padding), never past the padding.
 void unpack_deltas_scalar(const uint8_t* c, const uint8_t* top, const uint8_t* low, size_t from, size_t nd,
                           uint32_t* d) {
   for (size_t i = from; i < nd; ++i) {
     const unsigned code = (c[i >> 2] >> (2 * (i & 3))) & 3u;
-    uint32_t w;
-    std::memcpy(&w, low, 4);
+    // Loaded only when the delta has a low byte: after the last one, the
+    // chunk's 3 bytes of padding do not hold a 4-byte load.
+    uint32_t w = 0;
+    if (code != 0) std::memcpy(&w, low, 4);
     d[i] = (w & kLowMask[code]) | (static_cast<uint32_t>(top[i]) << (8 * code));
     low += code;
   }

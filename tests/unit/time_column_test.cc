@@ -5,6 +5,8 @@
 // the chunk (this test also runs under AddressSanitizer).
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
 #include <random>
 
 #include "storage/time_column.h"
@@ -88,6 +90,27 @@ Block random_block(std::mt19937_64& rng) {
   b.min_time = *std::min_element(b.time.begin(), b.time.end());
   b.chunk = encode_time_column(b.time.data(), b.time.size(), b.runs, b.min_time);
   return b;
+}
+
+// A chunk in a buffer of exactly its size (as the fuzzer hands one over; a
+// std::string has a terminator past its end): blocks whose last deltas
+// have no low bytes decode without reading past the padding (AddressSanitizer
+// reports it otherwise, as it did for a fuzz input).
+TEST(TimeColumn, DecodesFromAnExactSizeBuffer) {
+  for (const std::vector<Micros>& t : std::vector<std::vector<Micros>>{
+           {5000, 6000},                      // one delta of 1: code 0, no low bytes
+           {5000, 306000, 307000, 308000},    // a low byte, then two deltas without
+           {5000, 5000, 5000, 5000, 5000, 5000}}) {
+    const std::vector<uint32_t> runs = {static_cast<uint32_t>(t.size())};
+    const std::string chunk = encode_time_column(t.data(), t.size(), runs, 5000);
+    auto exact = std::make_unique<char[]>(chunk.size());
+    std::memcpy(exact.get(), chunk.data(), chunk.size());
+    std::vector<Micros> out(t.size());
+    TimeColumnScratch scratch;
+    ASSERT_TRUE(decode_time_column(std::string_view(exact.get(), chunk.size()), 5000, runs, t.size(), out.data(),
+                                   scratch));
+    EXPECT_EQ(out, t);
+  }
 }
 
 TEST(TimeColumn, RandomBlocksRoundTrip) {
