@@ -73,6 +73,28 @@ void StringPool::rebuild(size_t slots) const {
   }
 }
 
+void StringPool::intern_all(const StringPool& src, uint32_t* out) {
+  if (!strings_.empty() || !src.indexed_ || src.slots_.empty()) {
+    intern_many(src.size(), [&](size_t i) { return src.get(static_cast<uint32_t>(i)); }, out);
+    return;
+  }
+  // One block for all the text, each string copied in id order.
+  size_t bytes = 0;
+  for (const std::string_view s : src.strings_) bytes += s.size();
+  strings_.reserve(src.strings_.size());
+  if (bytes > 0) {
+    blocks_.push_back(std::unique_ptr<char[]>(new char[bytes]));
+    block_size_ = bytes;
+    block_used_ = 0;
+  }
+  for (const std::string_view s : src.strings_) strings_.push_back(store(s));
+  // The same strings with the same ids and the same hash: the same slots.
+  slots_ = src.slots_;
+  shift_ = src.shift_;
+  indexed_ = true;
+  for (uint32_t i = 0; i < src.size(); ++i) out[i] = i;
+}
+
 uint32_t StringPool::append_unchecked(std::string_view s) {
   indexed_ = false;
   strings_.push_back(store(s));

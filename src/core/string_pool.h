@@ -81,6 +81,11 @@ class StringPool {
       out[i] = insert_hashed(at(i), h);
     }
   }
+  // Interns every string of src in id order, writing their ids to out (as
+  // intern_many). Into an empty pool this is a copy instead: src's strings
+  // keep their ids and src's index is taken over as it is, with no lookup
+  // (a first import into an empty database maps its dictionaries this way).
+  void intern_all(const StringPool& src, uint32_t* out);
   // Appends s as the next id without looking it up (loading a dictionary
   // that is known to hold distinct strings); the lookup index is built on
   // the first intern() or find() after, so opening a database for a scan

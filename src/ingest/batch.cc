@@ -21,15 +21,14 @@ void ImportBatch::append(ImportBatch&& o) {
   // Two independent halves on two threads: person ids then events, value
   // strings then properties (separate pools, separate arrays).
   std::thread strings_and_props([&] {
-    strings.intern_many(o.strings.size(), [&](size_t i) { return o.strings.get(static_cast<uint32_t>(i)); },
-                        str_map.data());
+    strings.intern_all(o.strings, str_map.data());
     o.props.drain([&](BatchProperty p) {
       p.key = key_map[p.key];
       p.bits = value(p.type, p.bits);
       props.push_back(p);
     });
   });
-  ids.intern_many(o.ids.size(), [&](size_t i) { return o.ids.get(static_cast<uint32_t>(i)); }, id_map.data());
+  ids.intern_all(o.ids, id_map.data());
   id_is_known.resize(ids.size(), 0);
   for (uint32_t i = 0; i < o.ids.size(); ++i)
     if (o.id_is_known[i]) id_is_known[id_map[i]] = 1;

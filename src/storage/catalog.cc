@@ -70,7 +70,7 @@ uint32_t Catalog::intern_id(std::string_view id, bool known) {
 
 void Catalog::intern_ids(const StringPool& src, const std::vector<uint8_t>& known, uint32_t* out) {
   persons();
-  ids_.intern_many(src.size(), [&](size_t i) { return src.get(static_cast<uint32_t>(i)); }, out);
+  ids_.intern_all(src, out);
   add_new_ids();
   for (uint32_t i = 0; i < src.size(); ++i)
     if (i < known.size() && known[i]) known_[out[i]] = 1;

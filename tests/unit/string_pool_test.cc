@@ -71,6 +71,43 @@ TEST(StringPool, InternManyEqualsInternInOrder) {
   }
 }
 
+// intern_all gives the ids intern() one by one gives, both into a pool that
+// has strings (the lookups of intern_many) and into an empty one (a copy of
+// the source with its index): the copy then finds, interns and grows as a
+// pool built by intern() does.
+TEST(StringPool, InternAllEqualsInternInOrder) {
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 20; ++trial) {
+    StringPool src;
+    const size_t n = rng() % 5000;
+    for (size_t i = 0; i < n; ++i) src.intern(i % 97 == 0 ? std::string() : std::to_string(rng() % 8000));
+    for (const bool empty : {true, false}) {
+      StringPool a, b;
+      if (!empty)
+        for (int i = 0; i < 500; ++i) {
+          const std::string s = std::to_string(rng() % 8000);
+          a.intern(s);
+          b.intern(s);
+        }
+      std::vector<uint32_t> got(src.size());
+      a.intern_all(src, got.data());
+      for (uint32_t i = 0; i < src.size(); ++i) ASSERT_EQ(got[i], b.intern(src.get(i))) << i;
+      ASSERT_EQ(a.size(), b.size());
+      for (uint32_t id = 0; id < a.size(); ++id) {
+        ASSERT_EQ(a.get(id), b.get(id));
+        ASSERT_EQ(a.find(b.get(id)), id);
+      }
+      // Enough new strings to grow the index twice over.
+      for (int i = 0; i < 20000; ++i) {
+        const std::string s = "new " + std::to_string(rng() % 30000);
+        ASSERT_EQ(a.intern(s), b.intern(s)) << s;
+      }
+      for (uint32_t id = 0; id < b.size(); id += 7) ASSERT_EQ(a.find(b.get(id)), id);
+      EXPECT_EQ(a.find("never interned"), StringPool::kMissing);
+    }
+  }
+}
+
 // same_text against ==: every length up to 40, equal strings, and strings
 // that differ in exactly one byte at each place (so every compare of the
 // inline paths, the 8-byte steps, the overlapping tail, the 4-byte halves and
