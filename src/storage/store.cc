@@ -154,12 +154,15 @@ Result<std::vector<std::vector<SegmentReader>>> Store::open_segments(const Manif
   return readers;
 }
 
-Status Store::commit(Manifest next) {
+Status Store::commit(Manifest next, const std::string& catalog_written) {
   next.version = manifest_.version + 1;
-  next.catalog = next_file_name(next, "catalog", ".bin");
+  if (catalog_written.empty()) {
+    next.catalog = next_file_name(next, "catalog", ".bin");
+    CAIRN_RETURN_IF_ERROR(write_new_file(dir_ + "/" + next.catalog, catalog_.serialize()));
+  } else {
+    next.catalog = catalog_written;
+  }
   const std::string manifest_name = next_file_name(next, "MANIFEST", "");
-  CAIRN_RETURN_IF_ERROR(
-      write_new_file(dir_ + "/" + next.catalog, catalog_.serialize()));
   CAIRN_RETURN_IF_ERROR(
       write_new_file(dir_ + "/" + manifest_name, seal_file(std::string_view(kManifestMagic, 8), next.serialize())));
   CAIRN_RETURN_IF_ERROR(write_file_atomic(dir_ + "/CURRENT", manifest_name + "\n"));
@@ -289,6 +292,7 @@ Status Store::find_duplicates(const ImportBatch& b, std::vector<uint8_t>& keep, 
     for (size_t i = 1; i < mine.size(); ++i)
       if (mine[i] == mine[i - 1] && (repeated.empty() || repeated.back() != mine[i])) repeated.push_back(mine[i]);
   }
+  if (stored.empty() && repeated.empty()) return Status::ok();
   std::vector<uint8_t> repeat_seen(repeated.size(), 0);
   for (uint32_t i = 0; i < b.events.size(); ++i) {
     const uint64_t h = b.events[i].message_hash;
@@ -335,8 +339,7 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
     std::thread ids([&] { catalog_.intern_ids(b.ids, b.id_is_known, id_map.data()); });
     for (uint32_t i = 0; i < b.event_names.size(); ++i) ev_map[i] = catalog_.events.intern(b.event_names.get(i));
     for (uint32_t i = 0; i < b.keys.size(); ++i) key_map[i] = catalog_.keys.intern(b.keys.get(i));
-    catalog_.strings().intern_many(
-        b.strings.size(), [&](size_t i) { return b.strings.get(static_cast<uint32_t>(i)); }, str_map.data());
+    catalog_.strings().intern_all(b.strings, str_map.data());
     ids.join();
   }
 
@@ -361,33 +364,43 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   stats.costs = b.costs.size();
 
   mark("links");
-  dedupe.join();
-  CAIRN_RETURN_IF_ERROR(dedupe_status);
-  mark("dedupe");
+  // The catalog is final now: it is serialized and written to a new file
+  // (fsynced, not yet referenced) on threads of its own while the events are
+  // assigned and the partitions built. A failed import leaves only an
+  // unreferenced file, which the next commit removes.
+  Manifest next = manifest_;
+  const std::string catalog_file = next_file_name(next, "catalog", ".bin");
+  Status catalog_status;
+  std::jthread catalog_writer(
+      [&] { catalog_status = write_new_file(dir_ + "/" + catalog_file, catalog_.serialize()); });
   const uint32_t P = manifest_.partitions;
   auto person_of = [&](const BatchEvent& e) {
     return catalog_.root(id_map[e.user_id != kNoId ? e.user_id : e.anonymous_id]);
   };
-  // Each kept event's person, found once here (two dependent lookups) for
-  // the partition workers below.
+  // Each event's person, found once here (two dependent lookups) for the
+  // partition workers below. This goes on while duplicates are still being
+  // found; the duplicates are taken out of the buckets after.
   std::vector<std::vector<uint32_t>> bucket(P);
   std::vector<uint32_t> person(b.events.size());
-  for (uint32_t i = 0; i < b.events.size(); ++i)
-    if (keep[i]) {
-      person[i] = person_of(b.events[i]);
-      bucket[partition_of(person[i])].push_back(i);
-    }
+  for (uint32_t i = 0; i < b.events.size(); ++i) {
+    person[i] = person_of(b.events[i]);
+    bucket[partition_of(person[i])].push_back(i);
+  }
+  mark("bucket");
+  dedupe.join();
+  CAIRN_RETURN_IF_ERROR(dedupe_status);
+  if (stats.duplicates > 0)
+    for (std::vector<uint32_t>& list : bucket) std::erase_if(list, [&](uint32_t i) { return !keep[i]; });
+  mark("dedupe");
   std::vector<uint8_t> rewrite(P, 0);
   for (uint32_t gone : moved) rewrite[partition_of(gone)] = 1;
   for (uint32_t p = 0; p < P; ++p)
     if (readers_[p].size() + 1 >= kMaxSegmentsPerPartition && !bucket[p].empty()) rewrite[p] = 1;
 
-  mark("bucket");
   // Partitions are built and written in parallel: each worker takes the next
   // partition, builds its rows (rewritten old rows + new ones), sorts and
   // writes them; rows that restitching moved to another partition go to the
   // worker's own spill sets, written once every partition is done.
-  Manifest next = manifest_;
   std::mutex next_mu;  // guards `next` (file names, segment lists)
   auto write_rows = [&](uint32_t p, RowSet& rs) -> Status {
     rs.sort_stable();
@@ -477,8 +490,11 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   mark("spill");
   if (before_commit) CAIRN_RETURN_IF_ERROR(before_commit());
   mark("wal wait");
+  catalog_writer.join();
+  CAIRN_RETURN_IF_ERROR(catalog_status);
+  mark("catalog");
   next.wal_applied = seq;
-  CAIRN_RETURN_IF_ERROR(commit(std::move(next)));
+  CAIRN_RETURN_IF_ERROR(commit(std::move(next), catalog_file));
   mark("commit");
   return stats;
 }

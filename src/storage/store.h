@@ -71,7 +71,9 @@ class Store {
   // runs just before the switch (import waits there for its WAL write).
   Result<ImportStats> apply(uint64_t seq, const ImportBatch& batch, const std::function<Status()>& before_commit = {});
   // Writes catalog + manifest for the next version and switches CURRENT.
-  Status commit(Manifest next);
+  // With catalog_written, the catalog is already in that (new, fsynced)
+  // file of the directory.
+  Status commit(Manifest next, const std::string& catalog_written = {});
   // Marks with 0 in `keep` every event whose message hash is stored already
   // or repeats an earlier event of the batch.
   Status find_duplicates(const ImportBatch& b, std::vector<uint8_t>& keep, uint64_t& duplicates) const;
