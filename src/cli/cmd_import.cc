@@ -93,14 +93,14 @@ int run_import(const ImportArgs& args) {
   for (const auto& in : inputs) total_bytes += file_size(in.path);
 
   // Parse and validate everything before touching the database.
-  ImportBatch batch;
+  std::vector<ImportBatch> parts;  // as parsed: the store maps each part's dictionaries itself
   ImportErrors errors;
   Progress progress(total_bytes);
   std::vector<ParseInput> parse_inputs;
   for (const auto& in : inputs) parse_inputs.push_back(ParseInput{in.path, in.kind});
   const unsigned threads = resolve_threads(args.threads);
   if (args.timing) ::setenv("CAIRN_TIMING", "1", 1);  // the parser and the store report their phases too
-  Status st = parse_files(parse_inputs, threads, batch, errors,
+  Status st = parse_file_parts(parse_inputs, threads, parts, errors,
                           [&](uint64_t bytes, uint64_t events) { progress.update(bytes, events); });
   if (!st.is_ok()) {
     progress.done();
@@ -135,7 +135,7 @@ int run_import(const ImportArgs& args) {
     std::fprintf(stderr, "cairn import: %s\n", store.status().message().c_str());
     return 1;
   }
-  auto stats = (*store)->import(batch, args.wal_only);
+  auto stats = (*store)->import(parts, args.wal_only);
   if (!stats) {
     std::fprintf(stderr, "cairn import: %s\n", stats.status().message().c_str());
     return 1;
@@ -144,8 +144,10 @@ int run_import(const ImportArgs& args) {
   if (args.timing)
     std::fprintf(stderr, "timing: parse %.3f s, store %.3f s\n", std::chrono::duration<double>(parsed - start).count(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - parsed).count());
+  size_t events = 0;
+  for (const ImportBatch& part : parts) events += part.events.size();
   if (args.wal_only) {
-    std::printf("logged %zu events to the WAL of %s (applied at next open)\n", batch.events.size(), args.db.c_str());
+    std::printf("logged %zu events to the WAL of %s (applied at next open)\n", events, args.db.c_str());
     return 0;
   }
   std::printf(
@@ -154,7 +156,7 @@ int run_import(const ImportArgs& args) {
       static_cast<unsigned long long>(stats->events_added), static_cast<unsigned long long>(stats->duplicates),
       errors.count(), static_cast<unsigned long long>(stats->links), static_cast<unsigned long long>(stats->traits),
       static_cast<unsigned long long>(stats->costs), inputs.size(), secs,
-      secs > 0 ? static_cast<double>(batch.events.size()) / secs : 0.0);
+      secs > 0 ? static_cast<double>(events) / secs : 0.0);
   return 0;
 }
 

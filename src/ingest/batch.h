@@ -88,6 +88,11 @@ struct ImportBatch {
   // is emptied as it goes, so memory does not double.
   void append(ImportBatch&& other);
 
+  // Nothing parsed: no ids, events, links, traits or costs.
+  bool empty() const {
+    return events.empty() && ids.size() == 0 && links.empty() && traits.empty() && costs.empty();
+  }
+
   // Interns a person id and remembers whether it was ever a user (known) id.
   uint32_t intern_id(std::string_view id, bool known) {
     const uint32_t i = ids.intern(id);

@@ -126,8 +126,8 @@ Status parse_file(const std::string& path, InputKind kind, ImportBatch& batch, I
   return run(path, **source, kind, batch, errors, &progress);
 }
 
-Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, ImportBatch& batch, ImportErrors& errors,
-                   const ProgressFn& progress, uint64_t split_bytes) {
+Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads, std::vector<ImportBatch>& parts,
+                        ImportErrors& errors, const ProgressFn& progress, uint64_t split_bytes) {
   struct Unit {
     size_t input;
     uint64_t nominal_begin, nominal_end;  // nominal_end = UINT64_MAX: to the end
@@ -216,20 +216,25 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
     units[i]->status = run_unit(*units[i]);
     return Status::ok();
   }));
-  const auto merge_start = std::chrono::steady_clock::now();
   for (auto& u : units) {
     CAIRN_RETURN_IF_ERROR(u->status);
-    if (batch.events.empty() && batch.ids.size() == 0 && batch.traits.empty() && batch.costs.empty() &&
-        batch.links.empty())
-      batch = std::move(u->batch);
-    else
-      batch.append(std::move(u->batch));
+    if (!u->batch.empty()) parts.push_back(std::move(u->batch));
     for (const RowError& e : u->errors.all()) errors.add(e);
     u->errors = ImportErrors();
   }
-  if (std::getenv("CAIRN_TIMING"))
-    std::fprintf(stderr, "  parse: merge parts %.3f s\n",
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - merge_start).count());
+  return Status::ok();
+}
+
+Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, ImportBatch& batch, ImportErrors& errors,
+                   const ProgressFn& progress, uint64_t split_bytes) {
+  std::vector<ImportBatch> parts;
+  CAIRN_RETURN_IF_ERROR(parse_file_parts(inputs, threads, parts, errors, progress, split_bytes));
+  for (ImportBatch& part : parts) {
+    if (batch.empty())
+      batch = std::move(part);
+    else
+      batch.append(std::move(part));
+  }
   return Status::ok();
 }
 

@@ -43,6 +43,13 @@ struct ParseInput {
 Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, ImportBatch& batch, ImportErrors& errors,
                    const ProgressFn& progress = {}, uint64_t split_bytes = 32u << 20);
 
+// As parse_files, but without merging: each part (a file, or a piece of a
+// split file) keeps its own batch, with its own dictionaries, in input order.
+// Appending them in order (ImportBatch::append) gives parse_files' batch;
+// Store::import takes them as they are and saves that merge.
+Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads, std::vector<ImportBatch>& parts,
+                        ImportErrors& errors, const ProgressFn& progress = {}, uint64_t split_bytes = 32u << 20);
+
 // Parses in-memory text as if it were the file `name` (used by tests and
 // fuzzers). The format follows `name`'s extension as for parse_file.
 Status parse_buffer(const std::string& name, std::string_view text, InputKind kind, ImportBatch& batch,

@@ -205,25 +205,25 @@ Status Store::recover_wal() {
   if (!file_exists(path)) return Status::ok();
   CAIRN_RETURN_IF_ERROR(wal_replay(path, [&](uint64_t seq, ImportBatch& batch) -> Status {
     if (seq <= manifest_.wal_applied) return Status::ok();  // applied before the crash
-    return apply(seq, batch).status();
+    return apply(seq, std::span<const ImportBatch>(&batch, 1)).status();
   }));
   if (::unlink(path.c_str()) != 0) return Status::io_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
   return fsync_dir(dir_);
 }
 
-Result<ImportStats> Store::import(const ImportBatch& batch, bool wal_only) {
+Result<ImportStats> Store::import(std::span<const ImportBatch> parts, bool wal_only) {
   if (!lock_) return Status::invalid_argument("import needs a store opened for writing");
   const std::string path = dir_ + "/wal.log";
   const uint64_t seq = manifest_.wal_applied + 1;
   if (wal_only) {
-    CAIRN_RETURN_IF_ERROR(wal_append(path, seq, batch));
+    CAIRN_RETURN_IF_ERROR(wal_append(path, seq, parts));
     return ImportStats{};
   }
   // The WAL is written and fsynced on another core while the batch is
   // applied; the manifest switch waits for it, so the import is acknowledged
   // (and visible) only once it is in the WAL.
   Status wal_status;
-  std::thread wal_writer([&] { wal_status = wal_append(path, seq, batch); });
+  std::thread wal_writer([&] { wal_status = wal_append(path, seq, parts); });
   bool joined = false;
   auto join = [&]() -> Status {
     if (!joined) {
@@ -232,7 +232,7 @@ Result<ImportStats> Store::import(const ImportBatch& batch, bool wal_only) {
     }
     return wal_status;
   };
-  auto stats = apply(seq, batch, join);
+  auto stats = apply(seq, parts, join);
   if (!joined) wal_writer.join();
   if (!stats) return stats;
   if (::unlink(path.c_str()) != 0) return Status::io_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
@@ -277,7 +277,8 @@ Status Store::read_person(uint32_t person, RowSet& out) const {
 // De-duplication by message id: against the store, and within the batch
 // (the first occurrence wins). Hashes are sorted (sort_u64) to find the values
 // that repeat; then one pass in arrival order keeps each first occurrence.
-Status Store::find_duplicates(const ImportBatch& b, std::vector<uint8_t>& keep, uint64_t& duplicates) const {
+Status Store::find_duplicates(std::span<const ImportBatch> parts, std::vector<uint8_t>& keep,
+                              uint64_t& duplicates) const {
   std::vector<uint64_t> stored;
   for (const auto& list : readers_)
     for (const SegmentReader& seg : list) CAIRN_RETURN_IF_ERROR(seg.read_message_hashes(stored));
@@ -285,36 +286,41 @@ Status Store::find_duplicates(const ImportBatch& b, std::vector<uint8_t>& keep, 
   std::vector<uint64_t> repeated;
   {
     std::vector<uint64_t> mine;
-    mine.reserve(b.events.size());
-    for (const BatchEvent& e : b.events)
-      if (e.message_hash != 0) mine.push_back(e.message_hash);
+    mine.reserve(keep.size());
+    for (const ImportBatch& b : parts)
+      for (const BatchEvent& e : b.events)
+        if (e.message_hash != 0) mine.push_back(e.message_hash);
     sort_u64(mine);
     for (size_t i = 1; i < mine.size(); ++i)
       if (mine[i] == mine[i - 1] && (repeated.empty() || repeated.back() != mine[i])) repeated.push_back(mine[i]);
   }
   if (stored.empty() && repeated.empty()) return Status::ok();
   std::vector<uint8_t> repeat_seen(repeated.size(), 0);
-  for (uint32_t i = 0; i < b.events.size(); ++i) {
-    const uint64_t h = b.events[i].message_hash;
-    if (h == 0) continue;
-    bool drop = !stored.empty() && std::binary_search(stored.begin(), stored.end(), h);
-    if (!drop && !repeated.empty()) {
-      const auto it = std::lower_bound(repeated.begin(), repeated.end(), h);
-      if (it != repeated.end() && *it == h) {
-        uint8_t& seen = repeat_seen[static_cast<size_t>(it - repeated.begin())];
-        drop = seen;
-        seen = 1;
+  uint32_t i = 0;  // the event's number across the parts
+  for (const ImportBatch& b : parts)
+    for (const BatchEvent& e : b.events) {
+      const uint64_t h = e.message_hash;
+      const uint32_t at = i++;
+      if (h == 0) continue;
+      bool drop = !stored.empty() && std::binary_search(stored.begin(), stored.end(), h);
+      if (!drop && !repeated.empty()) {
+        const auto it = std::lower_bound(repeated.begin(), repeated.end(), h);
+        if (it != repeated.end() && *it == h) {
+          uint8_t& seen = repeat_seen[static_cast<size_t>(it - repeated.begin())];
+          drop = seen;
+          seen = 1;
+        }
+      }
+      if (drop) {
+        keep[at] = 0;
+        ++duplicates;
       }
     }
-    if (drop) {
-      keep[i] = 0;
-      ++duplicates;
-    }
-  }
   return Status::ok();
 }
 
-Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::function<Status()>& before_commit) {
+Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> parts,
+                                 const std::function<Status()>& before_commit) {
   // With CAIRN_TIMING set, the seconds each phase took go to stderr.
   const bool timing = std::getenv("CAIRN_TIMING") != nullptr;
   auto phase_start = std::chrono::steady_clock::now();
@@ -325,21 +331,47 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
     phase_start = now;
   };
   ImportStats stats;
+  // Events are numbered across the parts in order: part k's event j is
+  // first[k] + j. Each part has its own dictionaries, mapped one after the
+  // other into the catalog's, which gives the catalog the ids it would get
+  // from the parts appended into one batch.
+  const size_t K = parts.size();
+  std::vector<uint32_t> first(K + 1, 0);
+  for (size_t k = 0; k < K; ++k) first[k + 1] = static_cast<uint32_t>(first[k] + parts[k].events.size());
+  const uint32_t total = first[K];
+  auto part_of = [&](uint32_t i) {
+    size_t k = 0;
+    while (i >= first[k + 1]) ++k;
+    return k;
+  };
   // Duplicates are found on another thread while the dictionaries and links
   // are mapped: it needs only the message hashes.
-  std::vector<uint8_t> keep(b.events.size(), 1);
+  std::vector<uint8_t> keep(total, 1);
   Status dedupe_status;
-  std::jthread dedupe([&] { dedupe_status = find_duplicates(b, keep, stats.duplicates); });
+  std::jthread dedupe([&] { dedupe_status = find_duplicates(parts, keep, stats.duplicates); });
   const uint32_t old_ids = catalog_.id_count();
-  std::vector<uint32_t> ev_map(b.event_names.size()), key_map(b.keys.size()), str_map(b.strings.size()),
-      id_map(b.ids.size());
+  struct Maps {  // a part's ids in the catalog
+    std::vector<uint32_t> event, key, str, id;
+  };
+  std::vector<Maps> maps(K);
+  for (size_t k = 0; k < K; ++k) {
+    maps[k].event.resize(parts[k].event_names.size());
+    maps[k].key.resize(parts[k].keys.size());
+    maps[k].str.resize(parts[k].strings.size());
+    maps[k].id.resize(parts[k].ids.size());
+  }
   {
     // Person ids and value strings are the big dictionaries; they live in
     // separate parts of the catalog, so they are mapped on two threads.
-    std::thread ids([&] { catalog_.intern_ids(b.ids, b.id_is_known, id_map.data()); });
-    for (uint32_t i = 0; i < b.event_names.size(); ++i) ev_map[i] = catalog_.events.intern(b.event_names.get(i));
-    for (uint32_t i = 0; i < b.keys.size(); ++i) key_map[i] = catalog_.keys.intern(b.keys.get(i));
-    catalog_.strings().intern_all(b.strings, str_map.data());
+    std::thread ids([&] {
+      for (size_t k = 0; k < K; ++k) catalog_.intern_ids(parts[k].ids, parts[k].id_is_known, maps[k].id.data());
+    });
+    for (size_t k = 0; k < K; ++k) {
+      const ImportBatch& b = parts[k];
+      for (uint32_t i = 0; i < b.event_names.size(); ++i) maps[k].event[i] = catalog_.events.intern(b.event_names.get(i));
+      for (uint32_t i = 0; i < b.keys.size(); ++i) maps[k].key[i] = catalog_.keys.intern(b.keys.get(i));
+      catalog_.strings().intern_all(b.strings, maps[k].str.data());
+    }
     ids.join();
   }
 
@@ -353,15 +385,21 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
     ++stats.links;
     if (gone < old_ids) moved.push_back(gone);
   };
-  for (const BatchLink& l : b.links) link(id_map[l.from], id_map[l.to]);
+  for (size_t k = 0; k < K; ++k)
+    for (const BatchLink& l : parts[k].links) link(maps[k].id[l.from], maps[k].id[l.to]);
 
-  auto map_value = [&](uint32_t key, const TypedValue& v) {
-    return StoredProp{key_map[key], v.type, v.type == ValueType::kString ? str_map[v.bits] : v.bits};
+  auto map_value = [&](const Maps& m, uint32_t key, const TypedValue& v) {
+    return StoredProp{m.key[key], v.type, v.type == ValueType::kString ? m.str[v.bits] : v.bits};
   };
-  for (const BatchTrait& t : b.traits) catalog_.set_trait(catalog_.root(id_map[t.id]), map_value(t.key, t.value));
-  stats.traits = b.traits.size();
-  for (const BatchCost& c : b.costs) catalog_.set_cost(CostRow{c.day, str_map[c.channel], str_map[c.campaign], c.cost});
-  stats.costs = b.costs.size();
+  for (size_t k = 0; k < K; ++k) {
+    const Maps& m = maps[k];
+    for (const BatchTrait& t : parts[k].traits)
+      catalog_.set_trait(catalog_.root(m.id[t.id]), map_value(m, t.key, t.value));
+    stats.traits += parts[k].traits.size();
+    for (const BatchCost& c : parts[k].costs)
+      catalog_.set_cost(CostRow{c.day, m.str[c.channel], m.str[c.campaign], c.cost});
+    stats.costs += parts[k].costs.size();
+  }
 
   mark("links");
   // The catalog is final now: it is serialized and written to a new file
@@ -374,17 +412,21 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   std::jthread catalog_writer(
       [&] { catalog_status = write_new_file(dir_ + "/" + catalog_file, catalog_.serialize()); });
   const uint32_t P = manifest_.partitions;
-  auto person_of = [&](const BatchEvent& e) {
-    return catalog_.root(id_map[e.user_id != kNoId ? e.user_id : e.anonymous_id]);
+  auto person_of = [&](const Maps& m, const BatchEvent& e) {
+    return catalog_.root(m.id[e.user_id != kNoId ? e.user_id : e.anonymous_id]);
   };
   // Each event's person, found once here (two dependent lookups) for the
   // partition workers below. This goes on while duplicates are still being
   // found; the duplicates are taken out of the buckets after.
   std::vector<std::vector<uint32_t>> bucket(P);
-  std::vector<uint32_t> person(b.events.size());
-  for (uint32_t i = 0; i < b.events.size(); ++i) {
-    person[i] = person_of(b.events[i]);
-    bucket[partition_of(person[i])].push_back(i);
+  std::vector<uint32_t> person(total);
+  for (size_t k = 0; k < K; ++k) {
+    uint32_t i = first[k];
+    for (const BatchEvent& e : parts[k].events) {
+      person[i] = person_of(maps[k], e);
+      bucket[partition_of(person[i])].push_back(i);
+      ++i;
+    }
   }
   mark("bucket");
   dedupe.join();
@@ -421,8 +463,13 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
   // Each worker reuses its row buffers from one partition to the next: a
   // new 100 MB buffer per partition would be fresh pages to fault in.
   std::vector<RowSet> worker_rows(workers);
-  const double props_per_event =
-      b.events.empty() ? 0.0 : static_cast<double>(b.props.size()) / static_cast<double>(b.events.size());
+  size_t total_props = 0;
+  for (const ImportBatch& b : parts) total_props += b.props.size();
+  const double props_per_event = total == 0 ? 0.0 : static_cast<double>(total_props) / static_cast<double>(total);
+  auto event_at = [&](uint32_t i) -> const BatchEvent& {
+    const size_t k = part_of(i);
+    return parts[k].events[i - first[k]];
+  };
   CAIRN_RETURN_IF_ERROR(parallel_for(P, workers, [&](size_t pi, unsigned w) -> Status {
     const uint32_t p = static_cast<uint32_t>(pi);
     std::vector<RowSet>& spill = spills[w];
@@ -460,18 +507,22 @@ Result<ImportStats> Store::apply(uint64_t seq, const ImportBatch& b, const std::
     const std::vector<uint32_t>& mine = bucket[p];
     constexpr size_t kEventAhead = 16, kPropsAhead = 8;
     for (size_t j = 0; j < mine.size(); ++j) {
-      if (j + kEventAhead < mine.size()) __builtin_prefetch(&b.events[mine[j + kEventAhead]]);
+      if (j + kEventAhead < mine.size()) __builtin_prefetch(&event_at(mine[j + kEventAhead]));
       if (j + kPropsAhead < mine.size()) {
-        const BatchEvent& ahead = b.events[mine[j + kPropsAhead]];
-        if (ahead.prop_count > 0) __builtin_prefetch(&b.props[ahead.prop_begin]);
+        const uint32_t a = mine[j + kPropsAhead];
+        const BatchEvent& ahead = event_at(a);
+        if (ahead.prop_count > 0) __builtin_prefetch(&parts[part_of(a)].props[ahead.prop_begin]);
       }
       const uint32_t i = mine[j];
-      const BatchEvent& e = b.events[i];
-      Row r{person[i], ev_map[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count,
+      const size_t k = part_of(i);
+      const ImportBatch& b = parts[k];
+      const Maps& m = maps[k];
+      const BatchEvent& e = b.events[i - first[k]];
+      Row r{person[i], m.event[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count,
             e.message_hash};
-      for (uint32_t k = 0; k < e.prop_count; ++k) {
-        const BatchProperty& bp = b.props[e.prop_begin + k];
-        rs.props.push_back(map_value(bp.key, bp.value()));
+      for (uint32_t q = 0; q < e.prop_count; ++q) {
+        const BatchProperty& bp = b.props[e.prop_begin + q];
+        rs.props.push_back(map_value(m, bp.key, bp.value()));
       }
       rs.rows.push_back(r);
     }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,13 @@ class Store {
   // REQUIRES: Mode::kWrite. Logs the batch to the WAL (fsync: the import is
   // acknowledged), then applies it. With wal_only, stops after the WAL (the
   // next open applies it); used to test recovery.
-  Result<ImportStats> import(const ImportBatch& batch, bool wal_only = false);
+  Result<ImportStats> import(const ImportBatch& batch, bool wal_only = false) {
+    return import(std::span<const ImportBatch>(&batch, 1), wal_only);
+  }
+  // The same for one import given as parts, each with its own dictionaries
+  // (parse_file_parts): the result is that of importing the parts appended
+  // in order (ImportBatch::append) as one batch, without that merge.
+  Result<ImportStats> import(std::span<const ImportBatch> parts, bool wal_only = false);
   // Merges every partition's segments into one.
   Status compact();
   // Removes every event, id and trait of the person with this id, for good.
@@ -69,14 +76,16 @@ class Store {
   Status recover_wal();
   // Applies a batch: new segments, then one manifest switch. before_commit
   // runs just before the switch (import waits there for its WAL write).
-  Result<ImportStats> apply(uint64_t seq, const ImportBatch& batch, const std::function<Status()>& before_commit = {});
+  Result<ImportStats> apply(uint64_t seq, std::span<const ImportBatch> parts,
+                            const std::function<Status()>& before_commit = {});
   // Writes catalog + manifest for the next version and switches CURRENT.
   // With catalog_written, the catalog is already in that (new, fsynced)
   // file of the directory.
   Status commit(Manifest next, const std::string& catalog_written = {});
   // Marks with 0 in `keep` every event whose message hash is stored already
   // or repeats an earlier event of the batch.
-  Status find_duplicates(const ImportBatch& b, std::vector<uint8_t>& keep, uint64_t& duplicates) const;
+  // Events are numbered across the parts, in order.
+  Status find_duplicates(std::span<const ImportBatch> parts, std::vector<uint8_t>& keep, uint64_t& duplicates) const;
   Status remove_unreferenced_files();
   // Opens the segments of m, taking readers of files it already has from
   // `reuse`; checks each file's row count against the manifest.

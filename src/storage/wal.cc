@@ -33,7 +33,8 @@ enum FrameType : uint8_t {
   kCommit = 7,
   kEvents = 8,
   kProps = 9,
-  kHashes = 10
+  kHashes = 10,
+  kPartEnd = 11
 };
 constexpr size_t kEventsPerFrame = 100000;
 constexpr size_t kPropsPerFrame = 400000;
@@ -113,7 +114,8 @@ TypedValue get_typed(BinaryReader& r) {
   return v;
 }
 
-Status write_batch(WalWriter& out, const ImportBatch& b) {
+// One part's frames; `end` (kPartEnd or kCommit) closes it with its counts.
+Status write_batch(WalWriter& out, const ImportBatch& b, FrameType end) {
   const StringPool* pools[] = {&b.ids, &b.event_names, &b.keys, &b.strings};
   for (uint8_t which = 0; which < 4; ++which) {
     const StringPool& pool = *pools[which];
@@ -206,7 +208,7 @@ Status write_batch(WalWriter& out, const ImportBatch& b) {
   CAIRN_RETURN_IF_ERROR(flush(kCosts, b.costs.size(), w));
   w.put_varint(b.events.size());
   w.put_varint(props);
-  return out.frame(kCommit, w.buffer());
+  return out.frame(end, w.buffer());
 }
 
 // What replaying a record has read so far, beyond the batch.
@@ -337,11 +339,15 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, ReplayState& st
 
 }  // namespace
 
-Status wal_append(const std::string& path, uint64_t seq, const ImportBatch& batch) {
+Status wal_append(const std::string& path, uint64_t seq, std::span<const ImportBatch> parts) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   WalWriter w(fd, path, seq);
-  Status st = write_batch(w, batch);
+  const ImportBatch none;
+  if (parts.empty()) parts = std::span<const ImportBatch>(&none, 1);  // a record, though empty
+  Status st;
+  for (size_t k = 0; k < parts.size() && st.is_ok(); ++k)
+    st = write_batch(w, parts[k], k + 1 == parts.size() ? kCommit : kPartEnd);
   if (st.is_ok() && ::fsync(fd) != 0) st = Status::io_error(fmt::format("cannot fsync {}: {}", path, std::strerror(errno)));
   ::close(fd);
   if (st.is_ok()) st = fsync_dir(std::filesystem::path(path).parent_path().string());
@@ -355,7 +361,7 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
   size_t pos = 0;
   while (pos < log.size()) {
     // One record: frames up to and including a commit frame.
-    ImportBatch batch;
+    ImportBatch batch, part;  // the record so far, the part being read
     ReplayState state;
     uint64_t seq = 0;
     bool committed = false;
@@ -396,13 +402,20 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
             "{}: frame at offset {} is of type {}, written by an earlier version of cairn: apply this log with that "
             "version (open the database once), then upgrade",
             path, pos, static_cast<int>(type)));
-      if (type == kCommit) {
+      if (type == kCommit || type == kPartEnd) {
         const uint64_t events = r.get_varint(), props = r.get_varint();
-        if (!r.ok() || events != batch.events.size() || props != batch.props.size() || state.props_seen != props ||
-            state.hashed != events)
+        if (!r.ok() || !r.at_end() || events != part.events.size() || props != part.props.size() ||
+            state.props_seen != props || state.hashed != events)
           return Status::corruption(fmt::format("{}: record at offset {} does not match its commit", path, record_start));
-        committed = true;
-      } else if (!read_frame(type, r, batch, state) || !r.at_end()) {
+        // A record of several parts is applied as their concatenation.
+        if (batch.empty())
+          batch = std::move(part);
+        else
+          batch.append(std::move(part));
+        part = ImportBatch();
+        state = ReplayState();
+        committed = type == kCommit;
+      } else if (!read_frame(type, r, part, state) || !r.at_end()) {
         return Status::corruption(fmt::format("{}: malformed frame at offset {}", path, pos));
       }
       pos += kFrameHeader + comp;

@@ -4,7 +4,11 @@
 // record whose sequence number is above the manifest's wal_applied.
 //
 //   Log    := Record*
-//   Record := Frame* CommitFrame  (all frames of a record share its seq)
+//   Record := Part (PartEndFrame Part)* CommitFrame  (all frames of a
+//             record share its seq)
+//   Part   := Frame*  (one batch, with its own pools: an import parsed in
+//             pieces is logged piece by piece; replay appends the parts
+//             in order, ImportBatch::append)
 //   Frame  := "CWAL" | type u8 | seq u64 | comp_size u32 | raw_size u32
 //             | xxh3_64(stored body) u64 | low 32 bits of xxh3_64 of the
 //             29 header bytes before it u32 | body   (33-byte header)
@@ -27,7 +31,9 @@
 //            5 traits (varint count; id varint, key varint, type u8, bits u64)
 //            6 costs (varint count; day zigzag, channel varint, campaign
 //                     varint, cost f64)
-//            7 commit (varint events, varint props)
+//            7 commit (varint events, varint props: the last part's)
+//           11 part end (varint events, varint props: the part's; another
+//                        part of the record follows)
 //            (2 and 3, events and properties of earlier versions, are
 //            refused with a message naming them)
 // A frame cut short at the end of the file (or a zero-filled tail) is a write
@@ -39,6 +45,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 
 #include "core/status.h"
@@ -46,8 +53,12 @@
 
 namespace cairn {
 
-// Appends batch as record `seq` to the log at path and fsyncs it.
-Status wal_append(const std::string& path, uint64_t seq, const ImportBatch& batch);
+// Appends the parts of one import as record `seq` to the log at path and
+// fsyncs it.
+Status wal_append(const std::string& path, uint64_t seq, std::span<const ImportBatch> parts);
+inline Status wal_append(const std::string& path, uint64_t seq, const ImportBatch& batch) {
+  return wal_append(path, seq, std::span<const ImportBatch>(&batch, 1));
+}
 
 // Calls apply(seq, batch) for each committed record, in order.
 Status wal_replay(const std::string& path, const std::function<Status(uint64_t, ImportBatch&)>& apply);
