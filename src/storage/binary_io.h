@@ -4,6 +4,7 @@
 // every later read fail, and ok() turns false.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -11,42 +12,59 @@
 
 namespace cairn {
 
+// The bytes are written through a pointer into a string kept larger than
+// what was written (the written length is n_): a put is a bounds check and a
+// store, where std::string's push_back and append cost a call, a capacity
+// check and a terminator each. buffer() trims the string to what was written.
 class BinaryWriter {
  public:
-  void put_u8(uint8_t v) { buf_.push_back(static_cast<char>(v)); }
+  void put_u8(uint8_t v) {
+    *room(1) = static_cast<char>(v);
+    n_ += 1;
+  }
   void put_u32(uint32_t v) { put_fixed(&v, 4); }
   void put_u64(uint64_t v) { put_fixed(&v, 8); }
   void put_f64(double v) { put_fixed(&v, 8); }
   void put_varint(uint64_t v) {
-    if (v < 0x80) {
-      buf_.push_back(static_cast<char>(v));
-      return;
-    }
-    // One append for the whole varint, not a push_back (a capacity check
-    // and a terminator) per byte.
-    char tmp[10];
+    char* p = room(10);
     size_t n = 0;
-    do {
-      tmp[n++] = static_cast<char>(v | 0x80);
+    while (v >= 0x80) {
+      p[n++] = static_cast<char>(v | 0x80);
       v >>= 7;
-    } while (v >= 0x80);
-    tmp[n++] = static_cast<char>(v);
-    buf_.append(tmp, n);
+    }
+    p[n++] = static_cast<char>(v);
+    n_ += n;
   }
   void put_zigzag(int64_t v) { put_varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
   void put_string(std::string_view s) {
     put_varint(s.size());
-    buf_.append(s.data(), s.size());
+    put_fixed(s.data(), s.size());
   }
-  void put_bytes(std::string_view s) { buf_.append(s.data(), s.size()); }
+  void put_bytes(std::string_view s) { put_fixed(s.data(), s.size()); }
 
-  std::string& buffer() { return buf_; }
-  size_t size() const { return buf_.size(); }
-  void clear() { buf_.clear(); }
+  // The bytes written so far (the string may be moved from; the writer is
+  // then empty after a clear()).
+  std::string& buffer() {
+    buf_.resize(n_);
+    return buf_;
+  }
+  size_t size() const { return n_; }
+  void clear() { n_ = 0; }
 
  private:
-  void put_fixed(const void* p, size_t n) { buf_.append(static_cast<const char*>(p), n); }
+  // Room for k more bytes at the end of what was written.
+  char* room(size_t k) {
+    if (n_ + k > buf_.size()) grow(k);
+    return buf_.data() + n_;
+  }
+  void grow(size_t k) { buf_.resize(std::max(buf_.size() * 2, n_ + k + 64)); }
+  void put_fixed(const void* p, size_t n) {
+    if (n == 0) return;
+    std::memcpy(room(n), p, n);
+    n_ += n;
+  }
   std::string buf_;
+  size_t n_ = 0;
 };
 
 // The value of a varint of len <= 8 bytes held in the low bytes of w (a
