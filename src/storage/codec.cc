@@ -66,12 +66,12 @@ Status zstd_decompress_into(std::string_view compressed, size_t raw_size, std::s
   return Status::ok();
 }
 
-std::string lz4_compress(std::string_view raw) {
-  if (raw.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return std::string();
-  std::string out(static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size()))), '\0');
+void lz4_compress_into(std::string_view raw, std::string& out) {
+  out.clear();
+  if (raw.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return;
+  out.resize(static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size()))));
   const int n = LZ4_compress_default(raw.data(), out.data(), static_cast<int>(raw.size()), static_cast<int>(out.size()));
   out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return out;
 }
 
 Result<std::string> lz4_decompress(std::string_view compressed, size_t raw_size) {

@@ -18,7 +18,9 @@ Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size
 Status zstd_decompress_into(std::string_view compressed, size_t raw_size, std::string& out);
 // LZ4 block compression: several times faster than zstd, for data that is
 // written once and soon dropped (the WAL).
-std::string lz4_compress(std::string_view raw);
+// Into out (reused: a log of many frames allocates no buffer per frame);
+// out is empty when raw is too large for one block.
+void lz4_compress_into(std::string_view raw, std::string& out);
 Result<std::string> lz4_decompress(std::string_view compressed, size_t raw_size);
 
 // A self-describing checksummed container for small whole files (manifest,

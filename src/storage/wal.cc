@@ -46,9 +46,9 @@ class WalWriter {
   // The body is LZ4 unless compress is false or LZ4 would not make it
   // smaller: then it is stored as it is (comp_size == raw_size).
   Status frame(FrameType type, const std::string& raw, bool compress = true) {
-    std::string lz4;
-    if (compress) lz4 = lz4_compress(raw);
-    const std::string& comp = compress && !lz4.empty() && lz4.size() < raw.size() ? lz4 : raw;
+    lz4_.clear();
+    if (compress) lz4_compress_into(raw, lz4_);
+    const std::string& comp = compress && !lz4_.empty() && lz4_.size() < raw.size() ? lz4_ : raw;
     BinaryWriter h;
     h.put_bytes(std::string_view(kFrameMagic, 4));
     h.put_u8(type);
@@ -75,6 +75,7 @@ class WalWriter {
   int fd_;
   std::string path_;
   uint64_t seq_;
+  std::string lz4_;  // the last frame's compressed body, its buffer reused
 };
 
 void put_typed(BinaryWriter& w, const TypedValue& v) {
@@ -117,11 +118,14 @@ TypedValue get_typed(BinaryReader& r) {
 // One part's frames; `end` (kPartEnd or kCommit) closes it with its counts.
 Status write_batch(WalWriter& out, const ImportBatch& b, FrameType end) {
   const StringPool* pools[] = {&b.ids, &b.event_names, &b.keys, &b.strings};
+  // Frame bodies are built in writers reused from frame to frame: a new
+  // 8 MiB buffer a frame would be fresh pages to fault in each time.
+  BinaryWriter w, f;
   for (uint8_t which = 0; which < 4; ++which) {
     const StringPool& pool = *pools[which];
     uint32_t i = 0;
     do {  // at least one frame per pool, so replay knows each pool's start
-      BinaryWriter w;
+      w.clear();
       w.put_u8(which);
       const uint32_t begin = i;
       size_t bytes = 0;
@@ -136,10 +140,10 @@ Status write_batch(WalWriter& out, const ImportBatch& b, FrameType end) {
       i = end;
     } while (i < pool.size());
   }
-  BinaryWriter w;
+  w.clear();
   // A frame of `count` items whose bytes are in body (emptied after).
   auto flush = [&](FrameType type, size_t count, BinaryWriter& body, bool compress = true) -> Status {
-    BinaryWriter f;
+    f.clear();
     f.put_varint(count);
     f.put_bytes(body.buffer());
     body.clear();
