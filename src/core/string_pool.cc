@@ -118,11 +118,7 @@ uint32_t StringPool::append_view_unchecked(std::string_view s) {
   return static_cast<uint32_t>(strings_.size() - 1);
 }
 
-uint32_t StringPool::intern(std::string_view s) {
-  ensure_index();
-  if ((strings_.size() + 1) * 2 > slots_.size()) grow();  // load factor <= 1/2
-  return insert_hashed(s, hash(s));
-}
+uint32_t StringPool::intern(std::string_view s) { return intern(s, hash(s)); }
 
 void StringPool::replace(uint32_t id, std::string_view text) {
   strings_[id] = store(text);

@@ -57,6 +57,19 @@ class StringPool {
   StringPool& operator=(StringPool&&) = default;
 
   uint32_t intern(std::string_view s);
+  // intern() in two steps, for a caller with several strings to intern: the
+  // hash of each (hash_of) and a prefetch of its index slot first, then
+  // intern(s, hash) for each in order. The slots' cache misses then overlap
+  // instead of coming one after another; the ids are those of intern().
+  static uint64_t hash_of(std::string_view s) { return hash(s); }
+  void prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash >> shift_]);
+  }
+  uint32_t intern(std::string_view s, uint64_t hash) {
+    ensure_index();
+    if ((strings_.size() + 1) * 2 > slots_.size()) grow();  // load factor <= 1/2
+    return insert_hashed(s, hash);
+  }
   // Interns n strings, at(i) giving the i-th, and writes their ids to out:
   // the ids n intern() calls in order would give, with the index slots of
   // the strings a few places ahead prefetched (a big dictionary's index is

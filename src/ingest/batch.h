@@ -94,8 +94,10 @@ struct ImportBatch {
   }
 
   // Interns a person id and remembers whether it was ever a user (known) id.
-  uint32_t intern_id(std::string_view id, bool known) {
-    const uint32_t i = ids.intern(id);
+  uint32_t intern_id(std::string_view id, bool known) { return intern_id(id, known, StringPool::hash_of(id)); }
+  // The same with the id's hash already known (StringPool::hash_of).
+  uint32_t intern_id(std::string_view id, bool known, uint64_t hash) {
+    const uint32_t i = ids.intern(id, hash);
     if (i >= id_is_known.size()) id_is_known.resize(i + 1, 0);
     if (known) id_is_known[i] = 1;
     return i;

@@ -78,17 +78,22 @@ uint64_t PendingRow::content_hash(const PendingEvent& e) const {
 }
 
 uint32_t PendingRow::intern_cached(Cached& c, StringPool& pool, std::string_view s) const {
-  if (c.id != kNoId && same_text(c.text, s)) return c.id;
-  c.id = pool.intern(s);
+  if (hits(c, s)) return c.id;
+  return intern_cached(c, pool, s, StringPool::hash_of(s));
+}
+
+uint32_t PendingRow::intern_cached(Cached& c, StringPool& pool, std::string_view s, uint64_t h) const {
+  if (hits(c, s)) return c.id;
+  c.id = pool.intern(s, h);
   c.text = pool.get(c.id);
   return c.id;
 }
 
-uint32_t PendingRow::cached_id(Cached& c, ImportBatch& batch, std::string_view s, bool known) const {
+uint32_t PendingRow::cached_id(Cached& c, ImportBatch& batch, std::string_view s, bool known, uint64_t h) const {
   // A hit needs no work: the known flag was set when the id was first seen
   // in this role (a cache entry serves one role only).
-  if (c.id != kNoId && same_text(c.text, s)) return c.id;
-  c.id = batch.intern_id(s, known);
+  if (hits(c, s)) return c.id;
+  c.id = batch.intern_id(s, known, h);
   c.text = batch.ids.get(c.id);
   return c.id;
 }
@@ -100,21 +105,45 @@ uint32_t PendingRow::cached_small(std::vector<Cached>& cache, StringPool& pool, 
 
 void PendingRow::commit(ImportBatch& batch) const {
   for (const PendingEvent& e : events) {
+    // The ids and values that miss the caches are hashed first, and their
+    // dictionary slots prefetched, so that their cache misses overlap; then
+    // everything is interned in the usual order (which gives the same ids).
+    uint64_t user_hash = 0, anon_hash = 0;
+    if (!e.user_id.empty() && !hits(last_user_, e.user_id)) {
+      user_hash = StringPool::hash_of(e.user_id);
+      batch.ids.prefetch(user_hash);
+    }
+    if (!e.anonymous_id.empty() && !hits(last_anon_, e.anonymous_id)) {
+      anon_hash = StringPool::hash_of(e.anonymous_id);
+      batch.ids.prefetch(anon_hash);
+    }
+    prop_keys_.clear();
+    value_hashes_.clear();
+    for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i) {
+      const PendingProp& p = props[i];
+      const uint32_t key = cached_small(key_cache_, batch.keys, p.key);
+      if (key >= value_cache_.size()) value_cache_.resize(key + 1);
+      uint64_t h = 0;
+      if (p.value.type == ValueType::kString && !hits(value_cache_[key], p.value.str)) {
+        h = StringPool::hash_of(p.value.str);
+        batch.strings.prefetch(h);
+      }
+      prop_keys_.push_back(key);
+      value_hashes_.push_back(h);
+    }
     BatchEvent be{};
     be.time = e.time;
-    be.user_id = e.user_id.empty() ? kNoId : cached_id(last_user_, batch, e.user_id, true);
-    be.anonymous_id = e.anonymous_id.empty() ? kNoId : cached_id(last_anon_, batch, e.anonymous_id, false);
+    be.user_id = e.user_id.empty() ? kNoId : cached_id(last_user_, batch, e.user_id, true, user_hash);
+    be.anonymous_id = e.anonymous_id.empty() ? kNoId : cached_id(last_anon_, batch, e.anonymous_id, false, anon_hash);
     be.event = cached_small(event_cache_, batch.event_names, e.event);
     be.prop_begin = static_cast<uint32_t>(batch.props.size());
     be.prop_count = static_cast<uint32_t>(e.prop_count);
     be.message_hash = e.message_id.empty() ? content_hash(e) : message_hash(e.message_id);
-    for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i) {
-      const PendingProp& p = props[i];
-      const uint32_t key = cached_small(key_cache_, batch.keys, p.key);
-      const TypedValue v = typed_value(p.value, [&](std::string_view s) {
-        if (key >= value_cache_.size()) value_cache_.resize(key + 1);
-        return intern_cached(value_cache_[key], batch.strings, s);
-      });
+    for (size_t k = 0; k < e.prop_count; ++k) {
+      const PendingProp& p = props[e.prop_begin + k];
+      const uint32_t key = prop_keys_[k];
+      const TypedValue v = typed_value(
+          p.value, [&](std::string_view s) { return intern_cached(value_cache_[key], batch.strings, s, value_hashes_[k]); });
       batch.props.push_back(BatchProperty::of(key, v));
     }
     batch.events.push_back(be);

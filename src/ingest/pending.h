@@ -89,14 +89,21 @@ class PendingRow {
     return s.empty() ? 0 : (s.size() * 131 + static_cast<unsigned char>(s[0]) * 31 +
                             static_cast<unsigned char>(s.back())) % kSmallCache;
   }
+  static bool hits(const Cached& c, std::string_view s) { return c.id != kNoId && same_text(c.text, s); }
+  // On a miss, s is interned with its hash h (StringPool::hash_of(s)).
   uint32_t intern_cached(Cached& c, StringPool& pool, std::string_view s) const;
-  uint32_t cached_id(Cached& c, ImportBatch& batch, std::string_view s, bool known) const;
+  uint32_t intern_cached(Cached& c, StringPool& pool, std::string_view s, uint64_t h) const;
+  uint32_t cached_id(Cached& c, ImportBatch& batch, std::string_view s, bool known, uint64_t h) const;
   uint32_t cached_small(std::vector<Cached>& cache, StringPool& pool, std::string_view s) const;
 
   std::deque<std::string> owned_;
   mutable std::string scratch_;
   mutable Cached last_user_, last_anon_;
   mutable std::vector<Cached> event_cache_, key_cache_, value_cache_;  // value cache: by batch key id
+  // An event's property keys and the hashes of its values that miss the
+  // cache (0 for the others), worked out before any of them is interned.
+  mutable std::vector<uint32_t> prop_keys_;
+  mutable std::vector<uint64_t> value_hashes_;
 };
 
 // Parses text as a JSON-style number (no leading zeros, no hex, no inf/nan).
