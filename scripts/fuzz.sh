@@ -28,6 +28,9 @@ if [[ -x build/cairn ]]; then
   printf 'user_id,anonymous_id,timestamp,event,plan\nu1,a1,2026-01-05T10:00:00Z,visit,pro\nu2,,2026-01-06T10:00:00Z,buy,x\n' >"$tmp/e.csv"
   build/cairn import --db "$tmp/db" "$tmp/e.csv" >/dev/null
   build/cairn import --db "$tmp/wal" --wal-only "$tmp/e.csv" >/dev/null
+  # Two files: a record of two parts (a part-end frame between them).
+  printf '{"user_id":"u2","anonymous_id":"a2","event":"visit","timestamp":"2026-01-07T10:00:00Z","properties":{"plan":"pro"}}\n' >"$tmp/e2.ndjson"
+  build/cairn import --db "$tmp/wal2" --wal-only "$tmp/e.csv" "$tmp/e2.ndjson" >/dev/null
   i=0
   for f in $(find "$tmp/db" -name '*.cseg' | head -4); do
     { printf '\x00'; cat "$f"; } >"$extra/seg$i"; i=$((i + 1))
@@ -35,7 +38,7 @@ if [[ -x build/cairn ]]; then
   for f in $(find "$tmp/db" -name 'catalog-*' | head -1); do
     { printf '\x07\x03\x00'; cat "$f"; } >"$extra/catalog$i"; i=$((i + 1))
   done
-  for f in $(find "$tmp/wal" -name '*wal*' -type f | head -2); do
+  for f in $(find "$tmp/wal" "$tmp/wal2" -name '*wal*' -type f | head -2); do
     { printf '\x01'; cat "$f"; } >"$extra/wal$i"; i=$((i + 1))
   done
   rm -rf "$tmp"
