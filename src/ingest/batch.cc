@@ -12,6 +12,11 @@ uint64_t message_hash(std::string_view message_id) {
 }
 
 void ImportBatch::append(ImportBatch&& o) {
+  if (empty()) {
+    *this = std::move(o);
+    o = ImportBatch();
+    return;
+  }
   std::vector<uint32_t> id_map(o.ids.size()), ev_map(o.event_names.size()), key_map(o.keys.size()),
       str_map(o.strings.size());
   for (uint32_t i = 0; i < o.event_names.size(); ++i) ev_map[i] = event_names.intern(o.event_names.get(i));

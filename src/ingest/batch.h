@@ -85,7 +85,8 @@ struct ImportBatch {
 
   // Appends everything of `other` (parsed from input that follows this
   // batch's), re-encoding its ids against this batch's dictionaries. `other`
-  // is emptied as it goes, so memory does not double.
+  // is emptied as it goes, so memory does not double; into an empty batch it
+  // is moved as it is.
   void append(ImportBatch&& other);
 
   // Nothing parsed: no ids, events, links, traits or costs.

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cerrno>
@@ -229,12 +228,7 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
                    const ProgressFn& progress, uint64_t split_bytes) {
   std::vector<ImportBatch> parts;
   CAIRN_RETURN_IF_ERROR(parse_file_parts(inputs, threads, parts, errors, progress, split_bytes));
-  for (ImportBatch& part : parts) {
-    if (batch.empty())
-      batch = std::move(part);
-    else
-      batch.append(std::move(part));
-  }
+  for (ImportBatch& part : parts) batch.append(std::move(part));
   return Status::ok();
 }
 

@@ -412,11 +412,7 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
             state.props_seen != props || state.hashed != events)
           return Status::corruption(fmt::format("{}: record at offset {} does not match its commit", path, record_start));
         // A record of several parts is applied as their concatenation.
-        if (batch.empty())
-          batch = std::move(part);
-        else
-          batch.append(std::move(part));
-        part = ImportBatch();
+        batch.append(std::move(part));
         state = ReplayState();
         committed = type == kCommit;
       } else if (!read_frame(type, r, part, state) || !r.at_end()) {

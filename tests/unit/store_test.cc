@@ -154,12 +154,7 @@ TEST(Store, ImportOfPartsEqualsImportOfTheirConcatenation) {
                     wal_dir = temp_dir("parts-wal");
   for (int round = 0; round < 2; ++round) {
     ImportBatch merged;
-    for (ImportBatch& part : make_parts(round)) {
-      if (merged.empty())
-        merged = std::move(part);
-      else
-        merged.append(std::move(part));
-    }
+    for (ImportBatch& part : make_parts(round)) merged.append(std::move(part));
     const std::vector<ImportBatch> parts = make_parts(round);
     auto a = open_write(merged_dir)->import(merged);
     ASSERT_TRUE(a.is_ok());
