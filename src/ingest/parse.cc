@@ -41,20 +41,23 @@ Status run(const std::string& name, ByteSource& source, InputKind kind, ImportBa
 }
 
 // Where a later part of a split file starts: the first record that starts
-// at or after `nominal` (for CSV, outside quotes, counted from the file's
-// start), and how many newlines come before it.
+// at or after `nominal`, and for CSV how many newlines come before it. A
+// CSV record starts outside quotes, which only a scan from the file's start
+// can tell; an NDJSON line starts after the first newline at or after
+// nominal - 1, found there (its line number is known once the parts before
+// it are read: parse_file_parts counts their lines).
 struct SplitPoint {
   uint64_t begin = 0;
-  uint64_t newlines_before = 0;
+  uint64_t newlines_before = 0;  // CSV only
 };
 
 Result<SplitPoint> find_split(const std::string& path, uint64_t nominal, bool csv) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  std::vector<char> buf(1u << 20);
+  std::vector<char> buf(csv ? 1u << 20 : 1u << 16);
   SplitPoint sp;
   bool in_quotes = false;
-  uint64_t pos = 0;
+  uint64_t pos = csv || nominal == 0 ? 0 : nominal - 1;
   for (;;) {
     const ssize_t r = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(pos));
     if (r < 0) {
@@ -72,18 +75,10 @@ Result<SplitPoint> find_split(const std::string& path, uint64_t nominal, bool cs
     const size_t n = static_cast<size_t>(r);
     size_t i = 0;
     if (!csv) {
-      // Count newlines before nominal, then find the first one at or after nominal - 1.
-      while (i < n) {
-        const void* nl = std::memchr(p + i, '\n', n - i);
-        if (!nl) break;
-        const size_t k = static_cast<size_t>(static_cast<const char*>(nl) - p);
-        ++sp.newlines_before;
-        if (pos + k + 1 >= nominal) {
-          ::close(fd);
-          sp.begin = pos + k + 1;
-          return sp;
-        }
-        i = k + 1;
+      if (const void* nl = std::memchr(p, '\n', n)) {
+        ::close(fd);
+        sp.begin = pos + static_cast<uint64_t>(static_cast<const char*>(nl) - p) + 1;
+        return sp;
       }
     } else {
       // From one quote or newline to the next.
@@ -133,6 +128,8 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     ImportBatch batch;
     ImportErrors errors;
     Status status;
+    uint64_t lines = 0;       // the lines its records took
+    uint64_t line_shift = 0;  // added to its errors' line numbers
     std::atomic<uint64_t> bytes{0};
     std::atomic<uint64_t> events{0};
   };
@@ -165,7 +162,7 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     const ParseInput& in = inputs[u.input];
     const bool csv = is_csv(in.path, in.kind);
     std::unique_ptr<ByteSource> source;
-    uint64_t limit = UINT64_MAX, line_shift = 0, stream_base = 0;
+    uint64_t limit = UINT64_MAX, stream_base = 0;
     std::string prefix;
     if (u.nominal_begin == 0) {
       auto s = ByteSource::open_file(in.path);
@@ -185,8 +182,9 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
         if (sp->begin >= u.nominal_end) return Status::ok();  // no record starts in this part
         limit = stream_base + (u.nominal_end - sp->begin);
       }
-      // Stream line L is file line L + newlines_before (CSV: minus the copied header line).
-      line_shift = sp->newlines_before - (csv ? 1 : 0);
+      // CSV: stream line L is file line L + newlines_before - 1 (the copied
+      // header line). NDJSON parts are shifted once every part is read.
+      if (csv) u.line_shift = sp->newlines_before - 1;
       auto s = ByteSource::open_range(in.path, sp->begin, prefix);
       if (!s) return s.status();
       source = std::move(*s);
@@ -200,14 +198,7 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     ctx.limit = limit;
     ctx.header_is_copy = u.nominal_begin != 0;
     Status st = run(ctx);
-    if (line_shift != 0) {
-      ImportErrors shifted;
-      for (RowError e : u.errors.all()) {
-        e.line += line_shift;
-        shifted.add(std::move(e));
-      }
-      u.errors = std::move(shifted);
-    }
+    u.lines = ctx.lines;
     return st;
   };
   // Every unit runs; errors are reported below in input order.
@@ -215,11 +206,21 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     units[i]->status = run_unit(*units[i]);
     return Status::ok();
   }));
-  for (auto& u : units) {
-    CAIRN_RETURN_IF_ERROR(u->status);
-    if (!u->batch.empty()) parts.push_back(std::move(u->batch));
-    for (const RowError& e : u->errors.all()) errors.add(e);
-    u->errors = ImportErrors();
+  uint64_t lines_before = 0;  // of the input's earlier parts (NDJSON)
+  for (size_t i = 0; i < units.size(); ++i) {
+    Unit& u = *units[i];
+    CAIRN_RETURN_IF_ERROR(u.status);
+    if (i > 0 && units[i - 1]->input != u.input) lines_before = 0;
+    if (!is_csv(inputs[u.input].path, inputs[u.input].kind)) {
+      u.line_shift = lines_before;
+      lines_before += u.lines;
+    }
+    if (!u.batch.empty()) parts.push_back(std::move(u.batch));
+    for (RowError e : u.errors.all()) {
+      e.line += u.line_shift;
+      errors.add(std::move(e));
+    }
+    u.errors = ImportErrors();
   }
   return Status::ok();
 }

@@ -22,6 +22,8 @@ struct ParseContext {
   // The CSV header was copied in front of a later part of a split file:
   // its errors were already reported by the first part.
   bool header_is_copy = false;
+  // Set once the records are read: the lines they took (newlines read).
+  uint64_t lines = 0;
 
   void report_progress(uint64_t bytes) {
     if (progress && *progress && bytes - last_progress >= (1u << 20)) {
@@ -42,14 +44,16 @@ Status for_each_record(ParseContext& ctx, bool csv, OnRecord&& on_record) {
   for (;;) {
     auto more = reader.next(rec);
     if (!more) return more.status();
-    if (!*more) return Status::ok();
+    if (!*more) break;
     ctx.report_progress(reader.bytes_read());
     if (rec.too_long) {
       ctx.errors.add(row_error(ctx.name, rec.line, "", csv ? "record is longer than 16 MiB" : "line is longer than 16 MiB", ""));
       continue;
     }
-    if (!on_record(rec)) return Status::ok();
+    if (!on_record(rec)) break;
   }
+  ctx.lines = reader.line() - 1;
+  return Status::ok();
 }
 
 Status parse_csv(ParseContext& ctx);

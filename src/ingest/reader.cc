@@ -1,6 +1,8 @@
 #include "ingest/reader.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -120,6 +122,70 @@ class RangeSource final : public ByteSource {
   size_t prefix_done_ = 0;
 };
 
+// A plain file mapped into memory, read without a copy: the bytes [begin,
+// EOF) after a prefix, which is written over the bytes just before begin in
+// the private mapping (a copy of at most two pages). The mapping reserves one
+// page more, mapped to zeros, so that kPadding bytes after the file's end are
+// readable whatever its size. (A file truncated while it is read ends the
+// process with SIGBUS, as with any mapped input.)
+class MappedSource final : public ByteSource {
+ public:
+  ~MappedSource() override {
+    if (map_) ::munmap(map_, reserved_);
+  }
+  // Null when the file cannot be mapped (the caller reads it instead).
+  static std::unique_ptr<MappedSource> open(int fd, uint64_t size, uint64_t begin, const std::string& prefix) {
+    if (begin >= size || begin < prefix.size()) return nullptr;
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t start = begin - prefix.size();  // the stream's first byte in the file
+    const uint64_t offset = start / page * page;
+    const uint64_t mapped = (size - offset + page - 1) / page * page;
+    auto m = std::unique_ptr<MappedSource>(new MappedSource);
+    m->reserved_ = static_cast<size_t>(mapped + page);
+    void* r = ::mmap(nullptr, m->reserved_, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED) return nullptr;
+    m->map_ = static_cast<char*>(r);
+    const int prot = prefix.empty() ? PROT_READ : PROT_READ | PROT_WRITE;
+    if (::mmap(r, static_cast<size_t>(mapped), prot, MAP_PRIVATE | MAP_FIXED, fd, static_cast<off_t>(offset)) ==
+        MAP_FAILED)
+      return nullptr;
+    char* first = m->map_ + (start - offset);
+    if (!prefix.empty()) std::memcpy(first, prefix.data(), prefix.size());
+    m->view_ = std::string_view(first, static_cast<size_t>(size - start));
+    m->released_ = m->map_;
+    return m;
+  }
+  Result<size_t> read(char* dst, size_t n) override {
+    const size_t k = std::min(n, view_.size() - pos_);
+    std::memcpy(dst, view_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  std::string_view contiguous() const override { return view_; }
+  void release(size_t offset) override {
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    char* upto = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(view_.data() + offset) / page * page);
+    if (upto <= released_) return;
+    ::madvise(released_, static_cast<size_t>(upto - released_), MADV_DONTNEED);
+    released_ = upto;
+  }
+
+ private:
+  MappedSource() = default;
+  char* map_ = nullptr;
+  size_t reserved_ = 0;
+  std::string_view view_;
+  size_t pos_ = 0;
+  char* released_ = nullptr;
+};
+
+// A regular file's size, or -1 (not a regular file, or fstat failed).
+int64_t regular_file_size(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  return static_cast<int64_t>(st.st_size);
+}
+
 class MemorySource final : public ByteSource {
  public:
   explicit MemorySource(std::string_view text) : text_(text) {}
@@ -137,18 +203,39 @@ class MemorySource final : public ByteSource {
 
 }  // namespace
 
-Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& path) {
+Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& path, bool map) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  const bool gz = std::string_view(path).ends_with(".gz");
+  if (map && !gz) {
+    const int64_t size = regular_file_size(fd);
+    if (size > 0) {
+      auto m = MappedSource::open(fd, static_cast<uint64_t>(size), 0, "");
+      if (m) {
+        ::close(fd);  // the mapping keeps the file
+        return std::unique_ptr<ByteSource>(std::move(m));
+      }
+    }
+  }
   std::unique_ptr<ByteSource> src = std::make_unique<FdSource>(fd, path);
-  if (std::string_view(path).ends_with(".gz")) src = std::make_unique<GzipSource>(std::move(src), path);
+  if (gz) src = std::make_unique<GzipSource>(std::move(src), path);
   return src;
 }
 
 Result<std::unique_ptr<ByteSource>> ByteSource::open_range(const std::string& path, uint64_t begin,
-                                                          std::string prefix) {
+                                                          std::string prefix, bool map) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  if (map) {
+    const int64_t size = regular_file_size(fd);
+    if (size > 0) {
+      auto m = MappedSource::open(fd, static_cast<uint64_t>(size), begin, prefix);
+      if (m) {
+        ::close(fd);
+        return std::unique_ptr<ByteSource>(std::move(m));
+      }
+    }
+  }
   return std::unique_ptr<ByteSource>(std::make_unique<RangeSource>(fd, path, begin, std::move(prefix)));
 }
 
@@ -165,10 +252,32 @@ constexpr size_t npos = static_cast<size_t>(-1);
 }  // namespace
 
 RecordReader::RecordReader(ByteSource& source, bool csv_quotes) : source_(source), csv_(csv_quotes) {
+  const std::string_view all = source.contiguous();
+  if (!all.empty()) {
+    data_ = all.data();
+    direct_size_ = all.size();
+    return;
+  }
   buf_.resize(kFirstChunk + kPadding);
+  data_ = buf_.data();
 }
 
 Status RecordReader::fill() {
+  if (direct_size_ > 0) {
+    // The bytes are all there: the window grows as a read would (records
+    // are found the same way), and pages well behind it are released.
+    constexpr size_t kReleaseStep = 8u << 20;
+    if (begin_ >= released_ + kReleaseStep) {
+      source_.release(begin_);
+      released_ = begin_;
+    }
+    const size_t want = std::clamp<size_t>(bytes_read_, kFirstChunk, kChunk);
+    const size_t got = std::min(want, direct_size_ - end_);
+    end_ += got;
+    bytes_read_ += got;
+    if (got == 0) eof_ = true;
+    return Status::ok();
+  }
   if (begin_ > 0) {
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
     end_ -= begin_;
@@ -177,7 +286,10 @@ Status RecordReader::fill() {
   }
   // Reads grow with the input, from 64 KiB (small inputs stay cheap) to 1 MiB.
   const size_t want = std::clamp<size_t>(bytes_read_, kFirstChunk, kChunk);
-  if (buf_.size() - kPadding - end_ < want / 2) buf_.resize(std::max(buf_.size() * 2, end_ + want + kPadding));
+  if (buf_.size() - kPadding - end_ < want / 2) {
+    buf_.resize(std::max(buf_.size() * 2, end_ + want + kPadding));
+    data_ = buf_.data();
+  }
   auto got = source_.read(buf_.data() + end_, buf_.size() - kPadding - end_);
   if (!got) return got.status();
   if (*got == 0) eof_ = true;
@@ -189,14 +301,14 @@ Status RecordReader::fill() {
 
 size_t RecordReader::find_end() {
   if (!csv_) {
-    const void* nl = std::memchr(buf_.data() + scan_, '\n', end_ - scan_);
+    const void* nl = std::memchr(data_ + scan_, '\n', end_ - scan_);
     if (!nl) {
       scan_ = end_;
       return npos;
     }
-    return static_cast<size_t>(static_cast<const char*>(nl) - buf_.data());
+    return static_cast<size_t>(static_cast<const char*>(nl) - data_);
   }
-  const char* p = buf_.data();
+  const char* p = data_;
   // From one quote or newline to the next.
   for (size_t i = scan_; (i += find_either(p + i, end_ - i, '"', '\n')) < end_; ++i) {
     if (p[i] == '"') {
@@ -223,17 +335,17 @@ Result<bool> RecordReader::next(Record& out) {
         // Skip to the next physical newline and report the record as too long.
         out = Record{{}, line_, true};
         for (;;) {
-          const void* nl = std::memchr(buf_.data() + scan_, '\n', end_ - scan_);
+          const void* nl = std::memchr(data_ + scan_, '\n', end_ - scan_);
           if (nl) {
-            const size_t i = static_cast<size_t>(static_cast<const char*>(nl) - buf_.data());
-            for (size_t k = begin_; k < i; ++k) line_ += buf_[k] == '\n';
+            const size_t i = static_cast<size_t>(static_cast<const char*>(nl) - data_);
+            for (size_t k = begin_; k < i; ++k) line_ += data_[k] == '\n';
             line_ += 1;
             begin_ = scan_ = i + 1;
             in_quotes_ = false;
             newlines_in_scan_ = 0;
             return true;
           }
-          for (size_t k = begin_; k < end_; ++k) line_ += buf_[k] == '\n';
+          for (size_t k = begin_; k < end_; ++k) line_ += data_[k] == '\n';
           begin_ = scan_ = end_;
           if (eof_) return true;
           CAIRN_RETURN_IF_ERROR(fill());
@@ -255,13 +367,13 @@ Result<bool> RecordReader::next(Record& out) {
     begin_ = scan_ = std::min(e + 1, end_);
     if (first_) {
       first_ = false;
-      if (e - s >= 3 && std::memcmp(buf_.data() + s, "\xEF\xBB\xBF", 3) == 0) s += 3;  // UTF-8 BOM
+      if (e - s >= 3 && std::memcmp(data_ + s, "\xEF\xBB\xBF", 3) == 0) s += 3;  // UTF-8 BOM
     }
     size_t len = e - s;
-    if (len > 0 && buf_[s + len - 1] == '\r') --len;
+    if (len > 0 && data_[s + len - 1] == '\r') --len;
     // Keep kPadding readable bytes after the record: they exist in the buffer
     // (the rest of the data or the zeroed padding past end_).
-    out = too_long ? Record{{}, line, true} : Record{std::string_view(buf_.data() + s, len), line, false};
+    out = too_long ? Record{{}, line, true} : Record{std::string_view(data_ + s, len), line, false};
     return true;
   }
 }

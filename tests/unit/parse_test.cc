@@ -341,6 +341,59 @@ std::string dump(const ImportBatch& b) {
   return out;
 }
 
+// Files are mapped, not read, and a split part's CSV header is written
+// over the bytes before it in the mapping. Files that end on a page boundary
+// (the padding after the last line is then the reserved zero page), just
+// before or after one, with or without a last newline, give what the same
+// bytes parsed from memory give; split into parts too.
+TEST(ParseFiles, MappedFilesGiveWhatTheirBytesGive) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cairn-mapped-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  for (bool csv : {false, true}) {
+    for (size_t size : {page - 1, page, page + 1, 3 * page, 5 * page - 1}) {
+      for (bool last_newline : {true, false}) {
+        // Rows up to `size` bytes in all, the last one padded to end exactly there.
+        std::string text = csv ? "user_id,timestamp,event,note\n" : "";
+        for (int i = 0;; ++i) {
+          const std::string row = csv ? "u" + std::to_string(i % 7) + "," + std::to_string(1767607200 + i) + ",e,\"n\n" +
+                                            std::to_string(i) + "\"\n"
+                                      : R"({"user_id":"u)" + std::to_string(i % 7) + R"(","event":"e","timestamp":)" +
+                                            std::to_string(1767607200 + i) + "}\n";
+          if (text.size() + row.size() + 80 > size) break;
+          text += row;
+        }
+        std::string last = csv ? "u9,1767607200,last," : R"({"user_id":"u9","event":"last","timestamp":1767607200,"p":")";
+        const size_t tail = csv ? 0 : 2;  // "\"}"
+        last += std::string(size - text.size() - last.size() - tail - (last_newline ? 1 : 0), 'x');
+        if (!csv) last += "\"}";
+        text += last + (last_newline ? "\n" : "");
+        ASSERT_EQ(text.size(), size);
+        const std::string name = csv ? "m.csv" : "m.ndjson";
+        const std::string path = (dir / name).string();
+        std::ofstream(path, std::ios::binary) << text;
+        SCOPED_TRACE(name + " of " + std::to_string(size) + " bytes" + (last_newline ? "" : ", no last newline"));
+        auto want = parse(path, text);
+        ASSERT_TRUE(want->status.is_ok());
+        ASSERT_EQ(want->errors.count(), 0u) << want->errors.summary();
+        ImportBatch mapped;
+        ImportErrors mapped_errors;
+        ASSERT_TRUE(parse_file(path, InputKind::kEvents, mapped, mapped_errors).is_ok());
+        EXPECT_EQ(dump(mapped), dump(want->batch));
+        EXPECT_EQ(mapped_errors.count(), 0u);
+        for (unsigned threads : {2u, 3u}) {
+          ImportBatch parts;
+          ImportErrors parts_errors;
+          ASSERT_TRUE(parse_files({{path, InputKind::kEvents}}, threads, parts, parts_errors, {}, 1).is_ok());
+          EXPECT_EQ(dump(parts), dump(want->batch)) << threads << " threads";
+          EXPECT_EQ(parts_errors.count(), 0u);
+        }
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 // Splitting files between threads (at any size, with quoted newlines and bad
 // rows near the split points) gives the same batch and the same errors, line
 // numbers included, as one thread.
