@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -40,24 +41,16 @@ Status run(const std::string& name, ByteSource& source, InputKind kind, ImportBa
   return run(ctx);
 }
 
-// Where a later part of a split file starts: the first record that starts
-// at or after `nominal`, and for CSV how many newlines come before it. A
-// CSV record starts outside quotes, which only a scan from the file's start
-// can tell; an NDJSON line starts after the first newline at or after
-// nominal - 1, found there (its line number is known once the parts before
-// it are read: parse_file_parts counts their lines).
-struct SplitPoint {
-  uint64_t begin = 0;
-  uint64_t newlines_before = 0;  // CSV only
-};
-
-Result<SplitPoint> find_split(const std::string& path, uint64_t nominal, bool csv) {
+// Where a later part of a split file is taken to start: after the first
+// newline at or after nominal - 1 (the end of the file when there is none).
+// For NDJSON that is the first record starting at or after nominal; a CSV
+// newline may be inside quotes, which only the part before can tell, so
+// parse_file_parts checks it against where that part stopped.
+Result<uint64_t> guess_split(const std::string& path, uint64_t nominal) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  std::vector<char> buf(csv ? 1u << 20 : 1u << 16);
-  SplitPoint sp;
-  bool in_quotes = false;
-  uint64_t pos = csv || nominal == 0 ? 0 : nominal - 1;
+  std::vector<char> buf(1u << 16);
+  uint64_t pos = nominal == 0 ? 0 : nominal - 1;
   for (;;) {
     const ssize_t r = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(pos));
     if (r < 0) {
@@ -66,36 +59,12 @@ Result<SplitPoint> find_split(const std::string& path, uint64_t nominal, bool cs
       ::close(fd);
       return Status::io_error(fmt::format("cannot read {}: {}", path, std::strerror(err)));
     }
-    if (r == 0) {  // no record starts after nominal: the part is empty
+    const void* nl = r == 0 ? nullptr : std::memchr(buf.data(), '\n', static_cast<size_t>(r));
+    if (r == 0 || nl) {
       ::close(fd);
-      sp.begin = pos;
-      return sp;
+      return r == 0 ? pos : pos + static_cast<uint64_t>(static_cast<const char*>(nl) - buf.data()) + 1;
     }
-    const char* p = buf.data();
-    const size_t n = static_cast<size_t>(r);
-    size_t i = 0;
-    if (!csv) {
-      if (const void* nl = std::memchr(p, '\n', n)) {
-        ::close(fd);
-        sp.begin = pos + static_cast<uint64_t>(static_cast<const char*>(nl) - p) + 1;
-        return sp;
-      }
-    } else {
-      // From one quote or newline to the next.
-      for (; (i += find_either(p + i, n - i, '"', '\n')) < n; ++i) {
-        if (p[i] == '"') {
-          in_quotes = !in_quotes;
-        } else {
-          ++sp.newlines_before;
-          if (!in_quotes && pos + i + 1 >= nominal) {
-            ::close(fd);
-            sp.begin = pos + i + 1;
-            return sp;
-          }
-        }
-      }
-    }
-    pos += n;
+    pos += static_cast<uint64_t>(r);
   }
 }
 
@@ -128,8 +97,11 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     ImportBatch batch;
     ImportErrors errors;
     Status status;
-    uint64_t lines = 0;       // the lines its records took
-    uint64_t line_shift = 0;  // added to its errors' line numbers
+    uint64_t begin = 0;           // the file offset its records start at
+    uint64_t stop = 0;            // the file offset where it stopped reading
+    bool stopped_early = false;   // its parser stopped (after a bad CSV header)
+    uint64_t lines = 0;           // the lines it read (a copied CSV header's too)
+    uint64_t header_lines = 0;    // the lines of its copied CSV header
     std::atomic<uint64_t> bytes{0};
     std::atomic<uint64_t> events{0};
   };
@@ -158,11 +130,17 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     }
     progress(bytes, events);
   };
-  auto run_unit = [&](Unit& u) -> Status {
+  // Parses unit u, a later part from file offset `begin` (after a copy of
+  // the CSV header) up to the first record starting at or after its end.
+  auto run_unit = [&](Unit& u, uint64_t begin) -> Status {
+    u.batch = ImportBatch();
+    u.errors = ImportErrors();
+    u.begin = u.stop = begin;
+    u.lines = u.header_lines = 0;
+    u.stopped_early = false;
     const ParseInput& in = inputs[u.input];
-    const bool csv = is_csv(in.path, in.kind);
     std::unique_ptr<ByteSource> source;
-    uint64_t limit = UINT64_MAX, stream_base = 0;
+    uint64_t limit = UINT64_MAX;
     std::string prefix;
     if (u.nominal_begin == 0) {
       auto s = ByteSource::open_file(in.path);
@@ -170,25 +148,21 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
       source = std::move(*s);
       limit = u.nominal_end;
     } else {
-      auto sp = find_split(in.path, u.nominal_begin, csv);
-      if (!sp) return sp.status();
-      if (csv) {
+      if (is_csv(in.path, in.kind)) {
         auto header = csv_header(in.path);
         if (!header) return header.status();
         prefix = std::move(*header);
       }
-      stream_base = prefix.size();
       if (u.nominal_end != UINT64_MAX) {
-        if (sp->begin >= u.nominal_end) return Status::ok();  // no record starts in this part
-        limit = stream_base + (u.nominal_end - sp->begin);
+        if (begin >= u.nominal_end) return Status::ok();  // no record starts in this part
+        limit = prefix.size() + (u.nominal_end - begin);
       }
-      // CSV: stream line L is file line L + newlines_before - 1 (the copied
-      // header line). NDJSON parts are shifted once every part is read.
-      if (csv) u.line_shift = sp->newlines_before - 1;
-      auto s = ByteSource::open_range(in.path, sp->begin, prefix);
+      u.header_lines = static_cast<uint64_t>(std::count(prefix.begin(), prefix.end(), '\n'));
+      auto s = ByteSource::open_range(in.path, begin, prefix);
       if (!s) return s.status();
       source = std::move(*s);
     }
+    const uint64_t stream_base = prefix.size();
     ProgressFn unit_progress = [&](uint64_t bytes, uint64_t events) {
       u.bytes.store(bytes > stream_base ? bytes - stream_base : 0, std::memory_order_relaxed);
       u.events.store(events, std::memory_order_relaxed);
@@ -199,28 +173,45 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     ctx.header_is_copy = u.nominal_begin != 0;
     Status st = run(ctx);
     u.lines = ctx.lines;
+    u.stop = begin + ctx.stop - stream_base;
+    u.stopped_early = ctx.stopped_early;
     return st;
   };
-  // Every unit runs; errors are reported below in input order.
+  // Every unit runs, a later part from its guessed start.
   CAIRN_RETURN_IF_ERROR(parallel_for(units.size(), std::max(threads, 1u), [&](size_t i, unsigned) {
-    units[i]->status = run_unit(*units[i]);
+    Unit& u = *units[i];
+    uint64_t begin = 0;
+    if (u.nominal_begin != 0) {
+      auto guess = guess_split(inputs[u.input].path, u.nominal_begin);
+      if (!guess) {
+        u.status = guess.status();
+        return Status::ok();
+      }
+      begin = *guess;
+    }
+    u.status = run_unit(u, begin);
     return Status::ok();
   }));
-  uint64_t lines_before = 0;  // of the input's earlier parts (NDJSON)
+  // In input order: a part that did not start where the one before stopped
+  // (its guessed start was a newline inside a quoted CSV cell) is parsed
+  // again from there. Line numbers follow from the lines of the parts before.
+  uint64_t lines_before = 0;  // of the input's earlier parts
   for (size_t i = 0; i < units.size(); ++i) {
     Unit& u = *units[i];
     CAIRN_RETURN_IF_ERROR(u.status);
-    if (i > 0 && units[i - 1]->input != u.input) lines_before = 0;
-    if (!is_csv(inputs[u.input].path, inputs[u.input].kind)) {
-      u.line_shift = lines_before;
-      lines_before += u.lines;
+    if (i == 0 || units[i - 1]->input != u.input) {
+      lines_before = 0;
+    } else if (const Unit& prev = *units[i - 1]; !prev.stopped_early && u.begin != prev.stop) {
+      u.status = run_unit(u, prev.stop);
+      CAIRN_RETURN_IF_ERROR(u.status);
     }
     if (!u.batch.empty()) parts.push_back(std::move(u.batch));
     for (RowError e : u.errors.all()) {
-      e.line += u.line_shift;
+      e.line = e.line + lines_before - u.header_lines;
       errors.add(std::move(e));
     }
     u.errors = ImportErrors();
+    lines_before += u.lines - u.header_lines;
   }
   return Status::ok();
 }

@@ -22,8 +22,12 @@ struct ParseContext {
   // The CSV header was copied in front of a later part of a split file:
   // its errors were already reported by the first part.
   bool header_is_copy = false;
-  // Set once the records are read: the lines they took (newlines read).
+  // Set once the records are read: the lines they took (newlines read), the
+  // stream offset where reading stopped (the first record not read, or the
+  // end), and whether the parser stopped before the limit or the end.
   uint64_t lines = 0;
+  uint64_t stop = 0;
+  bool stopped_early = false;
 
   void report_progress(uint64_t bytes) {
     if (progress && *progress && bytes - last_progress >= (1u << 20)) {
@@ -50,9 +54,13 @@ Status for_each_record(ParseContext& ctx, bool csv, OnRecord&& on_record) {
       ctx.errors.add(row_error(ctx.name, rec.line, "", csv ? "record is longer than 16 MiB" : "line is longer than 16 MiB", ""));
       continue;
     }
-    if (!on_record(rec)) break;
+    if (!on_record(rec)) {
+      ctx.stopped_early = true;
+      break;
+    }
   }
   ctx.lines = reader.line() - 1;
+  ctx.stop = reader.offset();
   return Status::ok();
 }
 

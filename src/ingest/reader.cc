@@ -328,7 +328,7 @@ size_t RecordReader::find_end() {
 Result<bool> RecordReader::next(Record& out) {
   for (;;) {
     // The stream offset of the next record's first byte.
-    if (bytes_read_ - (end_ - begin_) >= limit_) return false;
+    if (offset() >= limit_) return false;
     size_t e = find_end();
     while (e == npos && !eof_) {
       if (end_ - begin_ > kMaxRecord) {

@@ -58,6 +58,8 @@ class RecordReader {
   // The line the next record starts on (1-based): once the input is read,
   // one more than the lines it had.
   uint64_t line() const { return line_; }
+  // The stream offset of the next record (of the end, once all is read).
+  uint64_t offset() const { return bytes_read_ - (end_ - begin_); }
   // Input bytes consumed so far (of the decompressed stream).
   uint64_t bytes_read() const { return bytes_read_; }
   // Stops before the first record that starts at or after this stream offset.
