@@ -66,12 +66,13 @@ Status zstd_decompress_into(std::string_view compressed, size_t raw_size, std::s
   return Status::ok();
 }
 
-void lz4_compress_into(std::string_view raw, std::string& out) {
-  out.clear();
-  if (raw.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return;
-  out.resize(static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size()))));
-  const int n = LZ4_compress_default(raw.data(), out.data(), static_cast<int>(raw.size()), static_cast<int>(out.size()));
-  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+size_t lz4_compress_into(std::string_view raw, std::string& out) {
+  if (raw.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return 0;
+  const size_t bound = static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size())));
+  if (out.size() < bound) out.resize(bound);  // grown only: a resize would write zeros over it each time
+  const int n = LZ4_compress_fast(raw.data(), out.data(), static_cast<int>(raw.size()), static_cast<int>(bound),
+                                  kLz4Acceleration);
+  return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 Result<std::string> lz4_decompress(std::string_view compressed, size_t raw_size) {

@@ -18,9 +18,13 @@ Result<std::string> zstd_decompress(std::string_view compressed, size_t raw_size
 Status zstd_decompress_into(std::string_view compressed, size_t raw_size, std::string& out);
 // LZ4 block compression: several times faster than zstd, for data that is
 // written once and soon dropped (the WAL).
-// Into out (reused: a log of many frames allocates no buffer per frame);
-// out is empty when raw is too large for one block.
-void lz4_compress_into(std::string_view raw, std::string& out);
+// Acceleration 8 trades about 9% more bytes for a faster pass; measured on
+// a 10M-event import that is about 3% less time in all (PERFORMANCE.md).
+inline constexpr int kLz4Acceleration = 8;
+// Into the first bytes of out, grown as needed and otherwise reused (a log of
+// many frames allocates no buffer per frame). Returns the compressed size,
+// 0 when raw is too large for one block.
+size_t lz4_compress_into(std::string_view raw, std::string& out);
 Result<std::string> lz4_decompress(std::string_view compressed, size_t raw_size);
 
 // A self-describing checksummed container for small whole files (manifest,

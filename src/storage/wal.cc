@@ -46,9 +46,9 @@ class WalWriter {
   // The body is LZ4 unless compress is false or LZ4 would not make it
   // smaller: then it is stored as it is (comp_size == raw_size).
   Status frame(FrameType type, const std::string& raw, bool compress = true) {
-    lz4_.clear();
-    if (compress) lz4_compress_into(raw, lz4_);
-    const std::string& comp = compress && !lz4_.empty() && lz4_.size() < raw.size() ? lz4_ : raw;
+    const size_t packed = compress ? lz4_compress_into(raw, lz4_) : 0;
+    const std::string_view comp =
+        packed > 0 && packed < raw.size() ? std::string_view(lz4_.data(), packed) : std::string_view(raw);
     BinaryWriter h;
     h.put_bytes(std::string_view(kFrameMagic, 4));
     h.put_u8(type);
@@ -75,7 +75,7 @@ class WalWriter {
   int fd_;
   std::string path_;
   uint64_t seq_;
-  std::string lz4_;  // the last frame's compressed body, its buffer reused
+  std::string lz4_;  // the last frame's compressed body (its first bytes), the buffer reused
 };
 
 void put_typed(BinaryWriter& w, const TypedValue& v) {
