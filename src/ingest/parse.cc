@@ -225,8 +225,8 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
 }
 
 Status parse_buffer(const std::string& name, std::string_view text, InputKind kind, ImportBatch& batch,
-                    ImportErrors& errors) {
-  auto source = ByteSource::from_memory(text, std::string_view(name).ends_with(".gz"));
+                    ImportErrors& errors, bool padded) {
+  auto source = ByteSource::from_memory(text, std::string_view(name).ends_with(".gz"), padded);
   return run(name, *source, kind, batch, errors, nullptr);
 }
 

@@ -188,16 +188,18 @@ int64_t regular_file_size(int fd) {
 
 class MemorySource final : public ByteSource {
  public:
-  explicit MemorySource(std::string_view text) : text_(text) {}
+  MemorySource(std::string_view text, bool padded) : text_(text), padded_(padded) {}
   Result<size_t> read(char* dst, size_t n) override {
     const size_t k = std::min(n, text_.size() - pos_);
     std::memcpy(dst, text_.data() + pos_, k);
     pos_ += k;
     return k;
   }
+  std::string_view contiguous() const override { return padded_ ? text_ : std::string_view(); }
 
  private:
   std::string_view text_;
+  bool padded_;
   size_t pos_ = 0;
 };
 
@@ -239,8 +241,8 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_range(const std::string& pa
   return std::unique_ptr<ByteSource>(std::make_unique<RangeSource>(fd, path, begin, std::move(prefix)));
 }
 
-std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view text, bool gzipped) {
-  std::unique_ptr<ByteSource> src = std::make_unique<MemorySource>(text);
+std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view text, bool gzipped, bool padded) {
+  std::unique_ptr<ByteSource> src = std::make_unique<MemorySource>(text, padded && !gzipped);
   if (gzipped) src = std::make_unique<GzipSource>(std::move(src), "input");
   return src;
 }

@@ -31,8 +31,10 @@ class ByteSource {
   // A file, transparently gunzipped when `path` ends in ".gz". A plain
   // regular file is mapped into memory (map = false reads it instead).
   static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path, bool map = true);
-  // In-memory bytes (not copied: `text` must outlive the source).
-  static std::unique_ptr<ByteSource> from_memory(std::string_view text, bool gzipped);
+  // In-memory bytes (not copied: `text` must outlive the source). padded:
+  // RecordReader::kPadding readable bytes follow text, and a reader takes
+  // the records from it in place, as from a mapped file.
+  static std::unique_ptr<ByteSource> from_memory(std::string_view text, bool gzipped, bool padded = false);
   // Bytes [begin, EOF) of a plain file, after `prefix` (e.g. a CSV header;
   // begin >= prefix.size()). Mapped unless map is false.
   static Result<std::unique_ptr<ByteSource>> open_range(const std::string& path, uint64_t begin, std::string prefix,

@@ -1,12 +1,14 @@
 // Fuzzes every input parser: the first byte picks the format (NDJSON, CSV
 // events, contacts, costs, each also gzip-wrapped), the rest is the file.
 // Whatever the input, the parser must not crash, and the batch it builds must
-// be internally consistent (every index in range).
+// be internally consistent (every index in range). The text is also read in
+// place, as a mapped file is, which must give the same batch and errors.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "ingest/parse.h"
+#include "ingest/reader.h"
 
 namespace {
 
@@ -48,5 +50,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const BatchLink& l : batch.links) check(l.from < batch.ids.size() && l.to < batch.ids.size());
   for (const BatchTrait& t : batch.traits) check(t.id < batch.ids.size() && t.key < batch.keys.size());
   for (const RowError& e : errors.all()) check(!e.format().empty() && e.line >= 1);
+
+  const std::string padded = std::string(text) + std::string(RecordReader::kPadding, '\0');
+  ImportBatch in_place;
+  ImportErrors in_place_errors;
+  const Status st2 = parse_buffer(mode.name, std::string_view(padded).substr(0, text.size()), mode.kind, in_place,
+                                  in_place_errors, /*padded=*/true);
+  check(st2.is_ok() == st.is_ok());
+  check(in_place.events.size() == batch.events.size() && in_place.props.size() == batch.props.size());
+  check(in_place.links.size() == batch.links.size() && in_place.traits.size() == batch.traits.size());
+  check(in_place.ids.size() == batch.ids.size() && in_place.strings.size() == batch.strings.size());
+  for (size_t i = 0; i < batch.events.size(); ++i)
+    check(in_place.events[i].time == batch.events[i].time &&
+          in_place.events[i].message_hash == batch.events[i].message_hash);
+  check(in_place_errors.count() == errors.count());
+  for (size_t i = 0; i < errors.count(); ++i) check(in_place_errors.all()[i].format() == errors.all()[i].format());
   return 0;
 }

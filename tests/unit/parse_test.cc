@@ -394,6 +394,40 @@ TEST(ParseFiles, MappedFilesGiveWhatTheirBytesGive) {
   std::filesystem::remove_all(dir);
 }
 
+// Text read in place (as a mapped file is) gives what text copied chunk by
+// chunk gives: the same rows and the same errors with the same lines, over
+// chunk boundaries, quoted newlines, a byte order mark, CRLF, an over-long
+// line, and a last line without a newline.
+TEST(ParseStreaming, InPlaceReadingGivesWhatCopyingGives) {
+  std::string nd = "\xEF\xBB\xBF";
+  std::string csv = "\xEF\xBB\xBFuser_id,timestamp,event,note\r\n";
+  for (int i = 0; i < 30000; ++i) {
+    nd += i % 997 == 5 ? "{broken\n"
+                       : R"({"user_id":"u)" + std::to_string(i % 101) + R"(","event":"e","timestamp":)" +
+                             std::to_string(1767607200 + i) + R"(,"properties":{"n":")" +
+                             std::string(static_cast<size_t>(i % 70), 'n') + "\"}}\r\n";
+    csv += "u" + std::to_string(i % 101) + "," + (i % 991 == 7 ? std::string("bad") : std::to_string(1767607200 + i)) +
+           ",e,\"a\nb " + std::string(static_cast<size_t>(i % 40), 'c') + "\"\r\n";
+  }
+  nd += std::string(RecordReader::kMaxRecord + 10, 'z') + "\n";
+  nd += R"({"user_id":"last","event":"e","timestamp":1767607200})";
+  csv += "last,1767607200,e,end";
+  for (const auto& [name, text] : {std::pair<std::string, std::string>{"p.ndjson", nd}, {"p.csv", csv}}) {
+    auto copied = parse(name, text);
+    ASSERT_TRUE(copied->status.is_ok());
+    ASSERT_GT(copied->errors.count(), 10u);
+    const std::string padded = text + std::string(RecordReader::kPadding, '\0');
+    ImportBatch batch;
+    ImportErrors errors;
+    ASSERT_TRUE(parse_buffer(name, std::string_view(padded).substr(0, text.size()), InputKind::kEvents, batch, errors,
+                             /*padded=*/true)
+                    .is_ok());
+    EXPECT_EQ(messages(errors), messages(copied->errors)) << name;
+    EXPECT_EQ(dump(batch), dump(copied->batch)) << name;
+    EXPECT_GT(batch.events.size(), 29000u) << name;
+  }
+}
+
 // Splitting files between threads (at any size, with quoted newlines and bad
 // rows near the split points) gives the same batch and the same errors, line
 // numbers included, as one thread.
