@@ -9,8 +9,11 @@
 namespace cairn {
 
 bool PendingRow::add_prop(PendingEvent& e, std::string_view key, const PendingValue& v) {
-  for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i)
-    if (props[i].key == key) return false;
+  const uint64_t bit = key_bit(key);
+  if (e.key_bits & bit)  // maybe there already: look
+    for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i)
+      if (props[i].key == key) return false;
+  e.key_bits |= bit;
   props.push_back(PendingProp{key, v});
   ++e.prop_count;
   return true;

@@ -31,7 +31,17 @@ struct PendingEvent {
   std::string_view user_id, anonymous_id, event, message_id;
   Micros time = 0;
   size_t prop_begin = 0, prop_count = 0;  // into PendingRow::props
+  uint64_t key_bits = 0;                  // key_bit() of each of its properties' keys
 };
+
+// A key's bit in a 64-bit summary of an event's property keys: a key whose
+// bit is not set is not among them (no compare needed).
+inline uint64_t key_bit(std::string_view key) {
+  if (key.empty()) return 1;
+  const unsigned h = static_cast<unsigned>(key.size()) * 7 + static_cast<unsigned char>(key[0]) * 31 +
+                     static_cast<unsigned char>(key[key.size() / 2]) * 131 + static_cast<unsigned char>(key.back());
+  return uint64_t{1} << (h & 63);
+}
 
 struct PendingTrait {
   std::string_view id;

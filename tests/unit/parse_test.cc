@@ -257,6 +257,33 @@ std::string gzip(const std::string& text) {
 // Many rows crossing the reader's 1 MiB chunks, a CSV cell with newlines
 // among them; plain and gzip (two concatenated members) must agree.
 // NUL characters mark erased dictionary entries, so no input may carry one.
+// An event's property keys are unique, the first one given winning:
+// repeated JSON keys, a nested object's flattened key against a dotted one,
+// explicit properties against those taken from the Segment context and
+// page name; and properties.revenue must be a number (or a string of one).
+TEST(ParseNdjson, FirstPropertyOfAKeyWins) {
+  auto p = parse("k.ndjson",
+                 R"({"user_id":"u","event":"e","timestamp":1767607200,"properties":{"plan":"a","plan":"b","x":{"y":1},"x.y":2}})"
+                 "\n"
+                 R"({"type":"page","userId":"u","name":"Home","timestamp":"2026-01-05T10:00:00Z","properties":{"page_name":"Mine","utm_source":"own"},"context":{"campaign":{"source":"ctx","medium":"cpc"}}})"
+                 "\n"
+                 R"({"user_id":"u","event":"buy","timestamp":1767607200,"properties":{"revenue":"12.5"}})"
+                 "\n"
+                 R"({"user_id":"u","event":"buy","timestamp":1767607200,"properties":{"revenue":"abc"}})"
+                 "\n");
+  EXPECT_EQ(messages(p->errors),
+            std::vector<std::string>{"k.ndjson:4: field 'properties.revenue': cannot parse \"abc\" as a number"});
+  ASSERT_EQ(p->batch.events.size(), 3u);
+  EXPECT_EQ(p->batch.events[0].prop_count, 2u);
+  EXPECT_EQ(prop(p->batch, 0, "plan"), "s:a");
+  EXPECT_EQ(prop(p->batch, 0, "x.y"), "n:1");
+  EXPECT_EQ(p->batch.events[1].prop_count, 3u);
+  EXPECT_EQ(prop(p->batch, 1, "page_name"), "s:Mine");
+  EXPECT_EQ(prop(p->batch, 1, "utm_source"), "s:own");
+  EXPECT_EQ(prop(p->batch, 1, "utm_medium"), "s:cpc");
+  EXPECT_EQ(prop(p->batch, 2, "revenue"), "n:12.5");
+}
+
 TEST(ParseNdjson, NulCharactersAreRejected) {
   auto p = parse("n.ndjson",
                  "{\"user_id\":\"u\\u0000x\",\"event\":\"e\",\"timestamp\":1}\n"
