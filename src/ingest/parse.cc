@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 
 #include "core/parallel.h"
-#include "core/text_scan.h"
 #include "ingest/parse_internal.h"
 #include "storage/file_util.h"
 
@@ -198,13 +197,12 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
   uint64_t lines_before = 0;  // of the input's earlier parts
   for (size_t i = 0; i < units.size(); ++i) {
     Unit& u = *units[i];
-    CAIRN_RETURN_IF_ERROR(u.status);
     if (i == 0 || units[i - 1]->input != u.input) {
       lines_before = 0;
     } else if (const Unit& prev = *units[i - 1]; !prev.stopped_early && u.begin != prev.stop) {
-      u.status = run_unit(u, prev.stop);
-      CAIRN_RETURN_IF_ERROR(u.status);
+      u.status = run_unit(u, prev.stop);  // whatever the wrong start gave, errors too
     }
+    CAIRN_RETURN_IF_ERROR(u.status);
     if (!u.batch.empty()) parts.push_back(std::move(u.batch));
     for (RowError e : u.errors.all()) {
       e.line = e.line + lines_before - u.header_lines;
