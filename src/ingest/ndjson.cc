@@ -244,7 +244,7 @@ class NdjsonParser {
   }
 
   bool check_revenue_property(const PendingEvent& e) {
-    static const uint64_t revenue_bit = key_bit("revenue");
+    constexpr uint64_t revenue_bit = key_bit("revenue");
     if (!(e.key_bits & revenue_bit)) return true;
     for (size_t i = e.prop_begin; i < e.prop_begin + e.prop_count; ++i) {
       PendingProp& p = row_.props[i];

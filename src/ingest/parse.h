@@ -52,9 +52,9 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
 
 // Parses in-memory text as if it were the file `name` (used by tests and
 // fuzzers). The format follows `name`'s extension as for parse_file.
-// padded: RecordReader::kPadding readable bytes follow text, which is then
-// read in place as a mapped file is (not copied chunk by chunk).
+// in_place: the text (copied once, with padding) is read in place, as a
+// mapped file is, instead of chunk by chunk.
 Status parse_buffer(const std::string& name, std::string_view text, InputKind kind, ImportBatch& batch,
-                    ImportErrors& errors, bool padded = false);
+                    ImportErrors& errors, bool in_place = false);
 
 }  // namespace cairn

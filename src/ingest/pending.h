@@ -36,7 +36,7 @@ struct PendingEvent {
 
 // A key's bit in a 64-bit summary of an event's property keys: a key whose
 // bit is not set is not among them (no compare needed).
-inline uint64_t key_bit(std::string_view key) {
+constexpr uint64_t key_bit(std::string_view key) {
   if (key.empty()) return 1;
   const unsigned h = static_cast<unsigned>(key.size()) * 7 + static_cast<unsigned char>(key[0]) * 31 +
                      static_cast<unsigned char>(key[key.size() / 2]) * 131 + static_cast<unsigned char>(key.back());

@@ -122,71 +122,9 @@ class RangeSource final : public ByteSource {
   size_t prefix_done_ = 0;
 };
 
-// A plain file mapped into memory, read without a copy: the bytes [begin,
-// EOF) after a prefix, which is written over the bytes just before begin in
-// the private mapping (a copy of at most two pages). The mapping reserves one
-// page more, mapped to zeros, so that kPadding bytes after the file's end are
-// readable whatever its size. (A file truncated while it is read ends the
-// process with SIGBUS, as with any mapped input.)
-class MappedSource final : public ByteSource {
- public:
-  ~MappedSource() override {
-    if (map_) ::munmap(map_, reserved_);
-  }
-  // Null when the file cannot be mapped (the caller reads it instead).
-  static std::unique_ptr<MappedSource> open(int fd, uint64_t size, uint64_t begin, const std::string& prefix) {
-    if (begin >= size || begin < prefix.size()) return nullptr;
-    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-    const uint64_t start = begin - prefix.size();  // the stream's first byte in the file
-    const uint64_t offset = start / page * page;
-    const uint64_t mapped = (size - offset + page - 1) / page * page;
-    auto m = std::unique_ptr<MappedSource>(new MappedSource);
-    m->reserved_ = static_cast<size_t>(mapped + page);
-    void* r = ::mmap(nullptr, m->reserved_, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r == MAP_FAILED) return nullptr;
-    m->map_ = static_cast<char*>(r);
-    const int prot = prefix.empty() ? PROT_READ : PROT_READ | PROT_WRITE;
-    if (::mmap(r, static_cast<size_t>(mapped), prot, MAP_PRIVATE | MAP_FIXED, fd, static_cast<off_t>(offset)) ==
-        MAP_FAILED)
-      return nullptr;
-    char* first = m->map_ + (start - offset);
-    if (!prefix.empty()) std::memcpy(first, prefix.data(), prefix.size());
-    m->view_ = std::string_view(first, static_cast<size_t>(size - start));
-    m->released_ = m->map_;
-    return m;
-  }
-  Result<size_t> read(char* dst, size_t n) override {
-    const size_t k = std::min(n, view_.size() - pos_);
-    std::memcpy(dst, view_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-  std::string_view contiguous() const override { return view_; }
-  void release(size_t offset) override {
-    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    char* upto = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(view_.data() + offset) / page * page);
-    if (upto <= released_) return;
-    ::madvise(released_, static_cast<size_t>(upto - released_), MADV_DONTNEED);
-    released_ = upto;
-  }
-
- private:
-  MappedSource() = default;
-  char* map_ = nullptr;
-  size_t reserved_ = 0;
-  std::string_view view_;
-  size_t pos_ = 0;
-  char* released_ = nullptr;
-};
-
-// A regular file's size, or -1 (not a regular file, or fstat failed).
-int64_t regular_file_size(int fd) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
-  return static_cast<int64_t>(st.st_size);
-}
-
-class MemorySource final : public ByteSource {
+// Bytes in memory, read by copying or, when padded (RecordReader::kPadding
+// readable bytes follow them), taken in place by the reader.
+class MemorySource : public ByteSource {
  public:
   MemorySource(std::string_view text, bool padded) : text_(text), padded_(padded) {}
   Result<size_t> read(char* dst, size_t n) override {
@@ -203,41 +141,88 @@ class MemorySource final : public ByteSource {
   size_t pos_ = 0;
 };
 
+// A plain file mapped into memory, read without a copy: the bytes [begin,
+// EOF) after a prefix, which is written over the bytes just before begin in
+// the private mapping (a copy of at most two pages). The mapping reserves one
+// page more, mapped to zeros, so that kPadding bytes after the file's end are
+// readable whatever its size. (A file truncated while it is read ends the
+// process with SIGBUS, as with any mapped input.)
+class MappedSource final : public MemorySource {
+ public:
+  ~MappedSource() override { ::munmap(map_, reserved_); }
+  // Null when the file cannot be mapped (the caller reads it instead).
+  static std::unique_ptr<ByteSource> open(int fd, uint64_t size, uint64_t begin, const std::string& prefix) {
+    if (begin >= size || begin < prefix.size()) return nullptr;
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t start = begin - prefix.size();  // the stream's first byte in the file
+    const uint64_t offset = start / page * page;
+    const uint64_t mapped = (size - offset + page - 1) / page * page;
+    const size_t reserved = static_cast<size_t>(mapped + page);
+    void* r = ::mmap(nullptr, reserved, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED) return nullptr;
+    const int prot = prefix.empty() ? PROT_READ : PROT_READ | PROT_WRITE;
+    if (::mmap(r, static_cast<size_t>(mapped), prot, MAP_PRIVATE | MAP_FIXED, fd, static_cast<off_t>(offset)) ==
+        MAP_FAILED) {
+      ::munmap(r, reserved);
+      return nullptr;
+    }
+    char* first = static_cast<char*>(r) + (start - offset);
+    if (!prefix.empty()) std::memcpy(first, prefix.data(), prefix.size());
+    return std::unique_ptr<ByteSource>(new MappedSource(
+        static_cast<char*>(r), reserved, std::string_view(first, static_cast<size_t>(size - start))));
+  }
+  void release(size_t offset) override {
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    char* upto = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(contiguous().data() + offset) / page * page);
+    if (upto <= released_) return;
+    ::madvise(released_, static_cast<size_t>(upto - released_), MADV_DONTNEED);
+    released_ = upto;
+  }
+
+ private:
+  MappedSource(char* map, size_t reserved, std::string_view view)
+      : MemorySource(view, /*padded=*/true), map_(map), reserved_(reserved), released_(map) {}
+  char* map_;
+  size_t reserved_;
+  char* released_;  // pages before it were dropped
+};
+
+// A regular file's size, or -1 (not a regular file, or fstat failed).
+int64_t regular_file_size(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  return static_cast<int64_t>(st.st_size);
+}
+
+// fd's bytes [begin, EOF) after prefix, mapped; null (fd left open) when fd
+// is not a non-empty regular file or cannot be mapped.
+std::unique_ptr<ByteSource> map_file(int fd, uint64_t begin, const std::string& prefix) {
+  const int64_t size = regular_file_size(fd);
+  if (size <= 0) return nullptr;
+  auto m = MappedSource::open(fd, static_cast<uint64_t>(size), begin, prefix);
+  if (m) ::close(fd);  // the mapping keeps the file
+  return m;
+}
+
+
 }  // namespace
 
-Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& path, bool map) {
+Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   const bool gz = std::string_view(path).ends_with(".gz");
-  if (map && !gz) {
-    const int64_t size = regular_file_size(fd);
-    if (size > 0) {
-      auto m = MappedSource::open(fd, static_cast<uint64_t>(size), 0, "");
-      if (m) {
-        ::close(fd);  // the mapping keeps the file
-        return std::unique_ptr<ByteSource>(std::move(m));
-      }
-    }
-  }
+  if (!gz)
+    if (auto m = map_file(fd, 0, "")) return m;
   std::unique_ptr<ByteSource> src = std::make_unique<FdSource>(fd, path);
   if (gz) src = std::make_unique<GzipSource>(std::move(src), path);
   return src;
 }
 
 Result<std::unique_ptr<ByteSource>> ByteSource::open_range(const std::string& path, uint64_t begin,
-                                                          std::string prefix, bool map) {
+                                                          std::string prefix) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  if (map) {
-    const int64_t size = regular_file_size(fd);
-    if (size > 0) {
-      auto m = MappedSource::open(fd, static_cast<uint64_t>(size), begin, prefix);
-      if (m) {
-        ::close(fd);
-        return std::unique_ptr<ByteSource>(std::move(m));
-      }
-    }
-  }
+  if (auto m = map_file(fd, begin, prefix)) return m;
   return std::unique_ptr<ByteSource>(std::make_unique<RangeSource>(fd, path, begin, std::move(prefix)));
 }
 
@@ -265,6 +250,8 @@ RecordReader::RecordReader(ByteSource& source, bool csv_quotes) : source_(source
 }
 
 Status RecordReader::fill() {
+  // Reads grow with the input, from 64 KiB (small inputs stay cheap) to 1 MiB.
+  const size_t want = std::clamp<size_t>(bytes_read_, kFirstChunk, kChunk);
   if (direct_size_ > 0) {
     // The bytes are all there: the window grows as a read would (records
     // are found the same way), and pages well behind it are released.
@@ -273,7 +260,6 @@ Status RecordReader::fill() {
       source_.release(begin_);
       released_ = begin_;
     }
-    const size_t want = std::clamp<size_t>(bytes_read_, kFirstChunk, kChunk);
     const size_t got = std::min(want, direct_size_ - end_);
     end_ += got;
     bytes_read_ += got;
@@ -286,8 +272,6 @@ Status RecordReader::fill() {
     scan_ -= begin_;
     begin_ = 0;
   }
-  // Reads grow with the input, from 64 KiB (small inputs stay cheap) to 1 MiB.
-  const size_t want = std::clamp<size_t>(bytes_read_, kFirstChunk, kChunk);
   if (buf_.size() - kPadding - end_ < want / 2) {
     buf_.resize(std::max(buf_.size() * 2, end_ + want + kPadding));
     data_ = buf_.data();

@@ -29,16 +29,16 @@ class ByteSource {
   virtual void release(size_t /*offset*/) {}
 
   // A file, transparently gunzipped when `path` ends in ".gz". A plain
-  // regular file is mapped into memory (map = false reads it instead).
-  static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path, bool map = true);
+  // regular file is mapped into memory (others, such as pipes, are read).
+  static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);
   // In-memory bytes (not copied: `text` must outlive the source). padded:
   // RecordReader::kPadding readable bytes follow text, and a reader takes
   // the records from it in place, as from a mapped file.
   static std::unique_ptr<ByteSource> from_memory(std::string_view text, bool gzipped, bool padded = false);
-  // Bytes [begin, EOF) of a plain file, after `prefix` (e.g. a CSV header;
-  // begin >= prefix.size()). Mapped unless map is false.
-  static Result<std::unique_ptr<ByteSource>> open_range(const std::string& path, uint64_t begin, std::string prefix,
-                                                        bool map = true);
+  // Bytes [begin, EOF) of a plain file, after `prefix` (e.g. a CSV header),
+  // mapped when begin >= prefix.size() (the prefix then overlays the bytes
+  // before begin), read otherwise.
+  static Result<std::unique_ptr<ByteSource>> open_range(const std::string& path, uint64_t begin, std::string prefix);
 };
 
 struct Record {

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "ingest/parse.h"
-#include "ingest/reader.h"
 
 namespace {
 
@@ -51,11 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const BatchTrait& t : batch.traits) check(t.id < batch.ids.size() && t.key < batch.keys.size());
   for (const RowError& e : errors.all()) check(!e.format().empty() && e.line >= 1);
 
-  const std::string padded = std::string(text) + std::string(RecordReader::kPadding, '\0');
   ImportBatch in_place;
   ImportErrors in_place_errors;
-  const Status st2 = parse_buffer(mode.name, std::string_view(padded).substr(0, text.size()), mode.kind, in_place,
-                                  in_place_errors, /*padded=*/true);
+  const Status st2 = parse_buffer(mode.name, text, mode.kind, in_place, in_place_errors, /*in_place=*/true);
   check(st2.is_ok() == st.is_ok());
   check(in_place.events.size() == batch.events.size() && in_place.props.size() == batch.props.size());
   check(in_place.links.size() == batch.links.size() && in_place.traits.size() == batch.traits.size());
