@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -141,9 +142,12 @@ int run_import(const ImportArgs& args) {
     return 1;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (args.timing)
+  if (args.timing) {
     std::fprintf(stderr, "timing: parse %.3f s, store %.3f s\n", std::chrono::duration<double>(parsed - start).count(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - parsed).count());
+    const char* tunables = std::getenv("GLIBC_TUNABLES");  // main.cc sets glibc.malloc.hugetlb
+    std::fprintf(stderr, "timing: GLIBC_TUNABLES=%s\n", tunables != nullptr ? tunables : "");
+  }
   size_t events = 0;
   for (const ImportBatch& part : parts) events += part.events.size();
   if (args.wal_only) {

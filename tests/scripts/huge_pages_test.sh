@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# An import starts cairn again with glibc's malloc on transparent huge pages
+# (src/cli/main.cc): `import --timing` prints the GLIBC_TUNABLES it ran with.
+# A user's own tunables are kept, with hugetlb added; a user's hugetlb setting
+# is left as it is; a kernel with huge pages off gets no second start.
+# usage: huge_pages_test.sh CAIRN
+set -euo pipefail
+CAIRN=$1
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+awk 'BEGIN { for (i = 0; i < 1000; i++)
+  printf "{\"message_id\":\"m%d\",\"user_id\":\"u%d\",\"event\":\"e%d\",\"timestamp\":%d}\n", i, i % 50, i % 5, 1767607200 + i }' \
+  >"$WORK/events.ndjson"
+fail=0
+check() {  # check EXPECTED [ENV...]: the tunables an import reports under the given environment
+  local expected=$1 got
+  shift
+  rm -rf "$WORK/db"
+  got=$(env -u GLIBC_TUNABLES "$@" "$CAIRN" import --timing --db "$WORK/db" "$WORK/events.ndjson" 2>&1 >/dev/null |
+    sed -n 's/^timing: GLIBC_TUNABLES=//p')
+  if [[ "$got" == "$expected" ]]; then
+    echo "ok: ${*:-(no GLIBC_TUNABLES)} -> '$got'"
+  else
+    echo "FAIL: ${*:-(no GLIBC_TUNABLES)}: expected '$expected', got '$got'"
+    fail=1
+  fi
+}
+if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null ||
+  [[ ! -r /sys/kernel/mm/transparent_hugepage/enabled ]]; then
+  check ""
+else
+  check "glibc.malloc.hugetlb=1"
+  check "glibc.malloc.tcache_count=7:glibc.malloc.hugetlb=1" GLIBC_TUNABLES=glibc.malloc.tcache_count=7
+fi
+check "glibc.malloc.hugetlb=0" GLIBC_TUNABLES=glibc.malloc.hugetlb=0
+check "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=0" GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=0
+exit $fail
