@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -28,14 +29,10 @@ namespace {
 // choice, or the second start), a kernel with transparent huge pages off, a
 // sanitizer build (its own allocator), and a failed exec (cairn then runs as
 // it is).
-void use_huge_pages(int argc, char** argv) {
+void use_huge_pages(char** argv) {
 #if defined(__SANITIZE_ADDRESS__)
-  (void)argc;
   (void)argv;
 #else
-  if (argc < 2) return;
-  const std::string_view command = argv[1];
-  if (command != "import" && command != "compact" && command != "delete-person") return;
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   if (tunables != nullptr && std::strstr(tunables, "glibc.malloc.hugetlb") != nullptr) return;
   std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
@@ -50,10 +47,27 @@ void use_huge_pages(int argc, char** argv) {
 #endif
 }
 
+bool builds_in_memory(int argc, char** argv) {
+  if (argc < 2) return false;
+  const std::string_view command = argv[1];
+  return command == "import" || command == "compact" || command == "delete-person";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  use_huge_pages(argc, argv);
+  if (builds_in_memory(argc, argv)) {
+    use_huge_pages(argv);
+    // Freed memory stays in the process for the next allocation: blocks of
+    // up to 32 MiB (glibc's most) come from the heap instead of their own
+    // mappings, and the heap's free top is not given back. Otherwise each
+    // such block is unmapped when freed and faulted in afresh when allocated
+    // again (an import's apply phase allocates and frees per partition):
+    // 10M events, 6 pairs, 0.950x wall and 35,000 fewer page faults, for a
+    // peak some 40 MiB higher.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  }
   // One malloc arena for all threads: memory a worker thread frees (a parsed
   // part of a file, once merged) is reused by the others instead of staying
   // parked in that thread's arena, which would double an import's peak.
