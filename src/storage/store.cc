@@ -1,12 +1,14 @@
 #include "storage/store.h"
 
 #include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -327,7 +329,10 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   auto mark = [&](const char* phase) {
     if (!timing) return;
     const auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "  apply: %-8s %.3f s\n", phase, std::chrono::duration<double>(now - phase_start).count());
+    struct rusage usage {};
+    ::getrusage(RUSAGE_SELF, &usage);
+    std::fprintf(stderr, "  apply: %-8s %.3f s (peak so far %ld MiB)\n", phase,
+                 std::chrono::duration<double>(now - phase_start).count(), usage.ru_maxrss / 1024);
     phase_start = now;
   };
   ImportStats stats;
