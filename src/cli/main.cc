@@ -27,14 +27,18 @@ namespace {
 // costs some 8 ms, which a query of 70 ms would feel, so queries do not.
 // Left as it is: a GLIBC_TUNABLES that names hugetlb already (the user's
 // choice, or the second start), a kernel with transparent huge pages off, a
-// sanitizer build (its own allocator), and a failed exec (cairn then runs as
-// it is).
+// sanitizer build (its own allocator), a process with LD_PRELOAD set (under
+// valgrind, /proc/self/exe is valgrind's tool and cannot be started again;
+// heaptrack and other preloaded allocators or profilers watch the first
+// start), and a failed exec (cairn then runs as it is).
 void use_huge_pages(char** argv) {
 #if defined(__SANITIZE_ADDRESS__)
   (void)argv;
 #else
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   if (tunables != nullptr && std::strstr(tunables, "glibc.malloc.hugetlb") != nullptr) return;
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload != nullptr && *preload != '\0') return;
   std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
   std::string mode;
   if (!std::getline(thp, mode) || mode.find("[never]") != std::string::npos) return;

@@ -2,7 +2,8 @@
 # An import starts cairn again with glibc's malloc on transparent huge pages
 # (src/cli/main.cc): `import --timing` prints the GLIBC_TUNABLES it ran with.
 # A user's own tunables are kept, with hugetlb added; a user's hugetlb setting
-# is left as it is; a kernel with huge pages off gets no second start.
+# is left as it is; a kernel with huge pages off, or a process with
+# LD_PRELOAD set, gets no second start.
 # usage: huge_pages_test.sh CAIRN
 set -euo pipefail
 CAIRN=$1
@@ -32,6 +33,7 @@ else
   check "glibc.malloc.hugetlb=1"
   check "glibc.malloc.tcache_count=7:glibc.malloc.hugetlb=1" GLIBC_TUNABLES=glibc.malloc.tcache_count=7
 fi
+check "" LD_PRELOAD=libm.so.6  # under valgrind or a preloaded profiler: no second start
 check "glibc.malloc.hugetlb=0" GLIBC_TUNABLES=glibc.malloc.hugetlb=0
 check "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=0" GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=0
 exit $fail
