@@ -23,17 +23,21 @@ struct TypedValue {
   uint64_t bits = 0;
 };
 
-// 16 bytes (the value's type sits in the key's padding): the batch of a
-// large import holds one per property.
+// 13 bytes, packed: the batch of a large import holds one per property
+// (38M of them for 10M simulated events; 16 bytes aligned would be 115 MB
+// more to hold, and on a virtual machine memory touched the first time is
+// slow to come by). x86-64 reads the unaligned value as fast.
+#pragma pack(push, 1)
 struct BatchProperty {
+  uint64_t bits;
   uint32_t key;  // id in ImportBatch::keys
   ValueType type;
-  uint64_t bits;
 
-  static BatchProperty of(uint32_t key, TypedValue v) { return BatchProperty{key, v.type, v.bits}; }
+  static BatchProperty of(uint32_t key, TypedValue v) { return BatchProperty{v.bits, key, v.type}; }
   TypedValue value() const { return TypedValue{type, bits}; }
 };
-static_assert(sizeof(BatchProperty) == 16);
+#pragma pack(pop)
+static_assert(sizeof(BatchProperty) == 13);
 
 constexpr uint32_t kNoId = 0xFFFFFFFFu;
 
