@@ -41,8 +41,6 @@ static_assert(sizeof(BatchProperty) == 13);
 
 constexpr uint32_t kNoId = 0xFFFFFFFFu;
 
-// 36 bytes, packed to 4-byte alignment (40 with the padding at its end).
-#pragma pack(push, 4)
 struct BatchEvent {
   Micros time;
   uint32_t user_id;       // id in ImportBatch::ids, or kNoId
@@ -52,8 +50,6 @@ struct BatchEvent {
   uint32_t prop_count;
   uint64_t message_hash;  // XXH3-64 of message_id, or of the event's content when it has none; 0 = none
 };
-#pragma pack(pop)
-static_assert(sizeof(BatchEvent) == 36);
 
 // Links an anonymous (or previous) id to a user id: identify, alias, or an
 // event that carries both ids (every such event has its link here, or the
