@@ -204,7 +204,6 @@ std::unique_ptr<ByteSource> map_file(int fd, uint64_t begin, const std::string& 
   return m;
 }
 
-
 }  // namespace
 
 Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& path) {

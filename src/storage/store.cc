@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
