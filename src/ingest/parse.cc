@@ -223,14 +223,8 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
 }
 
 Status parse_buffer(const std::string& name, std::string_view text, InputKind kind, ImportBatch& batch,
-                    ImportErrors& errors, bool in_place) {
-  std::string padded;
-  if (in_place) {
-    padded.reserve(text.size() + RecordReader::kPadding);
-    padded.append(text).append(RecordReader::kPadding, '\0');
-    text = std::string_view(padded).substr(0, text.size());
-  }
-  auto source = ByteSource::from_memory(text, std::string_view(name).ends_with(".gz"), in_place);
+                    ImportErrors& errors) {
+  auto source = ByteSource::from_memory(text, std::string_view(name).ends_with(".gz"));
   return run(name, *source, kind, batch, errors, nullptr);
 }
 

@@ -52,9 +52,7 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
 
 // Parses in-memory text as if it were the file `name` (used by tests and
 // fuzzers). The format follows `name`'s extension as for parse_file.
-// in_place: the text (copied once, with padding) is read in place, as a
-// mapped file is, instead of chunk by chunk.
 Status parse_buffer(const std::string& name, std::string_view text, InputKind kind, ImportBatch& batch,
-                    ImportErrors& errors, bool in_place = false);
+                    ImportErrors& errors);
 
 }  // namespace cairn

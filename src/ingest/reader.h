@@ -20,24 +20,12 @@ class ByteSource {
   virtual ~ByteSource() = default;
   // Reads up to n bytes into dst; 0 at the end.
   virtual Result<size_t> read(char* dst, size_t n) = 0;
-  // All of the stream's bytes when the source holds them in memory (a
-  // mapped file), with RecordReader::kPadding readable bytes after them;
-  // empty otherwise. A reader then takes records from them without copying.
-  virtual std::string_view contiguous() const { return {}; }
-  // The bytes of contiguous() before this offset are no longer read: their
-  // pages may be dropped (a mapped file's would otherwise all stay resident).
-  virtual void release(size_t /*offset*/) {}
-
-  // A file, transparently gunzipped when `path` ends in ".gz". A plain
-  // regular file is mapped into memory (others, such as pipes, are read).
+  // A file (or pipe), read in chunks; transparently gunzipped when `path`
+  // ends in ".gz".
   static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);
-  // In-memory bytes (not copied: `text` must outlive the source). padded:
-  // RecordReader::kPadding readable bytes follow text, and a reader takes
-  // the records from it in place, as from a mapped file.
-  static std::unique_ptr<ByteSource> from_memory(std::string_view text, bool gzipped, bool padded = false);
-  // Bytes [begin, EOF) of a plain file, after `prefix` (e.g. a CSV header),
-  // mapped when begin >= prefix.size() (the prefix then overlays the bytes
-  // before begin), read otherwise.
+  // In-memory bytes (not copied: `text` must outlive the source).
+  static std::unique_ptr<ByteSource> from_memory(std::string_view text, bool gzipped);
+  // Bytes [begin, EOF) of a plain file, after `prefix` (e.g. a CSV header).
   static Result<std::unique_ptr<ByteSource>> open_range(const std::string& path, uint64_t begin, std::string prefix);
 };
 
@@ -75,11 +63,8 @@ class RecordReader {
 
   ByteSource& source_;
   bool csv_;
-  // The bytes: buf_'s (read into it) or the source's contiguous() ones.
-  const char* data_ = nullptr;
+  const char* data_ = nullptr;  // buf_.data()
   std::vector<char> buf_;
-  size_t direct_size_ = 0;  // contiguous() bytes; 0 when reading into buf_
-  size_t released_ = 0;     // contiguous() bytes released to the source
   size_t begin_ = 0;  // start of the next record
   size_t end_ = 0;    // end of buffered bytes
   size_t scan_ = 0;   // how far find_end has looked
