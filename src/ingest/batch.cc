@@ -38,8 +38,7 @@ void ImportBatch::append(ImportBatch&& o) {
   for (uint32_t i = 0; i < o.ids.size(); ++i)
     if (o.id_is_known[i]) id_is_known[id_map[i]] = 1;
   o.events.drain([&](BatchEvent e) {
-    if (e.user_id != kNoId) e.user_id = id_map[e.user_id];
-    if (e.anonymous_id != kNoId) e.anonymous_id = id_map[e.anonymous_id];
+    e.person = id_map[e.person];
     e.event = ev_map[e.event];
     e.prop_begin = static_cast<uint32_t>(e.prop_begin + prop_base);
     events.push_back(e);

@@ -43,15 +43,19 @@ static_assert(sizeof(BatchProperty) == 13);
 
 constexpr uint32_t kNoId = 0xFFFFFFFFu;
 
+// 32 bytes: a large import holds one per event until it commits.
 struct BatchEvent {
   Micros time;
-  uint32_t user_id;       // id in ImportBatch::ids, or kNoId
-  uint32_t anonymous_id;  // id in ImportBatch::ids, or kNoId; at least one of the two is set
-  uint32_t event;         // id in ImportBatch::event_names
-  uint32_t prop_begin;    // first property in ImportBatch::props
-  uint32_t prop_count;
   uint64_t message_hash;  // XXH3-64 of message_id, or of the event's content when it has none; 0 = none
+  // Id in ImportBatch::ids of the person the event is filed under: its user
+  // id, or its anonymous id when it has none. (An event with both has its
+  // link in ImportBatch::links, which is how the anonymous id is stitched.)
+  uint32_t person;
+  uint32_t event;       // id in ImportBatch::event_names
+  uint32_t prop_begin;  // first property in ImportBatch::props
+  uint32_t prop_count;
 };
+static_assert(sizeof(BatchEvent) == 32);
 
 // Links an anonymous (or previous) id to a user id: identify, alias, or an
 // event that carries both ids (every such event has its link here, or the

@@ -136,8 +136,10 @@ void PendingRow::commit(ImportBatch& batch) const {
     }
     BatchEvent be{};
     be.time = e.time;
-    be.user_id = e.user_id.empty() ? kNoId : cached_id(last_user_, batch, e.user_id, true, user_hash);
-    be.anonymous_id = e.anonymous_id.empty() ? kNoId : cached_id(last_anon_, batch, e.anonymous_id, false, anon_hash);
+    const uint32_t user = e.user_id.empty() ? kNoId : cached_id(last_user_, batch, e.user_id, true, user_hash);
+    const uint32_t anon =
+        e.anonymous_id.empty() ? kNoId : cached_id(last_anon_, batch, e.anonymous_id, false, anon_hash);
+    be.person = user != kNoId ? user : anon;
     be.event = cached_small(event_cache_, batch.event_names, e.event);
     be.prop_begin = static_cast<uint32_t>(batch.props.size());
     be.prop_count = static_cast<uint32_t>(e.prop_count);
@@ -152,9 +154,9 @@ void PendingRow::commit(ImportBatch& batch) const {
     batch.events.push_back(be);
     // A person's events repeat the same pair: a link equal to the one
     // before it changes nothing, and is not kept.
-    if (be.user_id != kNoId && be.anonymous_id != kNoId &&
-        (batch.links.empty() || batch.links.back().from != be.anonymous_id || batch.links.back().to != be.user_id))
-      batch.links.push_back(BatchLink{be.anonymous_id, be.user_id});
+    if (user != kNoId && anon != kNoId &&
+        (batch.links.empty() || batch.links.back().from != anon || batch.links.back().to != user))
+      batch.links.push_back(BatchLink{anon, user});
   }
   for (const PendingLink& l : links) {
     const uint32_t from = batch.intern_id(l.from, false);

@@ -417,7 +417,7 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
       [&] { catalog_status = write_new_file(dir_ + "/" + catalog_file, catalog_.serialize()); });
   const uint32_t P = manifest_.partitions;
   auto person_of = [&](const Maps& m, const BatchEvent& e) {
-    return catalog_.root(m.id[e.user_id != kNoId ? e.user_id : e.anonymous_id]);
+    return catalog_.root(m.id[e.person]);
   };
   // Each event's person, found once here (two dependent lookups) for the
   // partition workers below. This goes on while duplicates are still being

@@ -34,7 +34,8 @@ enum FrameType : uint8_t {
   kEvents = 8,
   kProps = 9,
   kHashes = 10,
-  kPartEnd = 11
+  kPartEnd = 11,
+  kPersonEvents = 12
 };
 constexpr size_t kEventsPerFrame = 100000;
 constexpr size_t kPropsPerFrame = 400000;
@@ -161,12 +162,10 @@ Status write_batch(WalWriter& out, const ImportBatch& b, FrameType end) {
       w.put_zigzag(static_cast<int64_t>(static_cast<uint64_t>(t) - static_cast<uint64_t>(prev_time)));
       prev_time = t;
     }
-    for (size_t i = from; i < to; ++i) w.put_varint(b.events[i].user_id == kNoId ? 0 : uint64_t{b.events[i].user_id} + 1);
-    for (size_t i = from; i < to; ++i)
-      w.put_varint(b.events[i].anonymous_id == kNoId ? 0 : uint64_t{b.events[i].anonymous_id} + 1);
+    for (size_t i = from; i < to; ++i) w.put_varint(b.events[i].person);
     for (size_t i = from; i < to; ++i) w.put_varint(b.events[i].event);
     for (size_t i = from; i < to; ++i) w.put_varint(b.events[i].prop_count);
-    CAIRN_RETURN_IF_ERROR(flush(kEvents, to - from, w));
+    CAIRN_RETURN_IF_ERROR(flush(kPersonEvents, to - from, w));
     for (size_t i = from; i < to; ++i) w.put_u64(b.events[i].message_hash);
     CAIRN_RETURN_IF_ERROR(flush(kHashes, to - from, w, false));
   }
@@ -240,7 +239,8 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, ReplayState& st
       }
       return r.ok();
     }
-    case kEvents: {
+    case kEvents:
+    case kPersonEvents: {
       // The previous frame's hashes must have come (each events frame is
       // followed by its hashes frame).
       if (st.hashed != b.events.size()) return false;
@@ -251,15 +251,23 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, ReplayState& st
         time += static_cast<uint64_t>(r.get_zigzag());
         e.time = static_cast<Micros>(time);
       }
-      for (BatchEvent& e : evs) {
-        const uint64_t u = r.get_varint();
-        if (u > b.ids.size()) return false;
-        e.user_id = u == 0 ? kNoId : static_cast<uint32_t>(u - 1);
-      }
-      for (BatchEvent& e : evs) {
-        const uint64_t a = r.get_varint();
-        if (a > b.ids.size() || (a == 0 && e.user_id == kNoId)) return false;
-        e.anonymous_id = a == 0 ? kNoId : static_cast<uint32_t>(a - 1);
+      if (type == kPersonEvents) {
+        for (BatchEvent& e : evs) {
+          const uint64_t p = r.get_varint();
+          if (p >= b.ids.size()) return false;
+          e.person = static_cast<uint32_t>(p);
+        }
+      } else {  // written before: the user id + 1 (0: none), then the anonymous id + 1
+        for (BatchEvent& e : evs) {
+          const uint64_t u = r.get_varint();
+          if (u > b.ids.size()) return false;
+          e.person = u == 0 ? kNoId : static_cast<uint32_t>(u - 1);
+        }
+        for (BatchEvent& e : evs) {
+          const uint64_t a = r.get_varint();
+          if (a > b.ids.size() || (a == 0 && e.person == kNoId)) return false;
+          if (e.person == kNoId) e.person = static_cast<uint32_t>(a - 1);
+        }
       }
       for (BatchEvent& e : evs) {
         const uint64_t ev = r.get_varint();

@@ -17,11 +17,14 @@
 //            frame LZ4 would not shrink)
 //   type   : 1 pool (u8 which: 0 ids, 1 event names, 2 keys, 3 strings;
 //                    varint count; strings; for ids one u8 known flag each)
-//            8 events (varint n; then column by column, n values each:
+//           12 events (varint n; then column by column, n values each:
 //                      the time minus the previous event's in the frame
-//                      (0 before the first) zigzag; user_id varint+1;
-//                      anonymous_id varint+1; event varint; prop_count
-//                      varint)
+//                      (0 before the first) zigzag; person varint (the
+//                      user id, or the anonymous id when there is none);
+//                      event varint; prop_count varint)
+//            8 events as written before: as 12 with two id columns for
+//                     the person one, user_id varint+1 and anonymous_id
+//                     varint+1 (0: none); still read
 //           10 hashes (varint n; n message_hash u64), right after each
 //                      events frame, for its n events
 //            9 props (varint n; n keys varint; then n values: for a

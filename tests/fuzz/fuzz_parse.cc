@@ -35,9 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)st;
   check(batch.id_is_known.size() == batch.ids.size());
   for (const BatchEvent& e : batch.events) {
-    check(e.user_id == kNoId || e.user_id < batch.ids.size());
-    check(e.anonymous_id == kNoId || e.anonymous_id < batch.ids.size());
-    check(e.user_id != kNoId || e.anonymous_id != kNoId);
+    check(e.person < batch.ids.size());
     check(e.event < batch.event_names.size());
     check(static_cast<uint64_t>(e.prop_begin) + e.prop_count <= batch.props.size());
   }

@@ -68,12 +68,18 @@ TEST(ParseCsv, TypedPropertiesQuotingAndIds) {
   ASSERT_EQ(p->errors.count(), 0u) << p->errors.summary();
   const ImportBatch& b = p->batch;
   ASSERT_EQ(b.events.size(), 2u);
-  EXPECT_EQ(id_of(b, b.events[0].user_id), "");
-  EXPECT_EQ(id_of(b, b.events[0].anonymous_id), "a1");
+  // Without a user id, the event is filed under its anonymous id, which is
+  // not known; with both, under the user id, and the pair is linked.
+  EXPECT_EQ(id_of(b, b.events[0].person), "a1");
+  EXPECT_EQ(b.id_is_known[b.events[0].person], 0);
   EXPECT_EQ(b.events[0].prop_count, 0u);  // empty cells are absent
   EXPECT_EQ(b.events[0].time, 1767607200LL * kMicrosPerSecond);
   EXPECT_EQ(b.events[1].time, 1767607200LL * kMicrosPerSecond);  // 11:00+01:00 == 10:00Z
-  EXPECT_EQ(id_of(b, b.events[1].user_id), "u1");
+  EXPECT_EQ(id_of(b, b.events[1].person), "u1");
+  EXPECT_EQ(b.id_is_known[b.events[1].person], 1);
+  ASSERT_EQ(b.links.size(), 1u);
+  EXPECT_EQ(id_of(b, b.links[0].from), "a1");
+  EXPECT_EQ(id_of(b, b.links[0].to), "u1");
   EXPECT_EQ(prop(b, 1, "plan"), "s:pro");
   EXPECT_EQ(prop(b, 1, "seats"), "n:12");
   EXPECT_EQ(prop(b, 1, "trial"), "b:true");
@@ -120,7 +126,7 @@ TEST(ParseCsv, EveryBadRowIsReportedWithFileLineAndField) {
   // Only the good row is in the batch, and no id of a bad row was interned.
   ASSERT_EQ(p->batch.events.size(), 1u);
   EXPECT_EQ(p->batch.ids.size(), 1u);
-  EXPECT_EQ(id_of(p->batch, p->batch.events[0].user_id), "u6");
+  EXPECT_EQ(id_of(p->batch, p->batch.events[0].person), "u6");
   EXPECT_EQ(p->batch.event_names.size(), 1u);
 }
 
@@ -170,7 +176,7 @@ TEST(ParseNdjson, FlatForm) {
   EXPECT_EQ(prop(b, 0, "revenue"), "n:19.9");
   EXPECT_EQ(b.events[0].prop_count, 6u);
   EXPECT_EQ(b.links.size(), 1u);
-  EXPECT_EQ(id_of(b, b.events[1].user_id), "u2");
+  EXPECT_EQ(id_of(b, b.events[1].person), "u2");
   EXPECT_EQ(b.events[1].time, 1767607200LL * kMicrosPerSecond);
 }
 
@@ -356,7 +362,7 @@ std::string dump(const ImportBatch& b) {
   std::string out;
   for (size_t i = 0; i < b.events.size(); ++i) {
     const BatchEvent& e = b.events[i];
-    out += id_of(b, e.user_id) + "|" + id_of(b, e.anonymous_id) + "|" + std::string(b.event_names.get(e.event)) + "|" +
+    out += id_of(b, e.person) + "|" + std::string(b.event_names.get(e.event)) + "|" +
            std::to_string(e.time) + "|" + std::to_string(e.message_hash);
     for (uint32_t k = e.prop_begin; k < e.prop_begin + e.prop_count; ++k)
       out += "|" + std::string(b.keys.get(b.props[k].key)) + "=" + prop(b, i, b.keys.get(b.props[k].key));

@@ -10,6 +10,8 @@
 #include <random>
 #include <set>
 
+#include "storage/binary_io.h"
+#include "storage/codec.h"
 #include "storage/file_util.h"
 #include "storage/summary.h"
 #include "store_test_util.h"
@@ -340,6 +342,71 @@ TEST(Store, WalRecordIsAppliedOnNextOpen) {
   ASSERT_TRUE(file_exists(dir + "/wal.log"));
   auto reader = open_read(dir);  // finishes the acknowledged import
   EXPECT_EQ(timeline(*reader, "u1").size(), 1u);
+  EXPECT_FALSE(file_exists(dir + "/wal.log"));
+  std::filesystem::remove_all(dir);
+}
+
+// A log written before the events frame had one person column (frame type
+// 8: the user id + 1 and the anonymous id + 1, 0 for none) is still
+// applied, each event filed under its user id, else its anonymous id. The
+// log is built here byte by byte as wal.h describes it.
+TEST(Store, WalWithTwoIdColumnsIsApplied) {
+  const std::string dir = temp_dir("wal-two-ids");
+  { auto store = open_write(dir); }
+  std::string log;
+  auto frame = [&](uint8_t type, BinaryWriter& body) {
+    BinaryWriter h;
+    h.put_bytes("CWAL");
+    h.put_u8(type);
+    h.put_u64(1);  // the record's seq: the manifest's wal_applied is 0
+    h.put_u32(static_cast<uint32_t>(body.buffer().size()));
+    h.put_u32(static_cast<uint32_t>(body.buffer().size()));  // stored raw
+    h.put_u64(checksum64(body.buffer()));
+    h.put_u32(static_cast<uint32_t>(checksum64(h.buffer())));
+    log += h.buffer();
+    log += body.buffer();
+  };
+  BinaryWriter ids, names, keys, strings, events, hashes, links, none, commit;
+  ids.put_u8(0);
+  ids.put_varint(3);
+  for (auto [id, known] : {std::pair<const char*, uint8_t>{"u1", 1}, {"a1", 0}, {"a2", 0}}) {
+    ids.put_string(id);
+    ids.put_u8(known);
+  }
+  names.put_u8(1);
+  names.put_varint(1);
+  names.put_string("visit");
+  keys.put_u8(2);
+  keys.put_varint(0);
+  strings.put_u8(3);
+  strings.put_varint(0);
+  // a1 alone, then u1 with a1, then a2 alone.
+  events.put_varint(3);
+  for (int64_t delta : {kT0, kMicrosPerSecond, kMicrosPerSecond}) events.put_zigzag(delta);
+  for (uint64_t user : {0, 1, 0}) events.put_varint(user);
+  for (uint64_t anon : {2, 2, 3}) events.put_varint(anon);
+  for (int k = 0; k < 3; ++k) events.put_varint(0);  // event "visit"
+  for (int k = 0; k < 3; ++k) events.put_varint(0);  // no properties
+  hashes.put_varint(3);
+  for (const char* m : {"m1", "m2", "m3"}) hashes.put_u64(message_hash(m));
+  links.put_varint(1);
+  links.put_varint(1);  // a1
+  links.put_varint(0);  // -> u1
+  none.put_varint(0);
+  commit.put_varint(3);
+  commit.put_varint(0);
+  for (BinaryWriter* pool : {&ids, &names, &keys, &strings}) frame(1, *pool);
+  frame(8, events);
+  frame(10, hashes);
+  frame(4, links);
+  frame(5, none);
+  frame(6, none);
+  frame(7, commit);
+  std::ofstream(dir + "/wal.log", std::ios::binary) << log;
+  auto reader = open_read(dir);
+  EXPECT_EQ(timeline(*reader, "u1").size(), 2u);  // a1's event and u1's, one person
+  EXPECT_EQ(timeline(*reader, "a1").size(), 2u);
+  EXPECT_EQ(timeline(*reader, "a2").size(), 1u);
   EXPECT_FALSE(file_exists(dir + "/wal.log"));
   std::filesystem::remove_all(dir);
 }

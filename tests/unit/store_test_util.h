@@ -20,8 +20,9 @@ struct BatchBuilder {
                       std::vector<std::pair<std::string, PropValue>> props = {}, const std::string& message_id = "") {
     BatchEvent e{};
     e.time = time;
-    e.user_id = user.empty() ? kNoId : b.intern_id(user, true);
-    e.anonymous_id = anon.empty() ? kNoId : b.intern_id(anon, false);
+    const uint32_t user_id = user.empty() ? kNoId : b.intern_id(user, true);
+    const uint32_t anon_id = anon.empty() ? kNoId : b.intern_id(anon, false);
+    e.person = user_id != kNoId ? user_id : anon_id;
     e.event = b.event_names.intern(name);
     e.prop_begin = static_cast<uint32_t>(b.props.size());
     e.prop_count = static_cast<uint32_t>(props.size());
@@ -29,7 +30,7 @@ struct BatchBuilder {
     for (auto& [k, v] : props) b.props.push_back(BatchProperty::of(b.keys.intern(k), typed(v)));
     b.events.push_back(e);
     // As the parsers do: an event with both ids links them, in order.
-    if (e.user_id != kNoId && e.anonymous_id != kNoId) b.links.push_back(BatchLink{e.anonymous_id, e.user_id});
+    if (user_id != kNoId && anon_id != kNoId) b.links.push_back(BatchLink{anon_id, user_id});
     return *this;
   }
   BatchBuilder& link(const std::string& anon, const std::string& user) {
