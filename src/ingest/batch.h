@@ -4,6 +4,7 @@
 // to the database's dictionaries.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,13 +24,8 @@ struct TypedValue {
   uint64_t bits = 0;
 };
 
-// 13 bytes, packed: the batch of a large import holds one per property
-// (38M of them for 10M simulated events; 16 bytes aligned would be 115 MB
-// more to hold, and on a virtual machine memory touched the first time is
-// slow to come by). x86-64 reads the unaligned value as fast. Read its
-// fields by value: a reference bound to a packed field is misaligned, which
-// UBSan reports (make test's sanitizer run).
-#pragma pack(push, 1)
+// One property of an event, as parsers make it and the store reads it (a
+// batch holds them more compactly, in BatchProps).
 struct BatchProperty {
   uint64_t bits;
   uint32_t key;  // id in ImportBatch::keys
@@ -38,8 +34,79 @@ struct BatchProperty {
   static BatchProperty of(uint32_t key, TypedValue v) { return BatchProperty{v.bits, key, v.type}; }
   TypedValue value() const { return TypedValue{type, bits}; }
 };
-#pragma pack(pop)
-static_assert(sizeof(BatchProperty) == 13);
+
+// A batch's properties in order, 8 bytes each for a string, a bool or a
+// number that is a 32-bit integer, 24 for others: the batch of a large
+// import holds one per property until it commits (38M for 10M simulated
+// events, 99% of them strings), and on a virtual machine memory touched the
+// first time is slow to come by. Each is one word: the value (a string id,
+// 0 or 1, the integer, or an index into wide_) in the high 32 bits, a tag
+// in bits 30-31 and the key in the low 30 (a key id beyond those bits, or
+// a number that is not such an integer, is in wide_ whole).
+class BatchProps {
+ public:
+  void push_back(const BatchProperty& p) {
+    uint64_t tag = kWide, value = 0;
+    if (p.key <= kKeyMask) {
+      if (p.type == ValueType::kString && p.bits <= UINT32_MAX) {
+        tag = kString;
+        value = p.bits;
+      } else if (p.type == ValueType::kBool) {
+        tag = kBool;
+        value = p.bits;
+      } else if (p.type == ValueType::kNumber) {
+        const double d = std::bit_cast<double>(p.bits);
+        if (d >= INT32_MIN && d <= INT32_MAX) {
+          const auto i = static_cast<int32_t>(d);
+          // Exactly the integer (-0.0 and fractions stay wide).
+          if (std::bit_cast<uint64_t>(static_cast<double>(i)) == p.bits) {
+            tag = kInt;
+            value = static_cast<uint32_t>(i);
+          }
+        }
+      }
+    }
+    if (tag == kWide) {
+      value = wide_.size();
+      wide_.push_back(p);
+    }
+    words_.push_back(value << 32 | tag << 30 | (p.key & kKeyMask));
+  }
+  BatchProperty operator[](size_t i) const { return decode(words_[i]); }
+  size_t size() const { return words_.size(); }
+  bool empty() const { return words_.empty(); }
+  // The address of property i's word, for a prefetch.
+  const void* address(size_t i) const { return &words_[i]; }
+  // Calls f(BatchProperty) on each in order, freeing them as it goes.
+  template <typename F>
+  void drain(F&& f) {
+    words_.drain([&](uint64_t w) { f(decode(w)); });
+    wide_.clear();
+  }
+
+ private:
+  static constexpr uint64_t kString = 0, kBool = 1, kInt = 2, kWide = 3;
+  static constexpr uint32_t kKeyMask = (1u << 30) - 1;
+
+  BatchProperty decode(uint64_t w) const {
+    const auto key = static_cast<uint32_t>(w & kKeyMask);
+    const auto value = static_cast<uint32_t>(w >> 32);
+    switch ((w >> 30) & 3) {
+      case kString:
+        return BatchProperty{value, key, ValueType::kString};
+      case kBool:
+        return BatchProperty{value, key, ValueType::kBool};
+      case kInt:
+        return BatchProperty{std::bit_cast<uint64_t>(static_cast<double>(static_cast<int32_t>(value))), key,
+                             ValueType::kNumber};
+      default:
+        return wide_[value];
+    }
+  }
+
+  ChunkedArray<uint64_t> words_;
+  ChunkedArray<BatchProperty> wide_;
+};
 
 constexpr uint32_t kNoId = 0xFFFFFFFFu;
 
@@ -88,7 +155,7 @@ struct ImportBatch {
   // Chunked: a large import grows them without reallocating (no copy, no
   // doubling), and append() frees the source as it goes.
   ChunkedArray<BatchEvent> events;
-  ChunkedArray<BatchProperty> props;
+  BatchProps props;
   std::vector<BatchLink> links;
   std::vector<BatchTrait> traits;
   std::vector<BatchCost> costs;

@@ -515,7 +515,7 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
       if (j + kPropsAhead < mine.size()) {
         const uint32_t a = mine[j + kPropsAhead];
         const BatchEvent& ahead = event_at(a);
-        if (ahead.prop_count > 0) __builtin_prefetch(&parts[part_of(a)].props[ahead.prop_begin]);
+        if (ahead.prop_count > 0) __builtin_prefetch(parts[part_of(a)].props.address(ahead.prop_begin));
       }
       const uint32_t i = mine[j];
       const size_t k = part_of(i);
@@ -525,7 +525,7 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
       Row r{person[i], m.event[e.event], e.time, static_cast<uint32_t>(rs.props.size()), e.prop_count,
             e.message_hash};
       for (uint32_t q = 0; q < e.prop_count; ++q) {
-        const BatchProperty& bp = b.props[e.prop_begin + q];
+        const BatchProperty bp = b.props[e.prop_begin + q];
         rs.props.push_back(map_value(m, bp.key, bp.value()));
       }
       rs.rows.push_back(r);

@@ -183,7 +183,7 @@ Status write_batch(WalWriter& out, const ImportBatch& b, FrameType end) {
   };
   for (const BatchEvent& e : b.events) {
     for (uint32_t k = 0; k < e.prop_count; ++k) {
-      const BatchProperty& p = b.props[e.prop_begin + k];
+      const BatchProperty p = b.props[e.prop_begin + k];
       keys.put_varint(p.key);
       put_prop_value(values, p.type, p.bits);
       ++props;

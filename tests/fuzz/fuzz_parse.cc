@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(e.event < batch.event_names.size());
     check(static_cast<uint64_t>(e.prop_begin) + e.prop_count <= batch.props.size());
   }
-  for (const BatchProperty& p : batch.props) {
+  for (size_t i = 0; i < batch.props.size(); ++i) {
+    const BatchProperty p = batch.props[i];
     check(p.key < batch.keys.size());
     check(p.type != ValueType::kString || p.bits < batch.strings.size());
   }
