@@ -137,10 +137,11 @@ class MemorySource final : public ByteSource {
 };
 
 // Files are read with read(2) into the reader's buffer, not mapped: paired
-// on a 10M-event NDJSON import (2026-11-26) reading took 0.88x the CPU of
-// mapping (no page fault per 64 KiB of input, and the parser's bytes come
-// from a buffer that stays in the cache), and a file truncated while it is
-// read ends the input early instead of ending the process with SIGBUS.
+// on a 10M-event NDJSON import (2026-11-26, docs/PERFORMANCE.md) reading
+// took 0.82x the CPU of mapping (no page fault per 64 KiB of input, and the
+// parser's bytes come from a buffer that stays in the cache), and a file
+// truncated while it is read ends the input early instead of ending the
+// process with SIGBUS.
 void advise_sequential(int fd) { (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); }
 
 }  // namespace
