@@ -1,6 +1,7 @@
 #include "ingest/reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -15,24 +16,6 @@
 namespace cairn {
 
 namespace {
-
-class FdSource final : public ByteSource {
- public:
-  FdSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  ~FdSource() override { ::close(fd_); }
-  Result<size_t> read(char* dst, size_t n) override {
-    for (;;) {
-      const ssize_t r = ::read(fd_, dst, n);
-      if (r >= 0) return static_cast<size_t>(r);
-      if (errno == EINTR) continue;
-      return Status::io_error(fmt::format("cannot read {}: {}", path_, std::strerror(errno)));
-    }
-  }
-
- private:
-  int fd_;
-  std::string path_;
-};
 
 // gzip decoding with zlib's inflate over another ByteSource; concatenated
 // gzip members (as `cat a.gz b.gz` makes) are read one after the other.
@@ -88,12 +71,18 @@ class GzipSource final : public ByteSource {
   std::vector<char> in_;
 };
 
-// A plain file from an offset on, after a prefix.
-class RangeSource final : public ByteSource {
+// A file from an offset on, after a prefix. A regular file is read up to
+// the size it had when it was opened: bytes appended later are not read,
+// and a file found shorter than that (truncated while it is read) is an
+// error, not a quietly shorter input. Other files (pipes) are read to EOF.
+class FileSource final : public ByteSource {
  public:
-  RangeSource(int fd, std::string path, uint64_t pos, std::string prefix)
-      : fd_(fd), path_(std::move(path)), pos_(pos), prefix_(std::move(prefix)) {}
-  ~RangeSource() override { ::close(fd_); }
+  FileSource(int fd, std::string path, uint64_t pos, std::string prefix)
+      : fd_(fd), path_(std::move(path)), pos_(pos), prefix_(std::move(prefix)) {
+    struct stat st;
+    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) end_ = static_cast<uint64_t>(st.st_size);
+  }
+  ~FileSource() override { ::close(fd_); }
   Result<size_t> read(char* dst, size_t n) override {
     if (prefix_done_ < prefix_.size()) {
       const size_t k = std::min(n, prefix_.size() - prefix_done_);
@@ -101,11 +90,22 @@ class RangeSource final : public ByteSource {
       prefix_done_ += k;
       return k;
     }
+    const bool regular = end_ != kUnknown;
+    if (regular) {
+      if (pos_ >= end_) return size_t{0};
+      n = static_cast<size_t>(std::min<uint64_t>(n, end_ - pos_));
+    }
     for (;;) {
-      const ssize_t r = ::pread(fd_, dst, n, static_cast<off_t>(pos_));
-      if (r >= 0) {
+      const ssize_t r = regular ? ::pread(fd_, dst, n, static_cast<off_t>(pos_)) : ::read(fd_, dst, n);
+      if (r > 0 || (r == 0 && !regular)) {
         pos_ += static_cast<uint64_t>(r);
         return static_cast<size_t>(r);
+      }
+      if (r == 0) {
+        struct stat st;
+        const int64_t now = ::fstat(fd_, &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+        return Status::io_error(fmt::format("{}: the file became shorter while it was read ({} bytes when opened, {} now)",
+                                            path_, end_, now));
       }
       if (errno == EINTR) continue;
       return Status::io_error(fmt::format("cannot read {}: {}", path_, std::strerror(errno)));
@@ -113,11 +113,13 @@ class RangeSource final : public ByteSource {
   }
 
  private:
+  static constexpr uint64_t kUnknown = UINT64_MAX;
   int fd_;
   std::string path_;
   uint64_t pos_;
   std::string prefix_;
   size_t prefix_done_ = 0;
+  uint64_t end_ = kUnknown;  // the regular file's size when opened
 };
 
 // Bytes in memory, read by copying.
@@ -141,7 +143,7 @@ class MemorySource final : public ByteSource {
 // took 0.82x the CPU of mapping (no page fault per 64 KiB of input, and the
 // parser's bytes come from a buffer that stays in the cache), and a file
 // truncated while it is read ends the input early instead of ending the
-// process with SIGBUS.
+// process with SIGBUS (FileSource reports it).
 void advise_sequential(int fd) { (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); }
 
 }  // namespace
@@ -151,7 +153,7 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& pat
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   const bool gz = std::string_view(path).ends_with(".gz");
   advise_sequential(fd);
-  std::unique_ptr<ByteSource> src = std::make_unique<FdSource>(fd, path);
+  std::unique_ptr<ByteSource> src = std::make_unique<FileSource>(fd, path, 0, "");
   if (gz) src = std::make_unique<GzipSource>(std::move(src), path);
   return src;
 }
@@ -161,7 +163,7 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_range(const std::string& pa
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   advise_sequential(fd);
-  return std::unique_ptr<ByteSource>(std::make_unique<RangeSource>(fd, path, begin, std::move(prefix)));
+  return std::unique_ptr<ByteSource>(std::make_unique<FileSource>(fd, path, begin, std::move(prefix)));
 }
 
 std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view text, bool gzipped) {

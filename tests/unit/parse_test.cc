@@ -425,34 +425,55 @@ TEST(ParseFiles, FilesGiveWhatTheirBytesGive) {
   std::filesystem::remove_all(dir);
 }
 
-// A file cut short while it is read (another process truncating it) ends
-// the input early: the records read before stay, and the process goes on
-// (a mapped file's pages past the new end would raise SIGBUS instead).
-TEST(ParseFiles, FileTruncatedWhileReadEndsTheInput) {
+// A file cut short while it is read (another process truncating it) is an
+// error that says so, not a shorter input quietly imported, and not the
+// SIGBUS a mapped file's pages past the new end would raise. Bytes appended
+// while a file is read are not read: the input is the file as it was opened.
+TEST(ParseFiles, FileChangedWhileReadIsAnErrorOrIgnored) {
   const auto path = std::filesystem::temp_directory_path() / ("cairn-truncated-" + std::to_string(::getpid()) + ".ndjson");
-  {
-    std::ofstream out(path, std::ios::binary);
-    for (int i = 0; i < 60000; ++i)
-      out << R"({"user_id":"u)" << i % 101 << R"(","event":"e","timestamp":)" << 1767607200 + i << "}\n";
+  std::string text;
+  for (int i = 0; i < 60000; ++i)
+    text += R"({"user_id":"u)" + std::to_string(i % 101) + R"(","event":"e","timestamp":)" +
+            std::to_string(1767607200 + i) + "}\n";
+  ASSERT_GT(text.size(), 3u << 20);
+  // Truncated to a line boundary: every record left would parse.
+  const size_t cut = text.find('\n', 4096) + 1;
+  for (const bool shrink : {true, false}) {
+    SCOPED_TRACE(shrink ? "truncated" : "appended to");
+    std::ofstream(path, std::ios::binary) << text;
+    auto source = ByteSource::open_file(path.string());
+    ASSERT_TRUE(source.is_ok());
+    RecordReader reader(**source, /*csv_quotes=*/false);
+    Record rec;
+    ASSERT_TRUE(*reader.next(rec));
+    EXPECT_EQ(rec.line, 1u);
+    if (shrink) {
+      ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(cut)), 0);
+    } else {
+      std::ofstream(path, std::ios::binary | std::ios::app) << text;
+    }
+    uint64_t records = 1;
+    Status error;
+    for (;;) {
+      auto more = reader.next(rec);
+      if (!more.is_ok()) {
+        error = more.status();
+        break;
+      }
+      if (!*more) break;
+      ++records;
+    }
+    if (shrink) {
+      EXPECT_FALSE(error.is_ok());
+      EXPECT_EQ(error.message(), path.string() + ": the file became shorter while it was read (" +
+                                     std::to_string(text.size()) + " bytes when opened, " + std::to_string(cut) +
+                                     " now)");
+    } else {
+      EXPECT_TRUE(error.is_ok()) << error.message();
+      EXPECT_EQ(records, 60000u);
+      EXPECT_EQ(reader.bytes_read(), text.size());
+    }
   }
-  const auto size = std::filesystem::file_size(path);
-  ASSERT_GT(size, 3u << 20);
-  auto source = ByteSource::open_file(path.string());
-  ASSERT_TRUE(source.is_ok());
-  RecordReader reader(**source, /*csv_quotes=*/false);
-  Record rec;
-  ASSERT_TRUE(*reader.next(rec));
-  EXPECT_EQ(rec.line, 1u);
-  ASSERT_EQ(::truncate(path.c_str(), 4096), 0);
-  uint64_t records = 1;
-  for (;;) {
-    auto more = reader.next(rec);
-    ASSERT_TRUE(more.is_ok());
-    if (!*more) break;
-    ++records;
-  }
-  EXPECT_LT(records, 60000u);
-  EXPECT_LE(reader.bytes_read(), size);
   std::filesystem::remove(path);
 }
 
