@@ -75,12 +75,19 @@ class GzipSource final : public ByteSource {
 // the size it had when it was opened: bytes appended later are not read,
 // and a file found shorter than that (truncated while it is read) is an
 // error, not a quietly shorter input. Other files (pipes) are read to EOF.
+//
+// Files are read with read(2) into the record reader's buffer, not mapped:
+// paired on a 10M-event NDJSON import (2026-11-26, docs/PERFORMANCE.md)
+// reading took 0.82x the CPU of mapping (no page fault per 64 KiB of input,
+// and the parser's bytes come from a buffer that stays in the cache), and a
+// mapped file truncated while it is read ends the process with SIGBUS.
 class FileSource final : public ByteSource {
  public:
   FileSource(int fd, std::string path, uint64_t pos, std::string prefix)
       : fd_(fd), path_(std::move(path)), pos_(pos), prefix_(std::move(prefix)) {
     struct stat st;
     if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) end_ = static_cast<uint64_t>(st.st_size);
+    (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   ~FileSource() override { ::close(fd_); }
   Result<size_t> read(char* dst, size_t n) override {
@@ -138,23 +145,12 @@ class MemorySource final : public ByteSource {
   size_t pos_ = 0;
 };
 
-// Files are read with read(2) into the reader's buffer, not mapped: paired
-// on a 10M-event NDJSON import (2026-11-26, docs/PERFORMANCE.md) reading
-// took 0.82x the CPU of mapping (no page fault per 64 KiB of input, and the
-// parser's bytes come from a buffer that stays in the cache), and a file
-// truncated while it is read ends the input early instead of ending the
-// process with SIGBUS (FileSource reports it).
-void advise_sequential(int fd) { (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); }
-
 }  // namespace
 
 Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  const bool gz = std::string_view(path).ends_with(".gz");
-  advise_sequential(fd);
-  std::unique_ptr<ByteSource> src = std::make_unique<FileSource>(fd, path, 0, "");
-  if (gz) src = std::make_unique<GzipSource>(std::move(src), path);
+  auto src = open_range(path, 0, "");
+  if (src.is_ok() && std::string_view(path).ends_with(".gz"))
+    *src = std::make_unique<GzipSource>(std::move(*src), path);
   return src;
 }
 
@@ -162,7 +158,6 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_range(const std::string& pa
                                                           std::string prefix) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  advise_sequential(fd);
   return std::unique_ptr<ByteSource>(std::make_unique<FileSource>(fd, path, begin, std::move(prefix)));
 }
 

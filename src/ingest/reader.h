@@ -25,7 +25,8 @@ class ByteSource {
   static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);
   // In-memory bytes (not copied: `text` must outlive the source).
   static std::unique_ptr<ByteSource> from_memory(std::string_view text, bool gzipped);
-  // Bytes [begin, EOF) of a plain file, after `prefix` (e.g. a CSV header).
+  // Bytes [begin, EOF) of a file, after `prefix` (e.g. a CSV header); a
+  // begin past 0 needs a regular file.
   static Result<std::unique_ptr<ByteSource>> open_range(const std::string& path, uint64_t begin, std::string prefix);
 };
 

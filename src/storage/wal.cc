@@ -301,12 +301,8 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, ReplayState& st
         p.key = static_cast<uint32_t>(key);
       }
       for (BatchProperty& p : ps) {
-        ValueType type;
-        uint64_t bits;
-        if (!get_prop_value(r, type, bits)) return false;
-        if (type == ValueType::kString && bits >= b.strings.size()) return false;
-        p.type = type;
-        p.bits = bits;
+        if (!get_prop_value(r, p.type, p.bits)) return false;
+        if (p.type == ValueType::kString && p.bits >= b.strings.size()) return false;
       }
       if (!r.ok()) return false;
       for (const BatchProperty& p : ps) b.props.push_back(p);
