@@ -117,10 +117,9 @@ Result<AttributionSpec> parse_attribution(const json& doc) {
   }
   auto count = [&](const char* field, size_t lo, size_t hi, size_t& out) -> Status {
     if (!doc.contains(field)) return Status::ok();
-    const json& v = doc[field];
-    if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi)
-      return field_error(field, fmt::format("expected a whole number from {} to {}", lo, hi));
-    out = static_cast<size_t>(v.get<uint64_t>());
+    const auto n = whole_number(doc[field], lo, hi);
+    if (!n) return field_error(field, fmt::format("expected a whole number from {} to {}", lo, hi));
+    out = static_cast<size_t>(*n);
     return Status::ok();
   };
   CAIRN_RETURN_IF_ERROR(count("markov_order", 1, 4, spec.markov_order));

@@ -92,10 +92,9 @@ Result<CohortSpec> parse_cohorts(const json& doc) {
     spec.period = *p;
   }
   if (doc.contains("periods")) {
-    const json& n = doc["periods"];
-    if (!n.is_number_unsigned() || n.get<uint64_t>() < 1 || n.get<uint64_t>() > kMaxPeriods)
-      return field_error("periods", fmt::format("expected a whole number from 1 to {}", kMaxPeriods));
-    spec.periods = n.get<size_t>();
+    const auto n = whole_number(doc["periods"], 1, kMaxPeriods);
+    if (!n) return field_error("periods", fmt::format("expected a whole number from 1 to {}", kMaxPeriods));
+    spec.periods = static_cast<size_t>(*n);
   }
   if (doc.contains("mode")) {
     if (doc["mode"] == "unbounded") spec.unbounded = true;

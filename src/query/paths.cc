@@ -22,11 +22,11 @@ constexpr size_t kMaxPathSteps = 20;
 
 Result<size_t> parse_count(const json& doc, const char* field, size_t lo, size_t hi, size_t dflt) {
   if (!doc.contains(field)) return dflt;
-  const json& v = doc[field];
-  if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi)
+  const auto n = whole_number(doc[field], lo, hi);
+  if (!n)
     return field_error(field, hi == SIZE_MAX ? fmt::format("expected a whole number of at least {}", lo)
                                              : fmt::format("expected a whole number from {} to {}", lo, hi));
-  return static_cast<size_t>(v.get<uint64_t>());
+  return static_cast<size_t>(*n);
 }
 
 Status parse_def_list(const json& doc, const char* field, std::vector<EventDef>& out, std::vector<std::string>* names) {

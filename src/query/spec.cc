@@ -12,6 +12,19 @@ Status field_error(const std::string& path, const std::string& msg) {
   return Status::invalid_argument(fmt::format("{}: {}", path, msg));
 }
 
+std::optional<uint64_t> whole_number(const json& v, uint64_t lo, uint64_t hi) {
+  uint64_t n = 0;
+  if (v.is_number_unsigned()) {
+    n = v.get<uint64_t>();
+  } else if (v.is_number_integer() && v.get<int64_t>() >= 0) {
+    n = static_cast<uint64_t>(v.get<int64_t>());
+  } else {
+    return std::nullopt;
+  }
+  if (n < lo || n > hi) return std::nullopt;
+  return n;
+}
+
 namespace {
 
 Result<Op> parse_op(const std::string& s, const std::string& path) {
@@ -181,9 +194,9 @@ Result<Breakdown> parse_breakdown(const json& b) {
   if (bd.property.empty() == bd.trait.empty())
     return field_error("breakdown", "expected exactly one of \"property\" (of the entry event) or \"trait\"");
   if (b.contains("limit")) {
-    if (!b["limit"].is_number_unsigned() || b["limit"].get<size_t>() == 0)
-      return field_error("breakdown.limit", "expected a positive whole number");
-    bd.limit = b["limit"].get<size_t>();
+    const auto limit = whole_number(b["limit"], 1);
+    if (!limit) return field_error("breakdown.limit", "expected a positive whole number");
+    bd.limit = static_cast<size_t>(*limit);
   }
   return bd;
 }
@@ -276,11 +289,15 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
       e.to = spec.steps.size() - 1;
       if (ex[i].contains("between")) {
         const json& b = ex[i]["between"];
-        if (!b.is_array() || b.size() != 2 || !b[0].is_number_unsigned() || !b[1].is_number_unsigned() ||
-            b[0].get<size_t>() >= b[1].get<size_t>() || b[1].get<size_t>() >= spec.steps.size())
-          return field_error(path + ".between", "expected two step numbers [from, to] with from < to");
-        e.from = b[0].get<size_t>();
-        e.to = b[1].get<size_t>();
+        // Not a step number: from past every step, to before them.
+        uint64_t from = UINT64_MAX, to = 0;
+        if (b.is_array() && b.size() == 2) {
+          from = whole_number(b[0], 0, spec.steps.size() - 1).value_or(UINT64_MAX);
+          to = whole_number(b[1], 0, spec.steps.size() - 1).value_or(0);
+        }
+        if (from >= to) return field_error(path + ".between", "expected two step numbers [from, to] with from < to");
+        e.from = static_cast<size_t>(from);
+        e.to = static_cast<size_t>(to);
       }
       spec.exclusions.push_back(std::move(e));
     }
@@ -289,17 +306,18 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
     const json& p = doc["persons"];
     if (!p.is_object()) return field_error("persons", "expected {\"step\": K, \"status\": \"converted\" or \"dropped\"}");
     PersonsRequest r;
-    if (!p.contains("step") || !p["step"].is_number_unsigned() || p["step"].get<size_t>() >= spec.steps.size())
-      return field_error("persons.step", fmt::format("expected a step number from 0 to {}", spec.steps.size() - 1));
-    r.step = p["step"].get<size_t>();
+    const auto step = p.contains("step") ? whole_number(p["step"], 0, spec.steps.size() - 1) : std::nullopt;
+    if (!step) return field_error("persons.step", fmt::format("expected a step number from 0 to {}", spec.steps.size() - 1));
+    r.step = static_cast<size_t>(*step);
     const std::string status = p.value("status", std::string("converted"));
     if (status != "converted" && status != "dropped")
       return field_error("persons.status", "expected \"converted\" or \"dropped\"");
     r.converted = status == "converted";
     if (!r.converted && r.step == 0) return field_error("persons.step", "nobody drops at step 0 (they never entered)");
     if (p.contains("limit")) {
-      if (!p["limit"].is_number_unsigned()) return field_error("persons.limit", "expected a whole number");
-      r.limit = p["limit"].get<size_t>();
+      const auto limit = whole_number(p["limit"]);
+      if (!limit) return field_error("persons.limit", "expected a whole number");
+      r.limit = static_cast<size_t>(*limit);
     }
     spec.persons = r;
   }

@@ -86,6 +86,9 @@ std::optional<Micros> parse_duration(std::string_view text);
 
 // "PATH: MESSAGE" as an invalid-argument status.
 Status field_error(const std::string& path, const std::string& msg);
+// A JSON whole number from lo to hi, else nullopt. Parsed text gives
+// unsigned numbers; a C++ caller's json(3) is signed, and counts the same.
+std::optional<uint64_t> whole_number(const nlohmann::json& v, uint64_t lo = 0, uint64_t hi = UINT64_MAX);
 // {"property", "op", "value"}; `path` names it in errors.
 Result<Filter> parse_filter(const nlohmann::json& j, const std::string& path);
 // The filter as it is written in a query.

@@ -17,9 +17,9 @@ using nlohmann::json;
 namespace {
 
 Result<uint32_t> parse_positive(const json& j, const std::string& path) {
-  if (!j.is_number_unsigned() || j.get<uint64_t>() < 1 || j.get<uint64_t>() > 1000000)
-    return field_error(path, "expected a whole number from 1 to 1000000");
-  return static_cast<uint32_t>(j.get<uint64_t>());
+  const auto n = whole_number(j, 1, 1000000);
+  if (!n) return field_error(path, "expected a whole number from 1 to 1000000");
+  return static_cast<uint32_t>(*n);
 }
 
 // One event definition ({"event", "where"}) or "any_of" several, in `obj`
