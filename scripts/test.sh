@@ -23,23 +23,28 @@ stage() {  # stage NAME BUILD_DIR CMAKE_ARGS...
   local name=$1 dir=$2
   shift 2
   echo "== $name: configure and build ($dir)"
+  local start=$SECONDS
   if ! cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1; then
     cat "$dir.configure.log"; failed=$((failed + 1)); return 1
   fi
   if ! cmake --build "$dir" -j "$JOBS" >"$dir.build.log" 2>&1; then
     tail -n 60 "$dir.build.log"; failed=$((failed + 1)); return 1
   fi
-  echo "== $name: ctest"
+  echo "== $name: built in $((SECONDS - start)) s; ctest"
+  start=$SECONDS
   (cd "$dir" && ctest --output-on-failure -j "$JOBS" --timeout 900) 2>&1 | tee "$dir.ctest.log"
+  echo "== $name: ctest took $((SECONDS - start)) s"
   count "$dir.ctest.log"
 }
 
 mkdir -p build build-asan
 stage release build -DCMAKE_BUILD_TYPE=Release
-CAIRN_TEST_QUICK=1 stage asan+ubsan build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_SANITIZE=ON
+stage asan+ubsan build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_SANITIZE=ON
 if [[ -x scripts/fuzz.sh ]] || [[ -f scripts/fuzz.sh ]]; then
   echo "== fuzz: short run of each parser"
+  start=$SECONDS
   if FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  echo "== fuzz: build and runs took $((SECONDS - start)) s"
 fi
 echo "TOTAL: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
