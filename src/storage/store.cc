@@ -37,6 +37,25 @@ constexpr size_t kMaxSegmentsPerPartition = 8;
 
 }  // namespace
 
+bool is_store_file_name(std::string_view name) {
+  // PREFIX-NNNNNN[EXT] with at least six digits (next_file_name), or one of
+  // those, CURRENT or the channel rules with ".tmp" (write_file_atomic).
+  if (name.ends_with(".tmp")) {
+    name.remove_suffix(4);
+    if (name == "CURRENT" || name == "channel_rules.json") return true;
+  }
+  for (const auto& [prefix, ext] : {std::pair<std::string_view, std::string_view>{"seg-", ".cseg"},
+                                    {"catalog-", ".bin"},
+                                    {"MANIFEST-", ""}}) {
+    if (!name.starts_with(prefix) || !name.ends_with(ext)) continue;
+    const std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - ext.size());
+    if (name.size() >= prefix.size() + ext.size() + 6 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return true;
+  }
+  return false;
+}
+
 uint32_t Store::partition_of(uint32_t person) const {
   const uint64_t h = (uint64_t{person} + 1) * 0x9E3779B97F4A7C15ULL;
   return static_cast<uint32_t>((h >> 32) % manifest_.partitions);
@@ -192,9 +211,7 @@ Status Store::remove_unreferenced_files() {
   std::vector<std::string> doomed;
   while (dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
-    const bool ours = name.starts_with("seg-") || name.starts_with("catalog-") || name.starts_with("MANIFEST-") ||
-                      name.ends_with(".tmp");
-    if (ours && !live.count(name)) doomed.push_back(name);
+    if (is_store_file_name(name) && !live.count(name)) doomed.push_back(name);
   }
   ::closedir(d);
   for (const std::string& name : doomed) ::unlink((dir_ + "/" + name).c_str());

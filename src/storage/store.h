@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -31,6 +32,11 @@ struct ImportStats {
   uint64_t costs = 0;
   uint64_t partitions_rewritten = 0;  // partitions restitched because ids were linked later
 };
+
+// True for the names of the files a Store writes and may delete when no
+// manifest names them (docs/FORMAT.md); other files in the directory are
+// the user's and are left alone.
+bool is_store_file_name(std::string_view name);
 
 class Store {
  public:

@@ -291,6 +291,29 @@ TEST(Store, CompactMergesSegmentsAndKeepsRows) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Store, WritesRemoveOnlyTheirOwnUnreferencedFiles) {
+  const std::string dir = temp_dir("own_files");
+  std::filesystem::create_directories(dir);
+  // The user's files, some with names like the store's; and what a crash
+  // between writing and switching leaves behind.
+  const std::vector<std::string> users = {"seg-2026-01.csv", "catalog-2025.pdf", "upload.tmp", "MANIFEST-old",
+                                          "seg-000001.cseg.bak", "catalog-00001.bin", "seg-12345x.cseg"};
+  const std::vector<std::string> stale = {"seg-000900.cseg", "catalog-000901.bin", "MANIFEST-000902",
+                                          "CURRENT.tmp", "channel_rules.json.tmp", "seg-1234567.cseg"};
+  for (const auto& name : users) std::ofstream(dir + "/" + name) << "keep";
+  {
+    auto store = open_write(dir);  // creates the database here
+    for (const auto& name : stale) std::ofstream(dir + "/" + name) << "stale";
+    BatchBuilder bb;
+    bb.event("u1", "", "e", kT0);
+    ASSERT_TRUE(store->import(bb.b).is_ok());
+  }
+  for (const auto& name : users) EXPECT_TRUE(std::filesystem::exists(dir + "/" + name)) << name;
+  for (const auto& name : stale) EXPECT_FALSE(std::filesystem::exists(dir + "/" + name)) << name;
+  EXPECT_EQ(timeline(*open_read(dir), "u1").size(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Store, DeletePersonRemovesEventsIdsAndTraits) {
   const std::string dir = temp_dir("delete");
   auto store = open_write(dir);
