@@ -244,7 +244,9 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, ReplayState& st
       // The previous frame's hashes must have come (each events frame is
       // followed by its hashes frame).
       if (st.hashed != b.events.size()) return false;
-      const uint64_t n = r.get_count(5);
+      // An event takes at least a byte in each column: time, person (two
+      // ids in the old frame), event, property count.
+      const uint64_t n = r.get_count(type == kPersonEvents ? 4 : 5);
       std::vector<BatchEvent> evs(n);
       uint64_t time = 0;
       for (BatchEvent& e : evs) {
@@ -370,6 +372,14 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
   auto data = read_file(path);
   if (!data) return data.status();
   const std::string& log = *data;
+  // Where the log's zero-filled tail starts (log.size() when it has none). A
+  // crash can leave the file's new size saved and its last pages unwritten,
+  // as zeros: a frame that runs into them was never acknowledged, since the
+  // commit frame after it is missing too.
+  const size_t zeros_from = [&] {
+    const size_t last = log.find_last_not_of('\0');
+    return last == std::string::npos ? 0 : last + 1;
+  }();
   size_t pos = 0;
   while (pos < log.size()) {
     // One record: frames up to and including a commit frame.
@@ -391,12 +401,18 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
       const uint64_t sum = h.get_u64();
       const uint32_t header_sum = h.get_u32();
       if (rest.substr(0, 4) != std::string_view(kFrameMagic, 4) ||
-          header_sum != static_cast<uint32_t>(checksum64(rest.substr(0, kFrameHeader - 4))))
+          header_sum != static_cast<uint32_t>(checksum64(rest.substr(0, kFrameHeader - 4)))) {
+        if (zeros_from < pos + kFrameHeader) return Status::ok();  // torn: zeros from inside the header on
         return Status::corruption(fmt::format("{}: checksum mismatch in frame header at offset {}", path, pos));
+      }
       if (left - kFrameHeader < comp) return Status::ok();  // torn tail: the record never committed
       const std::string_view body = rest.substr(kFrameHeader, comp);
-      if (checksum64(body) != sum)
+      if (checksum64(body) != sum) {
+        // Torn when the body runs into the zero-filled tail; a commit frame
+        // is the record's last, so a bad one is damage, not a torn write.
+        if (type != kCommit && zeros_from < pos + kFrameHeader + comp) return Status::ok();
         return Status::corruption(fmt::format("{}: checksum mismatch in frame at offset {}", path, pos));
+      }
       if (pos != record_start && frame_seq != seq)
         return Status::corruption(fmt::format("{}: frame at offset {} belongs to another record", path, pos));
       seq = frame_seq;
