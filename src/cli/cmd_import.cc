@@ -118,16 +118,6 @@ int run_import(const ImportArgs& args) {
                    errors.count());
       return 1;
     }
-    const std::string path = args.rejects.empty() ? args.db + ".rejects.txt" : args.rejects;
-    std::ofstream out(path, std::ios::trunc);
-    for (const RowError& e : errors.all()) out << e.format() << "\t" << escape_raw(e.raw) << "\n";
-    out.close();
-    if (!out) {
-      std::fprintf(stderr, "cairn import: cannot write rejects file %s; nothing was imported\n", path.c_str());
-      return 1;
-    }
-    std::fprintf(stderr, "cairn import: %zu invalid rows skipped, written with their reasons to %s\n", errors.count(),
-                 path.c_str());
   }
 
   const auto parsed = std::chrono::steady_clock::now();
@@ -135,6 +125,24 @@ int run_import(const ImportArgs& args) {
   if (!store) {
     std::fprintf(stderr, "cairn import: %s\n", store.status().message().c_str());
     return 1;
+  }
+  if (args.skip_invalid) {
+    // The rejects of this run, none included: a file left by an earlier run
+    // does not stay to be taken for this one's. The default sits beside the
+    // database directory (DB/ names the same directory as DB).
+    std::string db = args.db;
+    while (db.size() > 1 && db.back() == '/') db.pop_back();
+    const std::string path = args.rejects.empty() ? db + ".rejects.txt" : args.rejects;
+    std::ofstream out(path, std::ios::trunc);
+    for (const RowError& e : errors.all()) out << e.format() << "\t" << escape_raw(e.raw) << "\n";
+    out.close();
+    if (!out) {
+      std::fprintf(stderr, "cairn import: cannot write rejects file %s; nothing was imported\n", path.c_str());
+      return 1;
+    }
+    if (errors.count() > 0)
+      std::fprintf(stderr, "cairn import: %zu invalid rows skipped, written with their reasons to %s\n",
+                   errors.count(), path.c_str());
   }
   auto stats = (*store)->import(parts, args.wal_only);
   if (!stats) {
