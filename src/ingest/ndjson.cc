@@ -373,7 +373,7 @@ class NdjsonParser {
     }
   }
 
-  bool add_traits(std::string_view id, const object& o, const char* key, std::string_view key_prefix) {
+  bool add_traits(std::string_view id, bool known, const object& o, const char* key, std::string_view key_prefix) {
     element t;
     if (o[key].get(t) || t.type() == element_type::NULL_VALUE) return true;
     object to;
@@ -383,7 +383,7 @@ class NdjsonParser {
       if (!to_value(field.value, pv)) continue;
       std::string_view k = field.key;
       if (!key_prefix.empty()) k = row_.own(fmt::format("{}{}", key_prefix, k));
-      row_.traits.push_back(PendingTrait{id, PendingProp{k, pv}});
+      row_.traits.push_back(PendingTrait{id, PendingProp{k, pv}, known});
     }
     return true;
   }
@@ -401,9 +401,9 @@ class NdjsonParser {
     if (type == "identify") {
       if (user.empty()) {
         if (anon.empty()) return fail("userId", "is missing");
-        return add_traits(anon, o, "traits", "");  // traits of a still anonymous visitor
+        return add_traits(anon, false, o, "traits", "");  // traits of a still anonymous visitor
       }
-      if (!add_traits(user, o, "traits", "")) return false;
+      if (!add_traits(user, true, o, "traits", "")) return false;
       if (!anon.empty()) row_.links.push_back(PendingLink{anon, user});
       return true;
     }
@@ -423,8 +423,8 @@ class NdjsonParser {
       if (group.empty()) return fail("groupId", "is missing");
       PendingValue pv;
       pv.str = group;
-      row_.traits.push_back(PendingTrait{who, PendingProp{"group_id", pv}});
-      return add_traits(who, o, "traits", "group_");
+      row_.traits.push_back(PendingTrait{who, PendingProp{"group_id", pv}, !user.empty()});
+      return add_traits(who, !user.empty(), o, "traits", "group_");
     }
     if (type != "track" && type != "page" && type != "screen")
       return fail("type", fmt::format("unknown message type \"{}\" (expected track, page, screen, identify, "

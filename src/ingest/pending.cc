@@ -164,7 +164,7 @@ void PendingRow::commit(ImportBatch& batch) const {
     batch.links.push_back(BatchLink{from, to});
   }
   for (const PendingTrait& t : traits) {
-    const uint32_t id = batch.intern_id(t.id, true);
+    const uint32_t id = batch.intern_id(t.id, t.known);
     batch.traits.push_back(BatchTrait{id, batch.keys.intern(t.prop.key), intern_value(batch, t.prop.value)});
   }
   for (const PendingCost& c : costs)

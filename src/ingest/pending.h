@@ -46,6 +46,7 @@ constexpr uint64_t key_bit(std::string_view key) {
 struct PendingTrait {
   std::string_view id;
   PendingProp prop;
+  bool known = true;  // id is a user id (false: traits of an anonymous visitor)
 };
 
 struct PendingLink {
