@@ -327,6 +327,13 @@ bool Catalog::parse_names(BinaryReader& n) {
 }
 
 Result<Catalog> Catalog::read(std::string file, const std::string& path) {
+  const uint64_t bytes = file.size();
+  auto c = read_whole(std::move(file), path);
+  if (c) c->file_bytes_ = bytes;
+  return c;
+}
+
+Result<Catalog> Catalog::read_whole(std::string file, const std::string& path) {
   auto parts = split_parts(file, path, 4);
   if (!parts) return parts.status();
   auto names = unseal_part(file, *parts, 0, kNamesMagic, path);

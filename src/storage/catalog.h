@@ -128,6 +128,8 @@ class Catalog {
   Status verify() const;
   // The first error of a lazy load so far (ok when none failed or not lazy).
   Status lazy_status() const;
+  // The size of the file this catalog was read or opened from (0: none).
+  uint64_t file_bytes() const { return lazy_ ? lazy_->size : file_bytes_; }
 
  private:
   struct Lazy {
@@ -156,6 +158,7 @@ class Catalog {
   void record(const Status& st) const;
   // The unsealed payload of lazy part k, read from the open file.
   static Result<std::string> lazy_part(const Lazy& lazy, size_t k, const char* magic);
+  static Result<Catalog> read_whole(std::string file, const std::string& path);
   // The names part's payload (event names, keys, costs) into this catalog;
   // false when malformed (n then stops at the fault).
   bool parse_names(BinaryReader& n);
@@ -175,6 +178,7 @@ class Catalog {
   std::vector<uint8_t> erased_;
   std::unordered_map<uint32_t, std::vector<StoredProp>> traits_;
   std::vector<CostRow> costs_;
+  uint64_t file_bytes_ = 0;
 };
 
 }  // namespace cairn

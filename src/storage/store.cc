@@ -61,6 +61,13 @@ uint32_t Store::partition_of(uint32_t person) const {
   return static_cast<uint32_t>((h >> 32) % manifest_.partitions);
 }
 
+uint64_t Store::bytes_on_disk() const {
+  uint64_t bytes = meta_bytes_;
+  for (const auto& list : manifest_.segments)
+    for (const SegmentMeta& seg : list) bytes += seg.bytes;
+  return bytes;
+}
+
 std::string Store::next_file_name(Manifest& m, const char* prefix, const char* ext) const {
   return fmt::format("{}-{:06d}{}", prefix, m.next_file++, ext);
 }
@@ -129,6 +136,7 @@ Status Store::load_current() {
   if (!mpayload) return mpayload.status();
   auto m = Manifest::parse(*mpayload, mpath);
   if (!m) return m.status();
+  uint64_t meta_bytes = current->size() + mbytes->size();
   Catalog catalog;
   if (!m->catalog.empty()) {
     const std::string cpath = dir_ + "/" + m->catalog;
@@ -142,6 +150,7 @@ Status Store::load_current() {
     }();
     if (!c) return c.status();
     catalog = std::move(*c);
+    meta_bytes += catalog.file_bytes();
   }
   std::vector<std::vector<SegmentReader>> none;
   auto readers = open_segments(*m, none);
@@ -149,6 +158,7 @@ Status Store::load_current() {
   manifest_ = std::move(*m);
   catalog_ = std::move(catalog);
   readers_ = std::move(*readers);
+  meta_bytes_ = meta_bytes;
   return Status::ok();
 }
 
@@ -176,16 +186,23 @@ Result<std::vector<std::vector<SegmentReader>>> Store::open_segments(const Manif
 
 Status Store::commit(Manifest next, const std::string& catalog_written) {
   next.version = manifest_.version + 1;
+  uint64_t catalog_bytes = 0;
   if (catalog_written.empty()) {
     next.catalog = next_file_name(next, "catalog", ".bin");
-    CAIRN_RETURN_IF_ERROR(write_new_file(dir_ + "/" + next.catalog, catalog_.serialize()));
+    const std::string bytes = catalog_.serialize();
+    catalog_bytes = bytes.size();
+    CAIRN_RETURN_IF_ERROR(write_new_file(dir_ + "/" + next.catalog, bytes));
   } else {
     next.catalog = catalog_written;
+    std::error_code ec;
+    catalog_bytes = std::filesystem::file_size(dir_ + "/" + next.catalog, ec);
+    if (ec) return Status::io_error(fmt::format("cannot read {}/{}: {}", dir_, next.catalog, ec.message()));
   }
   const std::string manifest_name = next_file_name(next, "MANIFEST", "");
-  CAIRN_RETURN_IF_ERROR(
-      write_new_file(dir_ + "/" + manifest_name, seal_file(std::string_view(kManifestMagic, 8), next.serialize())));
+  const std::string manifest_bytes = seal_file(std::string_view(kManifestMagic, 8), next.serialize());
+  CAIRN_RETURN_IF_ERROR(write_new_file(dir_ + "/" + manifest_name, manifest_bytes));
   CAIRN_RETURN_IF_ERROR(write_file_atomic(dir_ + "/CURRENT", manifest_name + "\n"));
+  meta_bytes_ = manifest_name.size() + 1 + manifest_bytes.size() + catalog_bytes;
   // The new version is what we hold in memory: keep the catalog, keep the
   // readers of segments that stay, open the new ones.
   auto readers = open_segments(next, readers_);

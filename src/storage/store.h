@@ -53,6 +53,9 @@ class Store {
   uint32_t partitions() const { return manifest_.partitions; }
   const std::vector<SegmentReader>& segments(uint32_t partition) const { return readers_[partition]; }
   uint32_t partition_of(uint32_t person) const;
+  // The bytes of this snapshot's files: CURRENT, the manifest, the catalog
+  // and the segments (not files a writer adds or removes meanwhile).
+  uint64_t bytes_on_disk() const;
 
   // REQUIRES: Mode::kWrite. Logs the batch to the WAL (fsync: the import is
   // acknowledged), then applies it. With wal_only, stops after the WAL (the
@@ -105,6 +108,7 @@ class Store {
   Manifest manifest_;
   Catalog catalog_;
   std::vector<std::vector<SegmentReader>> readers_;
+  uint64_t meta_bytes_ = 0;  // CURRENT, the manifest and the catalog of this snapshot
 };
 
 }  // namespace cairn

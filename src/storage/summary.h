@@ -24,7 +24,7 @@ struct DatabaseSummary {
   std::vector<std::pair<std::string, uint64_t>> property_counts;  // key, events having it
   uint64_t segments = 0;
   uint32_t partitions = 0;
-  uint64_t bytes_on_disk = 0;  // every file in the database directory
+  uint64_t bytes_on_disk = 0;  // the snapshot's files (Store::bytes_on_disk) and the channel rules
   uint64_t core_bytes = 0;     // compressed person, time and event columns
 };
 

@@ -314,6 +314,34 @@ TEST(Store, WritesRemoveOnlyTheirOwnUnreferencedFiles) {
   std::filesystem::remove_all(dir);
 }
 
+// bytes_on_disk counts the snapshot's files: all of the directory's when no
+// writer is at work, and not what a writer adds meanwhile.
+TEST(Store, BytesOnDiskAreTheSnapshotsFiles) {
+  const std::string dir = temp_dir("bytes");
+  auto directory_bytes = [&] {
+    uint64_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.file_size();
+    return n;
+  };
+  for (int i = 0; i < 3; ++i) {
+    {
+      auto store = open_write(dir);
+      BatchBuilder bb;
+      for (int p = 0; p < 30; ++p) bb.event("u" + std::to_string(p), "", "e", kT0 + i * 100 + p, {{"k", std::string("v")}});
+      ASSERT_TRUE(store->import(bb.b).is_ok());
+      EXPECT_EQ(summarize(*store)->bytes_on_disk, directory_bytes());
+    }
+    EXPECT_EQ(summarize(*open_read(dir))->bytes_on_disk, directory_bytes());
+  }
+  auto reader = open_read(dir);
+  const uint64_t before = summarize(*reader)->bytes_on_disk;
+  std::ofstream(dir + "/seg-000999.cseg") << std::string(5000, 'x');  // a writer's file, not yet committed
+  std::ofstream(dir + "/catalog-000998.bin") << std::string(7000, 'x');
+  EXPECT_EQ(summarize(*reader)->bytes_on_disk, before);
+  EXPECT_EQ(summarize(*open_read(dir))->bytes_on_disk, before);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Store, DeletePersonRemovesEventsIdsAndTraits) {
   const std::string dir = temp_dir("delete");
   auto store = open_write(dir);
