@@ -111,6 +111,13 @@ int run_import(const ImportArgs& args) {
   progress.done();
   if (errors.count() > 0) {
     std::fputs(errors.summary(20).c_str(), stderr);
+    if (const RowError* e = errors.whole_file(); e != nullptr && args.skip_invalid) {
+      std::fprintf(stderr,
+                   "cairn import: none of the rows of %s can be read (%s); nothing was imported (--skip-invalid "
+                   "skips bad rows, not files)\n",
+                   e->file.c_str(), e->message.c_str());
+      return 1;
+    }
     if (!args.skip_invalid) {
       std::fprintf(stderr,
                    "cairn import: %zu invalid rows; nothing was imported (use --skip-invalid to import the valid "

@@ -114,7 +114,9 @@ class CsvParser {
  private:
   bool header_error(const Record& rec, std::string msg) {
     if (ctx_.header_is_copy) return false;
-    ctx_.errors.add(row_error(ctx_.name, rec.line, "", "header: " + msg, rec.text));
+    RowError e = row_error(ctx_.name, rec.line, "", "header: " + msg, rec.text);
+    e.whole_file = true;
+    ctx_.errors.add(std::move(e));
     return false;
   }
 
