@@ -474,13 +474,44 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   mark("dedupe");
   std::vector<uint8_t> rewrite(P, 0);
   for (uint32_t gone : moved) rewrite[partition_of(gone)] = 1;
+  const unsigned workers = std::min(resolve_threads(0), 4u);
+
+  // Restitching: a stored person who stopped being a root has their rows
+  // filed under the new root, which may live in another partition. Those
+  // rows are taken out first (spill[from][to]), so that each partition is
+  // then written with its rows in arrival order: its old rows, the rows
+  // moved into it (by partition they came from), this import's rows. A
+  // segment of them written after this import's rows would put them after
+  // those rows wherever times tie.
+  std::vector<std::vector<RowSet>> spill(P);
+  std::vector<uint8_t> receives(P, 0);
+  {
+    std::vector<uint32_t> sources;
+    for (uint32_t p = 0; p < P; ++p)
+      if (rewrite[p]) sources.push_back(p);
+    CAIRN_RETURN_IF_ERROR(parallel_for(sources.size(), workers, [&](size_t si, unsigned) -> Status {
+      const uint32_t p = sources[si];
+      RowSet old;
+      CAIRN_RETURN_IF_ERROR(read_partition(p, old));
+      std::vector<RowSet>& out = spill[p];
+      out.resize(P);
+      for (Row r : old.rows) {
+        r.person = catalog_.root(r.person);
+        const uint32_t q = partition_of(r.person);
+        if (q != p) out[q].append(old, r);
+      }
+      return Status::ok();
+    }));
+    for (const uint32_t p : sources)
+      for (uint32_t q = 0; q < P; ++q) receives[q] |= spill[p][q].rows.empty() ? 0 : 1;
+  }
   for (uint32_t p = 0; p < P; ++p)
-    if (readers_[p].size() + 1 >= kMaxSegmentsPerPartition && !bucket[p].empty()) rewrite[p] = 1;
+    if (readers_[p].size() + 1 >= kMaxSegmentsPerPartition && (!bucket[p].empty() || receives[p])) rewrite[p] = 1;
+  mark("restitch");
 
   // Partitions are built and written in parallel: each worker takes the next
-  // partition, builds its rows (rewritten old rows + new ones), sorts and
-  // writes them; rows that restitching moved to another partition go to the
-  // worker's own spill sets, written once every partition is done.
+  // partition, builds its rows (rewritten old rows, rows moved in, new ones),
+  // sorts and writes them.
   std::mutex next_mu;  // guards `next` (file names, segment lists)
   auto write_rows = [&](uint32_t p, RowSet& rs) -> Status {
     rs.sort_stable();
@@ -495,8 +526,6 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
     return Status::ok();
   };
-  const unsigned workers = std::min(resolve_threads(0), 4u);
-  std::vector<std::vector<RowSet>> spills(workers, std::vector<RowSet>(P));
   std::atomic<uint64_t> rewritten{0};
   // Each worker reuses its row buffers from one partition to the next: a
   // new 100 MB buffer per partition would be fresh pages to fault in.
@@ -510,17 +539,17 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   };
   CAIRN_RETURN_IF_ERROR(parallel_for(P, workers, [&](size_t pi, unsigned w) -> Status {
     const uint32_t p = static_cast<uint32_t>(pi);
-    std::vector<RowSet>& spill = spills[w];
     RowSet& rs = worker_rows[w];
     rs.rows.clear();
     rs.props.clear();
     if (rewrite[p]) {
+      // Read again (the pass above kept only the rows that move): the rows
+      // that stay.
       RowSet old;
       CAIRN_RETURN_IF_ERROR(read_partition(p, old));
       for (Row r : old.rows) {
         r.person = catalog_.root(r.person);
-        const uint32_t q = partition_of(r.person);
-        (q == p ? rs : spill[q]).append(old, r);
+        if (partition_of(r.person) == p) rs.append(old, r);
       }
       {
         std::lock_guard<std::mutex> g(next_mu);
@@ -528,6 +557,9 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
       }
       ++rewritten;
     }
+    for (uint32_t from = 0; from < P; ++from)
+      if (!spill[from].empty())
+        for (const Row& r : spill[from][p].rows) rs.append(spill[from][p], r);
     {
       // With room to spare (the batch's average properties an event, and a
       // quarter more): the next partition, a little larger, then fits the
@@ -569,14 +601,6 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   for (uint32_t p = 0; p < P; ++p) stats.events_added += bucket[p].size();
   stats.partitions_rewritten = rewritten;
   mark("workers");
-  // Rows of persons that were linked into a person of another partition.
-  for (uint32_t p = 0; p < P; ++p) {
-    RowSet rs;
-    for (unsigned w = 0; w < workers; ++w)
-      for (const Row& r : spills[w][p].rows) rs.append(spills[w][p], r);
-    if (!rs.rows.empty()) CAIRN_RETURN_IF_ERROR(write_rows(p, rs));
-  }
-  mark("spill");
   if (before_commit) CAIRN_RETURN_IF_ERROR(before_commit());
   mark("wal wait");
   catalog_writer.join();

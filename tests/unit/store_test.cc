@@ -202,6 +202,37 @@ TEST(Store, IdentifyLaterStitchesEarlierAnonymousEvents) {
   std::filesystem::remove_all(dir);
 }
 
+// Rows that restitching moves into another partition arrived before the
+// rows of the import that linked them: where times tie, they come first,
+// as they would had both been imported at once.
+TEST(Store, RestitchedRowsKeepArrivalOrderOnTies) {
+  const std::string dir = temp_dir("stitch-ties");
+  auto store = open_write(dir);
+  constexpr int kPersons = 48;  // most pairs of ids land in different partitions
+  BatchBuilder visits;
+  for (int i = 0; i < kPersons; ++i) visits.event("", "anon-" + std::to_string(i), "first", kT0);
+  ASSERT_TRUE(store->import(visits.b).is_ok());
+  for (int round = 0; round < 2; ++round) {  // the second time into partitions with this import's rows already
+    BatchBuilder later;
+    for (int i = round; i < kPersons; i += 2)
+      later.link("anon-" + std::to_string(i), "user-" + std::to_string(i)).event("user-" + std::to_string(i), "", "second", kT0);
+    ASSERT_TRUE(store->import(later.b).is_ok());
+  }
+  int moved = 0;
+  for (int i = 0; i < kPersons; ++i) {
+    const uint32_t anon = store->catalog().find_id("anon-" + std::to_string(i));
+    moved += store->partition_of(anon) != store->partition_of(store->catalog().root(anon));
+    const auto t = timeline(*store, "user-" + std::to_string(i));
+    ASSERT_EQ(t.size(), 2u) << i;
+    EXPECT_EQ(t[0].second, "first") << i;
+    EXPECT_EQ(t[1].second, "second") << i;
+  }
+  EXPECT_GT(moved, kPersons / 2);
+  ASSERT_TRUE(store->compact().is_ok());
+  for (int i = 0; i < kPersons; ++i) EXPECT_EQ(timeline(*store, "anon-" + std::to_string(i))[0].second, "first") << i;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Store, AliasMergesTwoKnownPersons) {
   const std::string dir = temp_dir("alias");
   auto store = open_write(dir);
