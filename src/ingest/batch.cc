@@ -44,9 +44,13 @@ void ImportBatch::append(ImportBatch&& o) {
     events.push_back(e);
   });
   strings_and_props.join();
+  const size_t links_base = links.size();
   for (const BatchLink& l : o.links) links.push_back(BatchLink{id_map[l.from], id_map[l.to]});
   for (const BatchTrait& t : o.traits)
-    traits.push_back(BatchTrait{id_map[t.id], key_map[t.key], TypedValue{t.value.type, value(t.value.type, t.value.bits)}});
+    traits.push_back(BatchTrait{id_map[t.id], key_map[t.key], TypedValue{t.value.type, value(t.value.type, t.value.bits)},
+                                t.links_before == BatchTrait::kAfterLinks
+                                    ? static_cast<uint32_t>(links.size())
+                                    : static_cast<uint32_t>(links_base + t.links_before)});
   for (const BatchCost& c : o.costs) costs.push_back(BatchCost{c.day, str_map[c.channel], str_map[c.campaign], c.cost});
   o = ImportBatch();
 }

@@ -137,6 +137,12 @@ struct BatchTrait {
   uint32_t id;  // the person's id in ImportBatch::ids
   uint32_t key;
   TypedValue value;
+  // How many of the batch's links came before it: the store applies links
+  // and traits in the order they arrived, so which person a trait lands on
+  // (and which value a merge keeps) does not depend on how the input was
+  // split into imports. kAfterLinks: after all of them.
+  uint32_t links_before = kAfterLinks;
+  static constexpr uint32_t kAfterLinks = UINT32_MAX;
 };
 
 struct BatchCost {

@@ -165,7 +165,8 @@ void PendingRow::commit(ImportBatch& batch) const {
   }
   for (const PendingTrait& t : traits) {
     const uint32_t id = batch.intern_id(t.id, t.known);
-    batch.traits.push_back(BatchTrait{id, batch.keys.intern(t.prop.key), intern_value(batch, t.prop.value)});
+    batch.traits.push_back(BatchTrait{id, batch.keys.intern(t.prop.key), intern_value(batch, t.prop.value),
+                                      static_cast<uint32_t>(batch.links.size())});
   }
   for (const PendingCost& c : costs)
     batch.costs.push_back(BatchCost{c.day, batch.strings.intern(c.channel), batch.strings.intern(c.campaign), c.cost});

@@ -423,16 +423,23 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     ++stats.links;
     if (gone < old_ids) moved.push_back(gone);
   };
-  for (size_t k = 0; k < K; ++k)
-    for (const BatchLink& l : parts[k].links) link(maps[k].id[l.from], maps[k].id[l.to]);
-
   auto map_value = [&](const Maps& m, uint32_t key, const TypedValue& v) {
     return StoredProp{m.key[key], v.type, v.type == ValueType::kString ? m.str[v.bits] : v.bits};
   };
+  // Links and traits in the order they arrived: a trait goes to its id's
+  // person as linked so far, and a merge keeps the surviving person's value
+  // of a trait both have (Catalog::link), whether the links came in this
+  // import or an earlier one.
   for (size_t k = 0; k < K; ++k) {
     const Maps& m = maps[k];
-    for (const BatchTrait& t : parts[k].traits)
+    const std::vector<BatchLink>& links = parts[k].links;
+    size_t next_link = 0;
+    for (const BatchTrait& t : parts[k].traits) {
+      for (; next_link < links.size() && next_link < t.links_before; ++next_link)
+        link(m.id[links[next_link].from], m.id[links[next_link].to]);
       catalog_.set_trait(catalog_.root(m.id[t.id]), map_value(m, t.key, t.value));
+    }
+    for (; next_link < links.size(); ++next_link) link(m.id[links[next_link].from], m.id[links[next_link].to]);
     stats.traits += parts[k].traits.size();
     for (const BatchCost& c : parts[k].costs)
       catalog_.set_cost(CostRow{c.day, m.str[c.channel], m.str[c.campaign], c.cost});

@@ -35,7 +35,8 @@ enum FrameType : uint8_t {
   kProps = 9,
   kHashes = 10,
   kPartEnd = 11,
-  kPersonEvents = 12
+  kPersonEvents = 12,
+  kOrderedTraits = 13
 };
 constexpr size_t kEventsPerFrame = 100000;
 constexpr size_t kPropsPerFrame = 400000;
@@ -200,8 +201,9 @@ Status write_batch(WalWriter& out, const ImportBatch& b, FrameType end) {
     w.put_varint(t.id);
     w.put_varint(t.key);
     put_typed(w, t.value);
+    w.put_varint(std::min<uint64_t>(t.links_before, b.links.size()));
   }
-  CAIRN_RETURN_IF_ERROR(flush(kTraits, b.traits.size(), w));
+  CAIRN_RETURN_IF_ERROR(flush(kOrderedTraits, b.traits.size(), w));
   for (const BatchCost& c : b.costs) {
     w.put_zigzag(c.day);
     w.put_varint(c.channel);
@@ -319,16 +321,20 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, ReplayState& st
       }
       return r.ok();
     }
-    case kTraits: {
-      const uint64_t n = r.get_count(11);
+    case kTraits:
+    case kOrderedTraits: {  // 5, written before: each trait after all the part's links
+      const bool ordered = type == kOrderedTraits;
+      const uint64_t n = r.get_count(ordered ? 12 : 11);
       for (uint64_t i = 0; i < n && r.ok(); ++i) {
         BatchTrait t{};
         t.id = static_cast<uint32_t>(r.get_varint());
         t.key = static_cast<uint32_t>(r.get_varint());
         t.value = get_typed(r);
+        const uint64_t before = ordered ? r.get_varint() : b.links.size();
         if (t.id >= b.ids.size() || t.key >= b.keys.size() ||
-            (t.value.type == ValueType::kString && t.value.bits >= b.strings.size()))
+            (t.value.type == ValueType::kString && t.value.bits >= b.strings.size()) || before > b.links.size())
           return false;
+        t.links_before = static_cast<uint32_t>(before);
         b.traits.push_back(t);
       }
       return r.ok();

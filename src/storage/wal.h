@@ -31,7 +31,11 @@
 //                     number the varint 1 and its bits u64, else the
 //                     varint bits << 2 | type), in the events' order
 //            4 links (varint count; from varint, to varint)
-//            5 traits (varint count; id varint, key varint, type u8, bits u64)
+//           13 traits (varint count; id varint, key varint, type u8, bits
+//                      u64, links_before varint: how many of the part's
+//                      links came before the trait)
+//            5 traits as written before: as 13 without links_before (each
+//                     after all the part's links); still read
 //            6 costs (varint count; day zigzag, channel varint, campaign
 //                     varint, cost f64)
 //            7 commit (varint events, varint props: the last part's)

@@ -38,7 +38,7 @@ struct BatchBuilder {
     return *this;
   }
   BatchBuilder& trait(const std::string& user, const std::string& key, PropValue v) {
-    b.traits.push_back(BatchTrait{b.intern_id(user, true), b.keys.intern(key), typed(v)});
+    b.traits.push_back(BatchTrait{b.intern_id(user, true), b.keys.intern(key), typed(v), static_cast<uint32_t>(b.links.size())});
     return *this;
   }
   TypedValue typed(const PropValue& v) {
