@@ -1,6 +1,9 @@
 // CSV input: events, contacts and costs. RFC 4180: comma separated, fields
 // may be quoted with "" as an escaped quote and may then hold commas and
-// newlines; the first record is the header.
+// newlines; the first record is the header. A field is quoted only when it
+// starts with a quote; a quote elsewhere is a character, and a quoted field
+// must end at its closing quote (docs/FORMAT.md). RecordReader finds where a
+// record ends by the same rule, so the two agree on every record.
 #include <cstring>
 
 #include <fmt/format.h>
@@ -57,6 +60,7 @@ bool split_quoted_csv(std::string_view rec, PendingRow& row, std::vector<std::st
       }
       fields.push_back(raw);
     } else {
+      // Not quoted: a quote in it is a character like the others.
       size_t j = i;
       while (j < n && rec[j] != ',') ++j;
       fields.push_back(rec.substr(i, j - i));

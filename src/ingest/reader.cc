@@ -210,10 +210,23 @@ size_t RecordReader::find_end() {
     return static_cast<size_t>(static_cast<const char*>(nl) - data_);
   }
   const char* p = data_;
-  // From one quote or newline to the next.
+  // From one quote or newline to the next: a record without quotes costs one
+  // search. The quote rule is the cell splitter's (csv.cc): a quote opens a
+  // quoted section only where a cell starts (the record's start or after a
+  // comma), "" inside one is a quote, and any other quote is a character of
+  // its cell, so `5" screen` does not swallow the lines after it.
   for (size_t i = scan_; (i += find_either(p + i, end_ - i, '"', '\n')) < end_; ++i) {
     if (p[i] == '"') {
-      in_quotes_ = !in_quotes_;  // "" inside quotes toggles twice: no net change
+      if (in_quotes_) {
+        in_quotes_ = false;
+        quote_closed_ = true;
+      } else {
+        // p[i - 1], when a quote, was the last quote seen: if it closed a
+        // section, the two are an escaped quote and the section goes on.
+        const char prev = i > begin_ ? p[i - 1] : ',';
+        in_quotes_ = prev == ',' || (prev == '"' && quote_closed_);
+        quote_closed_ = false;
+      }
     } else {
       if (!in_quotes_) {
         scan_ = i;
@@ -242,7 +255,7 @@ Result<bool> RecordReader::next(Record& out) {
             for (size_t k = begin_; k < i; ++k) line_ += data_[k] == '\n';
             line_ += 1;
             begin_ = scan_ = i + 1;
-            in_quotes_ = false;
+            in_quotes_ = quote_closed_ = false;
             newlines_in_scan_ = 0;
             return true;
           }
@@ -264,7 +277,7 @@ Result<bool> RecordReader::next(Record& out) {
     const bool too_long = e - s > kMaxRecord;
     line_ += 1 + newlines_in_scan_;
     newlines_in_scan_ = 0;
-    in_quotes_ = false;
+    in_quotes_ = quote_closed_ = false;
     begin_ = scan_ = std::min(e + 1, end_);
     if (first_) {
       first_ = false;

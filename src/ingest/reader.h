@@ -1,7 +1,8 @@
 // Streaming input for the parsers: bytes from a file (gzip-decompressed when
 // the name ends in .gz) or from memory, cut into records. A record is one
 // line, or for CSV one RFC 4180 record (newlines inside quotes do not end
-// it). Memory holds one chunk plus the longest record, never the whole file.
+// it; a quote opens a quoted section only where a cell starts, as
+// docs/FORMAT.md says). Memory holds one chunk plus the longest record, never the whole file.
 #pragma once
 
 #include <cstdint>
@@ -69,7 +70,9 @@ class RecordReader {
   size_t begin_ = 0;  // start of the next record
   size_t end_ = 0;    // end of buffered bytes
   size_t scan_ = 0;   // how far find_end has looked
-  bool in_quotes_ = false;
+  // CSV quote state of the record being scanned (find_end has the rule).
+  bool in_quotes_ = false;     // inside a quoted section
+  bool quote_closed_ = false;  // the last quote seen closed a quoted section
   uint64_t newlines_in_scan_ = 0;
   bool eof_ = false;
   bool first_ = true;

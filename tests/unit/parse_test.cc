@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -140,6 +141,83 @@ TEST(ParseCsv, HeaderErrors) {
             std::vector<std::string>{"h.csv:1: header: column 'a' appears twice"});
   EXPECT_EQ(messages(parse("h.csv", "")->errors),
             std::vector<std::string>{"h.csv:1: the file is empty (no header row)"});
+}
+
+// The records a CSV reader cuts text into, as "LINE:TEXT", then "end LINE"
+// (the reader's line() once all is read).
+std::vector<std::string> csv_records(std::string_view text) {
+  auto source = ByteSource::from_memory(text, false);
+  RecordReader reader(*source, /*csv_quotes=*/true);
+  std::vector<std::string> out;
+  Record rec;
+  for (;;) {
+    auto more = reader.next(rec);
+    if (!more.is_ok()) return {more.status().message()};
+    if (!*more) break;
+    out.push_back(std::to_string(rec.line) + ":" + (rec.too_long ? "(too long)" : std::string(rec.text)));
+  }
+  out.push_back("end " + std::to_string(reader.line()));
+  return out;
+}
+
+// A quote opens a quoted section only where a cell starts (a record's start
+// or right after a comma); inside a quoted section "" is a quote; after the
+// closing quote the rest of the cell is plain text; anywhere else a quote is
+// a character. Only a newline outside a quoted section ends a record.
+TEST(ReadRecords, AQuoteOpensAQuotedSectionOnlyWhereACellStarts) {
+  EXPECT_EQ(csv_records("h1,h2\n"
+                        "5\" screen,x\n"
+                        "a,\"q\nq\"\n"
+                        "x\"\"y,\"a\"\"b\"\n"
+                        "\"ab\"c\"d,e\n"
+                        " \"sp\",1\n"
+                        "\"\"\"\",\"\"\n"
+                        "\"a\n\"\"\n\",z\"\n"
+                        "\"a\"\"\"\r\n"
+                        "last\""),
+            (std::vector<std::string>{"1:h1,h2", "2:5\" screen,x", "3:a,\"q\nq\"", "5:x\"\"y,\"a\"\"b\"",
+                                      "6:\"ab\"c\"d,e", "7: \"sp\",1", "8:\"\"\"\",\"\"", "9:\"a\n\"\"\n\",z\"",
+                                      "12:\"a\"\"\"", "13:last\"", "end 14"}));
+  // The same wherever the first read (64 KiB) ends: after a header of each
+  // length up to the longest record's, it ends at each place of a record.
+  const std::vector<std::string> kinds = {"5\" x,\"a\n\"\"b\",c\"", "\"\"\",\"\"d\"x\"", "\"\",\"\"\"\""};
+  for (size_t shift = 0; shift < 60; ++shift) {
+    std::string text = std::string(shift + 1, 'h') + "\n";
+    std::vector<std::string> want = {"1:" + text.substr(0, shift + 1)};
+    for (size_t i = 0; text.size() < (70u << 10); ++i) {
+      const std::string rec = std::string(i % 11, 'p') + kinds[i % kinds.size()];
+      want.push_back(std::to_string(std::count(text.begin(), text.end(), '\n') + 1) + ":" + rec);
+      text += rec + "\n";
+    }
+    want.push_back("end " + std::to_string(std::count(text.begin(), text.end(), '\n') + 1));
+    ASSERT_EQ(csv_records(text), want) << "header of " << shift + 1 << " bytes";
+  }
+}
+
+// The cell splitter follows the same rule, so a quote inside a plain cell
+// keeps the records after it apart, and line numbers stay right.
+TEST(ParseCsv, AQuoteInsideAPlainCellIsACharacter) {
+  auto p = parse("q.csv",
+                 "user_id,timestamp,event,size\n"
+                 "u,2026-01-05T10:00:00Z,a,5\" screen\n"
+                 "u,2026-01-05T10:00:01Z,b,1\n"
+                 "u,2026-01-05T10:00:02Z,c,x\"\"y\n"
+                 "u,2026-01-05T10:00:03Z,d, \"sp\"\n"
+                 "u,2026-01-05T10:00:04Z,e,\"ab\"c\"d\n"
+                 "u,2026-01-05T10:00:05Z,f,\"two\nlines\"\n"
+                 "u,bad,g,\n");
+  ASSERT_TRUE(p->status.is_ok());
+  EXPECT_EQ(messages(p->errors), (std::vector<std::string>{
+                                     "q.csv:6: field 4 has text after its closing quote",
+                                     "q.csv:9: field 'timestamp': cannot parse \"bad\" as a time",
+                                 }));
+  const ImportBatch& b = p->batch;
+  ASSERT_EQ(b.events.size(), 5u);
+  EXPECT_EQ(prop(b, 0, "size"), "s:5\" screen");
+  EXPECT_EQ(prop(b, 1, "size"), "n:1");
+  EXPECT_EQ(prop(b, 2, "size"), "s:x\"\"y");
+  EXPECT_EQ(prop(b, 3, "size"), "s: \"sp\"");
+  EXPECT_EQ(prop(b, 4, "size"), "s:two\nlines");
 }
 
 TEST(ParseCsv, ContactsAndCosts) {
@@ -477,8 +555,8 @@ TEST(ParseFiles, FileChangedWhileReadIsAnErrorOrIgnored) {
   std::filesystem::remove(path);
 }
 
-// Splitting files between threads (at any size, with quoted newlines and bad
-// rows near the split points) gives the same batch and the same errors, line
+// Splitting files between threads (at any size, with quoted newlines, quotes
+// inside plain cells and bad rows near the split points) gives the same batch and the same errors, line
 // numbers included, as one thread.
 TEST(ParseFiles, SplitMatchesSequential) {
   const auto dir = std::filesystem::temp_directory_path() / ("cairn-split-" + std::to_string(::getpid()));
@@ -489,8 +567,13 @@ TEST(ParseFiles, SplitMatchesSequential) {
     const std::string u = i % 3 ? "u" + std::to_string(i % 41) : "";
     const std::string a = "a" + std::to_string(i % 53);
     const std::string t = i % 97 == 5 ? "bad-time" : std::to_string(1767607200 + i);
-    csv += u + "," + a + "," + t + ",e" + std::to_string(i % 4) + ",\"x\n" + std::string(static_cast<size_t>(i % 30), 'q') +
-           (i % 7 ? "" : "\"\"quoted\"\"") + "\"\n";
+    // Mostly a quoted note with a newline; some a plain one with a quote
+    // (a character there), some text after a closing quote (a bad row).
+    const std::string pad(static_cast<size_t>(i % 30), 'q');
+    const std::string note = i % 11 == 4   ? "5\" " + pad + "\""
+                             : i % 13 == 6 ? "\"ab\"c\"d" + pad
+                                           : "\"x\n" + pad + (i % 7 ? "" : "\"\"quoted\"\"") + "\"";
+    csv += u + "," + a + "," + t + ",e" + std::to_string(i % 4) + "," + note + "\n";
     nd += i % 89 == 3 ? "{broken\n"
                        : R"({"user_id":")" + u + R"(","anonymous_id":")" + a + R"(","event":"e","timestamp":)" + t.substr(0, 10) +
                              R"(,"properties":{"i":)" + std::to_string(i) + "}}\n";
