@@ -223,7 +223,7 @@ size_t RecordReader::find_end() {
       } else {
         // p[i - 1], when a quote, was the last quote seen: if it closed a
         // section, the two are an escaped quote and the section goes on.
-        const char prev = i > begin_ ? p[i - 1] : ',';
+        const char prev = i > begin_ ? p[i - 1] : before_;
         in_quotes_ = prev == ',' || (prev == '"' && quote_closed_);
         quote_closed_ = false;
       }
@@ -240,56 +240,46 @@ size_t RecordReader::find_end() {
 }
 
 Result<bool> RecordReader::next(Record& out) {
-  for (;;) {
-    // The stream offset of the next record's first byte.
-    if (offset() >= limit_) return false;
-    size_t e = find_end();
-    while (e == npos && !eof_) {
-      if (end_ - begin_ > kMaxRecord) {
-        // Skip to the next physical newline and report the record as too long.
-        out = Record{{}, line_, true};
-        for (;;) {
-          const void* nl = std::memchr(data_ + scan_, '\n', end_ - scan_);
-          if (nl) {
-            const size_t i = static_cast<size_t>(static_cast<const char*>(nl) - data_);
-            for (size_t k = begin_; k < i; ++k) line_ += data_[k] == '\n';
-            line_ += 1;
-            begin_ = scan_ = i + 1;
-            in_quotes_ = quote_closed_ = false;
-            newlines_in_scan_ = 0;
-            return true;
-          }
-          for (size_t k = begin_; k < end_; ++k) line_ += data_[k] == '\n';
-          begin_ = scan_ = end_;
-          if (eof_) return true;
-          CAIRN_RETURN_IF_ERROR(fill());
-        }
-      }
-      CAIRN_RETURN_IF_ERROR(fill());
-      e = find_end();
+  // The stream offset of the next record's first byte.
+  if (offset() >= limit_) return false;
+  size_t e = find_end();
+  bool dropped = false;  // the record is too long: its bytes so far were dropped
+  while (e == npos && !eof_) {
+    if (dropped || end_ - begin_ > kMaxRecord) {
+      // Drop what was scanned and read on to the record's real end: find_end
+      // keeps its quote state and its count of the newlines inside quotes,
+      // so a newline in a quoted cell does not end the record here either,
+      // and the lines after it keep their numbers.
+      dropped = true;
+      before_ = data_[end_ - 1];
+      begin_ = scan_ = end_;
     }
-    if (e == npos) {  // end of input
-      if (begin_ == end_) return false;
-      e = end_;
-    }
-    size_t s = begin_;
-    const uint64_t line = line_;
-    const bool too_long = e - s > kMaxRecord;
-    line_ += 1 + newlines_in_scan_;
-    newlines_in_scan_ = 0;
-    in_quotes_ = quote_closed_ = false;
-    begin_ = scan_ = std::min(e + 1, end_);
-    if (first_) {
-      first_ = false;
-      if (e - s >= 3 && std::memcmp(data_ + s, "\xEF\xBB\xBF", 3) == 0) s += 3;  // UTF-8 BOM
-    }
-    size_t len = e - s;
-    if (len > 0 && data_[s + len - 1] == '\r') --len;
-    // Keep kPadding readable bytes after the record: they exist in the buffer
-    // (the rest of the data or the zeroed padding past end_).
-    out = too_long ? Record{{}, line, true} : Record{std::string_view(data_ + s, len), line, false};
-    return true;
+    CAIRN_RETURN_IF_ERROR(fill());
+    e = find_end();
   }
+  if (e == npos) {  // end of input
+    if (begin_ == end_ && !dropped) return false;
+    e = end_;
+  }
+  size_t s = begin_;
+  const uint64_t line = line_;
+  const bool too_long = dropped || e - s > kMaxRecord;
+  line_ += 1 + newlines_in_scan_;
+  newlines_in_scan_ = 0;
+  in_quotes_ = false;
+  quote_closed_ = false;
+  before_ = ',';
+  begin_ = scan_ = std::min(e + 1, end_);
+  if (first_) {
+    first_ = false;
+    if (e - s >= 3 && std::memcmp(data_ + s, "\xEF\xBB\xBF", 3) == 0) s += 3;  // UTF-8 BOM
+  }
+  size_t len = e - s;
+  if (len > 0 && data_[s + len - 1] == '\r') --len;
+  // Keep kPadding readable bytes after the record: they exist in the buffer
+  // (the rest of the data or the zeroed padding past end_).
+  out = too_long ? Record{{}, line, true} : Record{std::string_view(data_ + s, len), line, false};
+  return true;
 }
 
 }  // namespace cairn

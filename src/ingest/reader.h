@@ -2,7 +2,8 @@
 // the name ends in .gz) or from memory, cut into records. A record is one
 // line, or for CSV one RFC 4180 record (newlines inside quotes do not end
 // it; a quote opens a quoted section only where a cell starts, as
-// docs/FORMAT.md says). Memory holds one chunk plus the longest record, never the whole file.
+// docs/FORMAT.md says). Memory holds one chunk plus the longest record, never
+// the whole file: a record over kMaxRecord is dropped as it is read.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +74,9 @@ class RecordReader {
   // CSV quote state of the record being scanned (find_end has the rule).
   bool in_quotes_ = false;     // inside a quoted section
   bool quote_closed_ = false;  // the last quote seen closed a quoted section
+  // The byte before begin_ as the quote rule sees it: ',' at a record's start
+  // (a cell starts there), else the last byte dropped of a too-long record.
+  char before_ = ',';
   uint64_t newlines_in_scan_ = 0;
   bool eof_ = false;
   bool first_ = true;

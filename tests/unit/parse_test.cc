@@ -424,9 +424,41 @@ TEST(ParseStreaming, OverlongLineIsReportedAndSkipped) {
   std::string text = "{\"user_id\":\"u\",\"event\":\"e\",\"timestamp\":1767607200}\n";
   text += std::string(RecordReader::kMaxRecord + 100, 'z') + "\n";
   text += "{\"user_id\":\"u\",\"event\":\"f\",\"timestamp\":1767607200}\n";
+  // An NDJSON line ends at its newline whatever its quotes.
+  text += "{\"user_id\":\"u\",\"p\":\"" + std::string(RecordReader::kMaxRecord + 100, 'z') + "\n";
+  text += "{\"user_id\":\"u\",\"event\":\"g\",\"timestamp\":1767607200}\n[1,2]\n";
   auto p = parse("long.ndjson", text);
-  EXPECT_EQ(messages(p->errors), std::vector<std::string>{"long.ndjson:2: line is longer than 16 MiB"});
-  EXPECT_EQ(p->batch.events.size(), 2u);
+  EXPECT_EQ(messages(p->errors), (std::vector<std::string>{"long.ndjson:2: line is longer than 16 MiB",
+                                                           "long.ndjson:4: line is longer than 16 MiB",
+                                                           "long.ndjson:6: invalid JSON: expected an object"}));
+  EXPECT_EQ(p->batch.events.size(), 3u);
+}
+
+// An over-long CSV record is skipped to its real end: a newline inside its
+// quoted cells does not end it, a quote inside a plain cell opens nothing.
+TEST(ParseStreaming, OverlongCsvRecordIsSkippedToItsEnd) {
+  // A quoted cell longer than the reader holds when it gives up on a record
+  // (about twice kMaxRecord), a newline every MiB: however the reads fall,
+  // the skip starts before some newline inside the quotes.
+  std::string cell = "\"";
+  for (int i = 0; i < 40; ++i) cell += std::string(1u << 20, 'x') + "\n";
+  std::string text = "user_id,timestamp,event,note\nu,2026-01-05T10:00:00Z,a,ok\n";
+  text += "u,2026-01-05T10:00:01Z,b," + cell + "zz\"\"\"\n";  // lines 3-43
+  text += "u,2026-01-05T10:00:02Z,c,ok\nu,2026-01-05T10:00:03Z,d,5\" " + std::string(RecordReader::kMaxRecord + 100, 'x') + "\n";
+  text += "u,2026-01-05T10:00:04Z,e,ok\nu,bad,f,ok\n";  // 46, 47
+  auto p = parse("long.csv", text);
+  EXPECT_EQ(messages(p->errors), (std::vector<std::string>{
+                                     "long.csv:3: record is longer than 16 MiB",
+                                     "long.csv:45: record is longer than 16 MiB",
+                                     "long.csv:47: field 'timestamp': cannot parse \"bad\" as a time",
+                                 }));
+  ASSERT_EQ(p->batch.events.size(), 3u);
+  EXPECT_EQ(p->batch.event_names.get(p->batch.events[1].event), "c");
+  EXPECT_EQ(p->batch.event_names.get(p->batch.events[2].event), "e");
+  // The reader's lines go on past a skipped record, up to the end, also when
+  // the skipped record runs to the end of the input.
+  EXPECT_EQ(csv_records("h\n" + cell + "\"\"\",1\nx\n"), (std::vector<std::string>{"1:h", "2:(too long)", "43:x", "end 44"}));
+  EXPECT_EQ(csv_records("h\n" + cell), (std::vector<std::string>{"1:h", "2:(too long)", "end 43"}));
 }
 
 }  // namespace
