@@ -14,6 +14,7 @@
 #include "storage/catalog.h"
 #include "storage/codec.h"
 #include "storage/file_util.h"
+#include "store_test_util.h"
 
 namespace cairn {
 namespace {
@@ -183,9 +184,7 @@ TEST(StringChunks, ParsersRefuseMalformedPayloads) {
 // and one written in the earlier layout (the value strings as one part) is
 // still read.
 TEST(StringChunks, LazyCatalogInBothLayouts) {
-  const std::string dir = (std::filesystem::temp_directory_path() / "cairn-test-chunks").string();
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const std::string dir = testing::temp_dir("chunks");  // per process: test runs may overlap
   Catalog c;
   for (int i = 0; i < 100000; ++i) c.strings().intern("s-" + std::to_string(i));
   c.events.intern("visit");
