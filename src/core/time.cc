@@ -143,6 +143,12 @@ std::optional<Micros> parse_time_general(std::string_view s) {
     if (s.size() > 17) return std::nullopt;
     return time_from_unix_number(static_cast<double>(std::stoll(std::string(s))));
   }
+  // A unix time with a fraction, as text ("1767607200.5"), as a JSON number
+  // with one is read.
+  if (const size_t dot = s.find('.'); dot != std::string_view::npos && dot > 0 && dot <= 17 && dot + 1 < s.size() &&
+                                      s.size() - dot - 1 <= 9 && all_digits(s.substr(0, dot)) &&
+                                      all_digits(s.substr(dot + 1)))
+    return time_from_unix_number(std::strtod(std::string(s).c_str(), nullptr));
   size_t pos = 0;
   unsigned year = 0, month = 0, day = 0;
   if (!read_digits(s, pos, 4, year)) return std::nullopt;
@@ -189,8 +195,10 @@ std::optional<Micros> parse_time_general(std::string_view s) {
   ++pos;
   unsigned oh = 0, om = 0;
   if (!read_digits(s, pos, 2, oh)) return std::nullopt;
-  if (pos < s.size() && s[pos] == ':') ++pos;
-  if (pos < s.size() && !read_digits(s, pos, 2, om)) return std::nullopt;
+  if (pos < s.size()) {  // minutes: "+05:30" or "+0530" ("+05" has none, "+05:" is cut short)
+    if (s[pos] == ':') ++pos;
+    if (!read_digits(s, pos, 2, om)) return std::nullopt;
+  }
   if (pos != s.size() || oh > 23 || om > 59) return std::nullopt;
   t -= sign * (static_cast<Micros>(oh) * 3600 + om * 60) * kMicrosPerSecond;
   return checked(t);

@@ -22,6 +22,22 @@ TEST(Time, ParsesUnixSecondsAndMillis) {
   EXPECT_EQ(parse_time("1767607200"), 1767607200LL * kMicrosPerSecond);
   EXPECT_EQ(parse_time("1767607200123"), 1767607200123LL * 1000);
   EXPECT_EQ(time_from_unix_number(1767607200.5), 1767607200500000LL);
+  // With a fraction as text, the same as the JSON number.
+  EXPECT_EQ(parse_time("1767607200.5"), 1767607200500000LL);
+  EXPECT_EQ(parse_time("1767607200.000001"), 1767607200000001LL);
+  EXPECT_EQ(parse_time("1767607200123.5"), 1767607200123500LL);
+  EXPECT_FALSE(parse_time("1767607200."));
+  EXPECT_FALSE(parse_time(".5"));
+  EXPECT_FALSE(parse_time("1767607200.5.5"));
+  EXPECT_FALSE(parse_time("-1767607200.5"));
+}
+
+TEST(Time, OffsetMinutesAreWholeOrAbsent) {
+  EXPECT_EQ(parse_time("2026-01-05T15:00:00+05"), 1767607200LL * kMicrosPerSecond);
+  EXPECT_EQ(parse_time("2026-01-05T15:30:00+0530"), 1767607200LL * kMicrosPerSecond);
+  EXPECT_FALSE(parse_time("2026-01-05T15:00:00+05:"));
+  EXPECT_FALSE(parse_time("2026-01-05T15:00:00+05:3"));
+  EXPECT_FALSE(parse_time("2026-01-05T15:00:00+053"));
 }
 
 TEST(Time, RejectsInvalidDates) {
