@@ -669,8 +669,15 @@ json ratio(double a, double b) { return b == 0 ? json(nullptr) : json(a / b); }
 
 // The value of one series in one group, for the periods in [p0, p1] (one
 // period, or all of them for the total).
-json value(const CompiledTrend& c, const TrendSeries& ts, const Acc& a, size_t p0, size_t p1, bool total,
-           const std::vector<std::array<int64_t, 3>>& daily) {
+// Per period: the sums over its days (in the range) of the persons active
+// in the 1-, 7- and 30-day windows, and the number of those days.
+struct PeriodActive {
+  std::array<int64_t, 3> active{};
+  int64_t days = 0;
+};
+
+json value(const TrendSeries& ts, const Acc& a, size_t p0, size_t p1, bool total,
+           const std::vector<PeriodActive>& by_period) {
   uint64_t n = 0, persons = 0;
   double sum = 0;
   for (size_t p = p0; p <= p1; ++p) {
@@ -710,12 +717,11 @@ json value(const CompiledTrend& c, const TrendSeries& ts, const Acc& a, size_t p
       // Active users: the mean over the days of the periods (in the range);
       // stickiness: the sum of DAU over the sum of MAU.
       double dau = 0, wau = 0, mau = 0, days = 0;
-      for (size_t d = 0; d < daily.size(); ++d) {
-        if (c.day_period[d] < p0 || c.day_period[d] > p1) continue;
-        dau += static_cast<double>(daily[d][0]);
-        wau += static_cast<double>(daily[d][1]);
-        mau += static_cast<double>(daily[d][2]);
-        ++days;
+      for (size_t p = p0; p <= p1 && p < by_period.size(); ++p) {
+        dau += static_cast<double>(by_period[p].active[0]);
+        wau += static_cast<double>(by_period[p].active[1]);
+        mau += static_cast<double>(by_period[p].active[2]);
+        days += static_cast<double>(by_period[p].days);
       }
       if (ts.measure == Measure::kDau) return dau / days;
       if (ts.measure == Measure::kWau) return wau / days;
@@ -725,12 +731,19 @@ json value(const CompiledTrend& c, const TrendSeries& ts, const Acc& a, size_t p
   }
 }
 
-// Per day of the range: persons active in the 1-, 7- and 30-day windows.
-std::vector<std::array<int64_t, 3>> daily_active(const CompiledTrend& c, const Acc& a) {
-  std::vector<std::array<int64_t, 3>> out(a.active[0].empty() ? 0 : c.days());
+// The persons active on each day of the range in the 1-, 7- and 30-day
+// windows (a running sum of the day deltas), summed by period: one pass over
+// the days, so a series costs days + periods, not their product (a long
+// range by week would otherwise take seconds).
+std::vector<PeriodActive> period_active(const CompiledTrend& c, const Acc& a) {
+  std::vector<PeriodActive> out(a.active[0].empty() ? 0 : c.periods());
+  if (out.empty()) return out;
   std::array<int64_t, 3> run{};
-  for (size_t d = 0; d < out.size(); ++d)
-    for (size_t w = 0; w < 3; ++w) out[d][w] = run[w] += a.active[w][d];
+  for (size_t d = 0; d < c.days(); ++d) {
+    PeriodActive& pa = out[c.day_period[d]];
+    for (size_t w = 0; w < 3; ++w) pa.active[w] += run[w] += a.active[w][d];
+    ++pa.days;
+  }
   return out;
 }
 
@@ -741,9 +754,9 @@ struct Column {
 
 Column column(const CompiledTrend& c, const TrendSeries& ts, const Acc& a) {
   Column col;
-  const auto daily = daily_active(c, a);
-  for (size_t p = 0; p < c.periods(); ++p) col.values.push_back(value(c, ts, a, p, p, false, daily));
-  col.total = value(c, ts, a, 0, c.periods() - 1, true, daily);
+  const auto by_period = period_active(c, a);
+  for (size_t p = 0; p < c.periods(); ++p) col.values.push_back(value(ts, a, p, p, false, by_period));
+  col.total = value(ts, a, 0, c.periods() - 1, true, by_period);
   return col;
 }
 
