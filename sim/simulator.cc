@@ -1215,8 +1215,10 @@ class Simulator {
     }
     const double mql_rate = p.converted ? 0.7 : (p.segment == kSalesLed ? 0.4 : 0.3);
     if (!rng.chance(mql_rate)) return;
-    const Micros t_mql = p.converted ? p.t_id + rng.below64(std::max<Micros>(p.t_pre_end - p.t_id, kMinute))
-                                     : p.t_id + kHour + span(rng, 5.0 * kDay);
+    // Never before the lead (lead_created is a second after identification).
+    const Micros t_mql =
+        p.converted ? std::max(p.t_id + 2 * kSecond, p.t_id + rng.below64(std::max<Micros>(p.t_pre_end - p.t_id, kMinute)))
+                    : p.t_id + kHour + span(rng, 5.0 * kDay);
     journey_.add(t_mql, kMql, 0);
     p.mql = true;
     if (p.segment != kSalesLed || p.converted || !rng.chance(0.35)) return;

@@ -219,9 +219,15 @@ TEST_F(SimulatorTest, EveryLineIsAValidEventInTheWindowAndJourneysAreOrdered) {
     Micros last = 0;
     bool has_user = false;
     bool cancelled = false;
+    bool lead = false;
     for (const json* e : p.events) {
       // Churners stop being active.
       const std::string& name = (*e)["event"].get_ref<const std::string&>();
+      // A lead before its qualification and opportunity.
+      if (name == "mql" || name == "opportunity_created") {
+        EXPECT_TRUE(lead) << key << ": " << name << " before lead_created";
+      }
+      lead = lead || name == "lead_created";
       if (cancelled) {
         EXPECT_TRUE(name != "login" && name != "feature_used" && name != "subscription_renewed" &&
                     name != "upgrade" && name != "email_sent")
