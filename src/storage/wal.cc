@@ -397,7 +397,7 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
     while (!committed) {
       const size_t left = log.size() - pos;
       const std::string_view rest = std::string_view(log).substr(pos);
-      if (rest.find_first_not_of('\0') == std::string_view::npos) return Status::ok();  // torn (zero-filled) tail
+      if (pos >= zeros_from) return Status::ok();  // torn: the rest is the zero-filled tail
       if (left < kFrameHeader) return Status::ok();  // torn tail: never acknowledged
       BinaryReader h(rest.substr(0, kFrameHeader));
       h.get_u32();
