@@ -434,12 +434,15 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     const Maps& m = maps[k];
     const std::vector<BatchLink>& links = parts[k].links;
     size_t next_link = 0;
-    for (const BatchTrait& t : parts[k].traits) {
-      for (; next_link < links.size() && next_link < t.links_before; ++next_link)
+    auto link_up_to = [&](size_t end) {  // the part's links before `end`
+      for (; next_link < std::min(end, links.size()); ++next_link)
         link(m.id[links[next_link].from], m.id[links[next_link].to]);
+    };
+    for (const BatchTrait& t : parts[k].traits) {
+      link_up_to(t.links_before);
       catalog_.set_trait(catalog_.root(m.id[t.id]), map_value(m, t.key, t.value));
     }
-    for (; next_link < links.size(); ++next_link) link(m.id[links[next_link].from], m.id[links[next_link].to]);
+    link_up_to(links.size());
     stats.traits += parts[k].traits.size();
     for (const BatchCost& c : parts[k].costs)
       catalog_.set_cost(CostRow{c.day, m.str[c.channel], m.str[c.campaign], c.cost});
