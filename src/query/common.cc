@@ -188,6 +188,10 @@ GroupKey GroupBy::of(const Catalog& cat, const PersonView& p, size_t event) cons
   return group_key(Cell{});
 }
 
+std::string number_text(double d) {
+  return d == std::trunc(d) && std::fabs(d) < 1e15 ? fmt::format("{}", static_cast<int64_t>(d)) : fmt::format("{}", d);
+}
+
 std::string value_text(const Catalog& cat, ValueType type, uint64_t bits) {
   switch (type) {
     case ValueType::kString: {
@@ -197,10 +201,8 @@ std::string value_text(const Catalog& cat, ValueType type, uint64_t bits) {
     }
     case ValueType::kBool:
       return bits ? "true" : "false";
-    case ValueType::kNumber: {
-      const double d = as_double(bits);
-      return d == std::trunc(d) && std::fabs(d) < 1e15 ? fmt::format("{}", static_cast<int64_t>(d)) : fmt::format("{}", d);
-    }
+    case ValueType::kNumber:
+      return number_text(as_double(bits));
   }
   return "";
 }

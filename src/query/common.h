@@ -117,6 +117,9 @@ std::vector<std::pair<std::string, Counts>> top_groups(const Catalog& cat,
 
 // The text of a value: a string, a whole number without a fraction, true/false.
 std::string value_text(const Catalog& cat, ValueType type, uint64_t bits);
+// A number's text as a value or a group's label: whole numbers without a
+// decimal point ("7", not "7.0").
+std::string number_text(double d);
 // A group's label: its value's text, or "(none)".
 std::string group_label(const Catalog& cat, const GroupKey& k);
 

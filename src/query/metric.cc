@@ -59,9 +59,10 @@ const std::vector<KindInfo>& kinds() {
       {"trial_signup_rate", MetricKind::kTrialSignupRate, false, {{"trial_event", Role::kTrial, {"trial_started"}}, active}, {}},
       {"trial_to_paid_rate", MetricKind::kTrialToPaidRate, false,
        {{"trial_event", Role::kTrial, {"trial_started"}}, {"paid_event", Role::kPaid, {"purchase"}}}, {"window"}},
-      {"upsell_conversion", MetricKind::kUpsellConversion, false, {customer, {"upsell_event", Role::kUpsell, {"upgrade"}}}, {}},
+      {"upsell_conversion", MetricKind::kUpsellConversion, false,
+       {customer, churn, {"upsell_event", Role::kUpsell, {"upgrade"}}}, {}},
       {"cross_sell_conversion", MetricKind::kCrossSellConversion, false,
-       {customer, {"cross_sell_event", Role::kUpsell, {"cross_sell"}}}, {}},
+       {customer, churn, {"cross_sell_event", Role::kUpsell, {"cross_sell"}}}, {}},
       {"support_contact_rate", MetricKind::kSupportContactRate, false,
        {{"event", Role::kSupport, {"support_ticket_opened"}}, active}, {}},
       {"first_response_time", MetricKind::kFirstResponseTime, false,
@@ -193,15 +194,7 @@ Result<MetricSpec> parse_metric(const json& doc) {
   CAIRN_RETURN_IF_ERROR(parse_range(doc, spec.from, spec.to));
   if (info->needs_range && (spec.from == INT64_MIN || spec.to == INT64_MAX))
     return field_error("range", fmt::format("metric \"{}\" needs both range.from and range.to", name));
-  std::vector<Filter> event_filters;
-  CAIRN_RETURN_IF_ERROR(parse_filters(doc, event_filters, spec.trait_filters));
-  if (!event_filters.empty()) {
-    size_t i = 0;
-    while (!doc["filters"][i].is_object() || !doc["filters"][i].contains("property") || doc["filters"][i].contains("trait")) ++i;
-    return field_error(fmt::format("filters[{}]", i),
-                       "a metric's filters are trait filters ({\"trait\": ...}); put event property conditions in the "
-                       "event's \"where\"");
-  }
+  CAIRN_RETURN_IF_ERROR(parse_metric_filters(doc, spec.trait_filters));
   for (const EventParam& e : info->events) {
     EventSet& set = spec.events[static_cast<size_t>(e.role)];
     for (const char* d : e.defaults) set.push_back(EventDef{d, {}});
@@ -333,8 +326,8 @@ struct MetricKernel::State {
   // Per-person scratch space, reused so that a person costs no allocation.
   struct Ticket {
     GroupKey key;
-    Micros time;
-    bool done;
+    Micros time;  // its first opening (or resolution)
+    bool done;    // first_response_time: answered; tickets_resolved: counted as opened in the range
   };
   std::vector<Ticket> tickets_seen, resolved_seen;
   struct Message {
@@ -542,9 +535,16 @@ void MetricKernel::add(const PersonView& p) {
         if (key.first < 0) {
           s.without_ticket_id += resolved;
         } else if (!resolved) {
-          if (find(s.tickets_seen) == s.tickets_seen.end()) {
+          // A ticket counts as opened in the range once, at any of its
+          // openings inside it (a reopened one too); `done` marks it.
+          auto open = find(s.tickets_seen);
+          if (open == s.tickets_seen.end()) {
             s.tickets_seen.push_back({key, p.time[i], false});
-            s.tickets += p.time[i] >= from;
+            open = s.tickets_seen.end() - 1;
+          }
+          if (p.time[i] >= from && !open->done) {
+            open->done = true;
+            ++s.tickets;
           }
         } else if (find(s.resolved_seen) == s.resolved_seen.end()) {
           s.resolved_seen.push_back({key, p.time[i], true});

@@ -152,14 +152,15 @@ Result<JourneySpec> parse_journey(const json& doc) {
   fields.insert(fields.end(), info->others.begin(), info->others.end());
   for (const auto& item : doc.items()) {
     const std::string& k = item.key();
-    if (k == "type" || k == "metric" || k == "range") continue;
+    if (k == "type" || k == "metric" || k == "range" || k == "filters") continue;
     if (std::find_if(fields.begin(), fields.end(), [&](const char* f) { return k == f; }) == fields.end()) {
       std::string known;
       for (const char* f : fields) known += fmt::format("{}{}", known.empty() ? "" : ", ", f);
-      return field_error(k, fmt::format("unknown field for metric \"{}\" (it takes range, {})", spec.name, known));
+      return field_error(k, fmt::format("unknown field for metric \"{}\" (it takes range, filters, {})", spec.name, known));
     }
   }
   CAIRN_RETURN_IF_ERROR(parse_range(doc, spec.from, spec.to));
+  CAIRN_RETURN_IF_ERROR(parse_metric_filters(doc, spec.trait_filters));
   // The defaults, and the fields of one metric.
   spec.conversion = named("purchase");
   switch (spec.metric) {
@@ -192,9 +193,13 @@ Result<JourneySpec> parse_journey(const json& doc) {
       CAIRN_RETURN_IF_ERROR(parse_by(doc, "variant", true, spec.by));
       spec.entry.any = true;
       if (doc.contains("control")) {
-        auto c = parse_name(doc, "control", "control", "a variant value, e.g. \"A\"");
-        if (!c) return c.status();
-        spec.control = *c;
+        // A variant value as its group's label: the number 7 and the
+        // string "7" name one group.
+        const json& c = doc["control"];
+        if (c.is_number()) spec.control = number_text(c.get<double>());
+        else if (c.is_boolean()) spec.control = c.get<bool>() ? "true" : "false";
+        else if (c.is_string() && !c.get<std::string>().empty()) spec.control = c.get<std::string>();
+        else return field_error("control", "expected a variant value, e.g. \"A\"");
       }
       break;
     }
@@ -268,6 +273,7 @@ Result<CompiledJourney> compile_journey(const JourneySpec& spec, const Catalog& 
   CompiledJourney c;
   c.spec = spec;
   c.catalog = &cat;
+  CAIRN_RETURN_IF_ERROR(c.traits.compile(spec.trait_filters, cat));
   const KeySlot slot = plan_key_slot(c.plan);
   const MetricInfo& info = info_of(spec.metric);
   if (spec.metric != JourneyMetric::kCommunicationReport) {
@@ -394,6 +400,7 @@ bool same_cell(const Cell& a, const Cell& b) { return group_key(a) == group_key(
 
 void JourneyKernel::add(const PersonView& p) {
   const CompiledJourney& c = c_;
+  if (c.traits.active() && !c.traits.pass(*c.catalog, p.person)) return;
   State& s = *s_;
   switch (c.spec.metric) {
     case JourneyMetric::kConversionRate:
@@ -726,7 +733,7 @@ Result<std::function<Result<json>(const Store&, unsigned threads)>> prepare_jour
   std::function<Result<json>(const Store&, unsigned)> run = [spec = std::move(*spec)](const Store& store, unsigned threads) -> Result<json> {
     auto compiled = compile_journey(spec, store.catalog());
     if (!compiled) return compiled.status();
-    CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), TraitFilters{}, &compiled->group));
+    CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), compiled->traits, &compiled->group));
     compiled->plan.threads = threads;
     const CompiledJourney& c = *compiled;
     auto kernel = scan(store, c.plan, [&] { return std::make_unique<JourneyKernel>(c); });

@@ -56,6 +56,7 @@ struct JourneySpec {
   std::string outcome;               // communication_report outcome property
   EventDef opened, replied;          // communication_report response times
   std::string match;                 // the property pairing them
+  std::vector<Filter> trait_filters;  // persons who fail them are left out
 };
 
 // Parses the whole metric document ({"type": "metric", "metric": NAME, ...}).
@@ -68,6 +69,7 @@ struct CompiledJourney {
   std::vector<CompiledDef> milestones, channels;
   int outcome = -1, match = -1;  // index into plan.keys
   GroupBy group;
+  TraitFilters traits;
   const Catalog* catalog = nullptr;
   ScanPlan plan;
 };

@@ -234,6 +234,17 @@ Status parse_filters(const json& doc, std::vector<Filter>& event_filters, std::v
   return Status::ok();
 }
 
+Status parse_metric_filters(const json& doc, std::vector<Filter>& trait_filters) {
+  std::vector<Filter> event_filters;
+  CAIRN_RETURN_IF_ERROR(parse_filters(doc, event_filters, trait_filters));
+  if (event_filters.empty()) return Status::ok();
+  size_t i = 0;
+  while (!doc["filters"][i].is_object() || !doc["filters"][i].contains("property") || doc["filters"][i].contains("trait")) ++i;
+  return field_error(fmt::format("filters[{}]", i),
+                     "a metric's filters are trait filters ({\"trait\": ...}); put event property conditions in the "
+                     "event's \"where\"");
+}
+
 Result<Micros> parse_duration_field(const json& j, const std::string& path) {
   auto d = j.is_string() ? parse_duration(j.get<std::string>()) : std::nullopt;
   if (!d) return field_error(path, "expected a duration like \"7d\" (s, m, h, d or w)");

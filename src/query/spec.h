@@ -105,6 +105,9 @@ Status parse_timezone(const nlohmann::json& doc, std::shared_ptr<const TimeZone>
 Result<Breakdown> parse_breakdown(const nlohmann::json& b);
 // The document's "filters": property filters and trait filters.
 Status parse_filters(const nlohmann::json& doc, std::vector<Filter>& event_filters, std::vector<Filter>& trait_filters);
+// A metric's "filters": trait filters only; a property filter is an error
+// naming it (event conditions go in the metric's event definitions).
+Status parse_metric_filters(const nlohmann::json& doc, std::vector<Filter>& trait_filters);
 // Every key of `obj` must be one of `known`, so that a typo cannot silently
 // change an answer: "PATH.KEY: unknown field (expected one of A, B)".
 Status reject_unknown(const nlohmann::json& obj, const std::string& path, std::initializer_list<const char*> known);
