@@ -170,8 +170,9 @@ void print_attribution(const nlohmann::json& r, const std::string& format) {
     for (const auto& row : model["rows"]) {
       const std::string v = row["value"].get<std::string>();
       if (csv) {
-        std::printf("%s,%s,%.6f,%.6f,%.6f\n", name.c_str(), csv_field(v).c_str(), row["conversions"].get<double>(),
-                    row["revenue"].get<double>(), row["share"].get<double>());
+        // A share of a total of 0 is null: an empty field.
+        std::printf("%s,%s,%.6f,%.6f,%s\n", name.c_str(), csv_field(v).c_str(), row["conversions"].get<double>(),
+                    row["revenue"].get<double>(), row["share"].is_null() ? "" : fmt::format("{:.6f}", row["share"].get<double>()).c_str());
         continue;
       }
       std::string extra;
@@ -179,8 +180,9 @@ void print_attribution(const nlohmann::json& r, const std::string& format) {
       if (mqls)
         extra += fmt::format(" {:>8} {:>8}", number(row["mqls"], "{:.1f}"),
                              row.contains("cost_per_mql") ? number(row["cost_per_mql"], "{:.2f}") : std::string("-"));
-      std::printf("  %-34s %12.2f %14.2f %6.1f%%%s\n", v.c_str(), row["conversions"].get<double>(), row["revenue"].get<double>(),
-                  100 * row["share"].get<double>(), extra.c_str());
+      const std::string share = row["share"].is_null() ? "-" : fmt::format("{:.1f}%", 100 * row["share"].get<double>());
+      std::printf("  %-34s %12.2f %14.2f %7s%s\n", v.c_str(), row["conversions"].get<double>(), row["revenue"].get<double>(),
+                  share.c_str(), extra.c_str());
     }
   }
 }

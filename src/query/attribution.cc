@@ -3,6 +3,7 @@
 #include "query/channels.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -332,56 +333,67 @@ std::vector<double> rule_weights(Model m, const std::vector<TouchInfo>& touches,
 
 namespace {
 
-// Solves a = r + Q a for the transient states of an absorbing chain: a[s]
-// is the probability of ending in conversion from s. `dead` states are
-// removed (they absorb to null). Dense Gaussian elimination for small
+// Solves a = r + Q a for the transient states of an absorbing chain, for
+// two right-hand sides at once (r[0], r[1]): with r[s] the probability of
+// converting directly from s, a[s] is the probability of ending in
+// conversion from s; with r[s] that probability times the mean value of the
+// conversions made from s, a[s] is the expected value from s. `dead` states
+// are removed (they absorb to null). Dense Gaussian elimination for small
 // chains, Gauss-Seidel to machine precision for large ones.
-std::vector<double> absorb(const std::vector<std::vector<std::pair<uint32_t, double>>>& q, const std::vector<double>& r,
-                           const std::vector<uint8_t>& dead) {
-  const size_t n = r.size();
-  std::vector<double> a(n, 0.0);
+std::array<std::vector<double>, 2> absorb(const std::vector<std::vector<std::pair<uint32_t, double>>>& q,
+                                          const std::array<std::vector<double>, 2>& r, const std::vector<uint8_t>& dead) {
+  const size_t n = r[0].size();
+  std::array<std::vector<double>, 2> a{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
   if (n <= 400) {
-    std::vector<double> m(n * (n + 1), 0.0);  // rows of [I - Q | r]
+    const size_t w = n + 2;
+    std::vector<double> m(n * w, 0.0);  // rows of [I - Q | r0 r1]
     for (size_t s = 0; s < n; ++s) {
-      double* row = &m[s * (n + 1)];
+      double* row = &m[s * w];
       row[s] = 1;
       if (dead[s]) continue;
       for (const auto& [t, p] : q[s])
         if (!dead[t]) row[t] -= p;
-      row[n] = r[s];
+      row[n] = r[0][s];
+      row[n + 1] = r[1][s];
     }
     for (size_t col = 0; col < n; ++col) {
       size_t piv = col;
       for (size_t i = col + 1; i < n; ++i)
-        if (std::fabs(m[i * (n + 1) + col]) > std::fabs(m[piv * (n + 1) + col])) piv = i;
+        if (std::fabs(m[i * w + col]) > std::fabs(m[piv * w + col])) piv = i;
       if (piv != col)
-        for (size_t k = 0; k <= n; ++k) std::swap(m[col * (n + 1) + k], m[piv * (n + 1) + k]);
-      const double d = m[col * (n + 1) + col];
+        for (size_t k = 0; k < w; ++k) std::swap(m[col * w + k], m[piv * w + k]);
+      const double d = m[col * w + col];
       if (d == 0) continue;  // cannot happen for an absorbing chain: every state reaches an end
       for (size_t i = 0; i < n; ++i) {
         if (i == col) continue;
-        const double f = m[i * (n + 1) + col] / d;
+        const double f = m[i * w + col] / d;
         if (f == 0) continue;
-        for (size_t k = col; k <= n; ++k) m[i * (n + 1) + k] -= f * m[col * (n + 1) + k];
+        for (size_t k = col; k < w; ++k) m[i * w + k] -= f * m[col * w + k];
       }
     }
     for (size_t s = 0; s < n; ++s) {
-      const double d = m[s * (n + 1) + s];
-      a[s] = d == 0 ? 0 : m[s * (n + 1) + n] / d;
+      const double d = m[s * w + s];
+      a[0][s] = d == 0 ? 0 : m[s * w + n] / d;
+      a[1][s] = d == 0 ? 0 : m[s * w + n + 1] / d;
     }
     return a;
   }
-  for (int sweep = 0; sweep < 1000000; ++sweep) {
-    double change = 0;
-    for (size_t s = 0; s < n; ++s) {
-      if (dead[s]) continue;
-      double v = r[s];
-      for (const auto& [t, p] : q[s])
-        if (!dead[t]) v += p * a[t];
-      change = std::max(change, std::fabs(v - a[s]));
-      a[s] = v;
+  for (size_t k = 0; k < 2; ++k) {
+    // Sweeps until no value moves by more than 1e-15 (probabilities), or
+    // that fraction of the largest value (money, for the second).
+    for (int sweep = 0; sweep < 1000000; ++sweep) {
+      double change = 0, largest = 1;
+      for (size_t s = 0; s < n; ++s) {
+        if (dead[s]) continue;
+        double v = r[k][s];
+        for (const auto& [t, p] : q[s])
+          if (!dead[t]) v += p * a[k][t];
+        change = std::max(change, std::fabs(v - a[k][s]));
+        largest = std::max(largest, std::fabs(v));
+        a[k][s] = v;
+      }
+      if (change < 1e-15 * largest) break;
     }
-    if (change < 1e-15) break;
   }
   return a;
 }
@@ -490,21 +502,21 @@ MarkovResult markov_solve(const MarkovChain& chain, const std::vector<PathStat>&
     end_count[last] += ps.converted;
   }
   std::vector<std::vector<std::pair<uint32_t, double>>> q(n);
-  std::vector<double> r(n, 0.0);
+  // r[0]: the probability of converting directly from a state; r[1]: that
+  // times the mean value of the conversions made from it (m_s).
+  std::array<std::vector<double>, 2> r{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
   for (size_t e = 0; e < chain.edges.size(); ++e)
     if (edge_w[e] > 0) q[chain.edges[e].first].emplace_back(chain.edges[e].second, edge_w[e] / out_total[chain.edges[e].first]);
-  for (size_t s = 0; s < n; ++s) r[s] = out_total[s] > 0 ? to_conv[s] / out_total[s] : 0;
-  auto p_conv = [&](const std::vector<double>& a) {
+  for (size_t s = 0; s < n; ++s) {
+    r[0][s] = out_total[s] > 0 ? to_conv[s] / out_total[s] : 0;
+    r[1][s] = end_count[s] > 0 ? r[0][s] * end_value[s] / end_count[s] : 0;
+  }
+  // From the start: the probability of converting, or the expected value.
+  auto from_start = [&](const std::vector<double>& a) {
     double p = 0;
     for (size_t st = 0; st < n; ++st)
       if (start[st] > 0) p += start[st] / start_total * a[st];
     return p;
-  };
-  auto weighted = [&](const std::vector<double>& a) {
-    double v = 0;
-    for (size_t s = 0; s < n; ++s)
-      if (end_count[s] > 0) v += end_value[s] / end_count[s] * a[s];
-    return v;
   };
   MarkovResult out;
   out.removal.assign(values, 0.0);
@@ -513,9 +525,10 @@ MarkovResult markov_solve(const MarkovChain& chain, const std::vector<PathStat>&
   out.value.assign(values, 0.0);
   if (n == 0 || start_total == 0) return out;
   std::vector<uint8_t> dead(n, 0);
-  const std::vector<double> a = absorb(q, r, dead);
-  const double p = p_conv(a), pv = weighted(a);
-  std::vector<uint8_t> present(values, 0);
+  const std::array<std::vector<double>, 2> a = absorb(q, r, dead);
+  const double p = from_start(a[0]), pv = from_start(a[1]);
+  std::vector<uint8_t>& present = out.in_chain;
+  present.assign(values, 0);
   for (size_t st = 0; st < n; ++st)
     if (out_total[st] > 0)
       for (uint32_t c : states[st])
@@ -524,12 +537,11 @@ MarkovResult markov_solve(const MarkovChain& chain, const std::vector<PathStat>&
   for (uint32_t c = 0; c < values; ++c) {
     if (!present[c]) continue;
     for (size_t s = 0; s < n; ++s) dead[s] = std::find(states[s].begin(), states[s].end(), c) != states[s].end();
-    const std::vector<double> ac = absorb(q, r, dead);
-    std::vector<double> masked = ac;
+    std::array<std::vector<double>, 2> ac = absorb(q, r, dead);
     for (size_t s = 0; s < n; ++s)
-      if (dead[s]) masked[s] = 0;
-    out.removal[c] = p > 0 ? 1 - p_conv(masked) / p : 0;
-    out.value_removal[c] = pv > 0 ? 1 - weighted(masked) / pv : 0;
+      if (dead[s]) ac[0][s] = ac[1][s] = 0;
+    out.removal[c] = p > 0 ? 1 - from_start(ac[0]) / p : 0;
+    out.value_removal[c] = pv > 0 ? 1 - from_start(ac[1]) / pv : 0;
     sum_re += out.removal[c];
     sum_rev += out.value_removal[c];
   }
@@ -1193,55 +1205,88 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
     }
   }
   const double bootstrap_seconds = since(t_boot);
-  // Costs by the dimension's value, over the days of the range.
-  std::unordered_map<uint64_t, double> cost;
+  auto label = [&](size_t v) {
+    return keys[v].first == kRuleChannel ? c.rule_names[keys[v].second] : group_label(cat, keys[v]);
+  };
+  // Costs by the text of the dimension's value, over the days of the range:
+  // a channel named by the channel rules meets its costs as one read from
+  // the `channel` property does.
+  std::map<std::string, double> cost;
   const bool has_costs = (spec.dimension == "channel" || spec.dimension == "campaign") && !cat.costs().empty();
   if (has_costs) {
     const int64_t d0 = spec.from == INT64_MIN ? INT64_MIN : day_of(spec.from);
     const int64_t d1 = spec.to == INT64_MAX ? INT64_MAX : day_of(spec.to - 1);
     for (const CostRow& r : cat.costs())
-      if (r.day >= d0 && r.day <= d1) cost[spec.dimension == "channel" ? r.channel : r.campaign] += r.cost;
+      if (r.day >= d0 && r.day <= d1)
+        cost[std::string(cat.string_at(spec.dimension == "channel" ? r.channel : r.campaign))] += r.cost;
   }
-  auto label = [&](size_t v) {
-    return keys[v].first == kRuleChannel ? c.rule_names[keys[v].second] : group_label(cat, keys[v]);
+  // A row per value credited, or with MQLs, or with costs in the range (a
+  // channel that was paid for and earned nothing shows its spend); costs of
+  // values that no touch had come after the values of the data.
+  struct Entry {
+    std::string label;
+    size_t v;  // value id, or SIZE_MAX for a value only the costs name
+    double spend;
   };
+  std::vector<Entry> entries;
+  std::map<std::string, size_t> entry_of;
+  for (size_t v = 0; v < values; ++v) {
+    std::string text = label(v);
+    const auto it = cost.find(text);
+    entry_of.emplace(text, entries.size());
+    entries.push_back(Entry{std::move(text), v, it == cost.end() ? 0.0 : it->second});
+  }
+  for (const auto& [text, spend] : cost)
+    if (!entry_of.contains(text)) entries.push_back(Entry{text, SIZE_MAX, spend});
+  // Credits equal in exact arithmetic can differ in their last bits; rows
+  // are ordered on credits rounded to 1e-9, then by label.
+  auto rounded = [](double x) { return std::round(x * 1e9) / 1e9; };
   json models = json::object();
   const bool by_value = !spec.value_property.empty();
   for (Model m : spec.models) {
     const ModelCredits& mc = credits[static_cast<size_t>(m)];
+    auto credit_of = [&](const Entry& e) {
+      return e.v == SIZE_MAX ? std::pair<double, double>{0.0, 0.0} : mc.rows[e.v];
+    };
+    auto mqls_of = [&](const Entry& e) {
+      return !spec.mql || e.v == SIZE_MAX ? 0.0 : mql_credits[static_cast<size_t>(m)].rows[e.v].first;
+    };
     std::vector<size_t> order;
-    for (size_t v = 0; v < values; ++v)
-      if (mc.rows[v].first != 0 || mc.rows[v].second != 0) order.push_back(v);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto [conv_credit, value_credit] = credit_of(entries[i]);
+      if (conv_credit != 0 || value_credit != 0 || mqls_of(entries[i]) != 0 || entries[i].spend != 0) order.push_back(i);
+    }
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      if (mc.rows[a].first != mc.rows[b].first) return mc.rows[a].first > mc.rows[b].first;
-      return label(a) < label(b);
+      const double ca = rounded(credit_of(entries[a]).first), cb = rounded(credit_of(entries[b]).first);
+      if (ca != cb) return ca > cb;
+      return entries[a].label < entries[b].label;
     });
     json rows = json::array();
-    for (size_t v : order) {
-      const auto [conv_credit, value_credit] = mc.rows[v];
-      json row{{"value", label(v)},
+    for (size_t i : order) {
+      const Entry& e = entries[i];
+      const auto [conv_credit, value_credit] = credit_of(e);
+      json row{{"value", e.label},
                {"conversions", conv_credit},
                {"revenue", value_credit},
-               {"conversion_share", g.conversions > 0 ? conv_credit / g.conversions : 0.0},
-               {"revenue_share", g.value > 0 ? value_credit / g.value : 0.0}};
+               {"conversion_share", num_or_null(conv_credit / g.conversions, g.conversions > 0)},
+               {"revenue_share", num_or_null(value_credit / g.value, g.value > 0)}};
       row["share"] = by_value ? row["revenue_share"] : row["conversion_share"];
       if (has_costs) {
-        const auto it = keys[v].first == static_cast<int>(ValueType::kString) ? cost.find(keys[v].second) : cost.end();
-        const double spend = it == cost.end() ? 0.0 : it->second;
+        const double spend = e.spend;
         row["cost"] = spend;
         row["roi"] = num_or_null((value_credit - spend) / spend, spend > 0);
         row["cost_per_conversion"] = num_or_null(spend / conv_credit, conv_credit > 0);
         if (spec.mql) {
-          const double mqls = mql_credits[static_cast<size_t>(m)].rows[v].first;
+          const double mqls = mqls_of(e);
           row["mqls"] = mqls;
           row["cost_per_mql"] = num_or_null(spend / mqls, mqls > 0);
         }
       } else if (spec.mql) {
-        row["mqls"] = mql_credits[static_cast<size_t>(m)].rows[v].first;
+        row["mqls"] = mqls_of(e);
       }
-      if (!boot_conv[static_cast<size_t>(m)].empty()) {
-        const auto& bc = boot_conv[static_cast<size_t>(m)][v];
-        const auto& bv = boot_value[static_cast<size_t>(m)][v];
+      if (!boot_conv[static_cast<size_t>(m)].empty() && e.v != SIZE_MAX) {
+        const auto& bc = boot_conv[static_cast<size_t>(m)][e.v];
+        const auto& bv = boot_value[static_cast<size_t>(m)][e.v];
         row["conversions_ci"] = json::array({quantile(bc, 0.025), quantile(bc, 0.975)});
         row["revenue_ci"] = json::array({quantile(bv, 0.025), quantile(bv, 0.975)});
       }
@@ -1249,9 +1294,11 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
     }
     json model{{"rows", std::move(rows)}};
     if (m == Model::kMarkov) {
+      // Every state of the chain's values, "(none)" (touches without a
+      // value of the dimension) and effects of 0 included.
       json re = json::object();
-      for (size_t v = 1; v < values; ++v)
-        if (mc.markov.removal[v] != 0 || mc.markov.value_removal[v] != 0)
+      for (size_t v = 0; v < values; ++v)
+        if (v < mc.markov.in_chain.size() && mc.markov.in_chain[v])
           re[label(v)] = json{{"conversions", mc.markov.removal[v]}, {"value", mc.markov.value_removal[v]}};
       model["removal_effects"] = std::move(re);
       model["order"] = spec.markov_order;

@@ -99,6 +99,7 @@ struct MarkovResult {
   std::vector<double> value_removal;  // per value id: value-weighted removal effect
   std::vector<double> conversions;    // per value id: credited conversions
   std::vector<double> value;          // per value id: credited value
+  std::vector<uint8_t> in_chain;      // per value id: 1 when a state of the chain holds it
 };
 // `values`: the number of distinct value ids.
 MarkovResult markov(const std::vector<Journey>& journeys, size_t values, size_t order);

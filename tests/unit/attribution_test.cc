@@ -160,9 +160,11 @@ TEST(Attribution, MarkovSecondPublishedExample) {
 //   Without A: P = 1/4 * 1/3 = 1/12 -> RE_A = 5/6. Without B: a_A = 1/3,
 //   P = 3/4 * 1/3 = 1/4 -> RE_B = 1/2. Conversions 2 x (5/6, 1/2) / (4/3)
 //   = 1.25 and 0.75.
-//   Value: m_B = 100 (A>B ends in B), m_A = 50. V = 100 a_B + 50 a_A =
-//   100/3 + 250/9 = 550/9. Without A: 100/3 -> RE^V_A = 1 - 300/550 = 5/11.
-//   Without B: 50/3 -> RE^V_B = 1 - 150/550 = 8/11. Value 150 x (5/13, 8/13).
+//   Value: m_B = 100 (A>B ends in B), m_A = 50. The expected value from a
+//   state, b = r*m + Q b: b_B = 100/3, b_A = 50/3 + 2/3 * 100/3 = 350/9;
+//   from the start V = 3/4 * 350/9 + 1/4 * 100/3 = 37.5 (= 150 / 4
+//   journeys). Without A: V = 1/4 * 100/3 = 25/3 -> RE^V_A = 1 - 2/9 = 7/9.
+//   Without B: b_A = 50/3, V = 12.5 -> RE^V_B = 2/3. Value 150 x (7/13, 6/13).
 TEST(Attribution, MarkovSmallGraphByHand) {
   const std::vector<Journey> js = {journey({1, 2}, true, 100), journey({1}, true, 50), journey({2}, false),
                                    journey({1, 2}, false)};
@@ -171,10 +173,36 @@ TEST(Attribution, MarkovSmallGraphByHand) {
   EXPECT_NEAR(r.removal[2], 0.5, 1e-12);
   EXPECT_NEAR(r.conversions[1], 1.25, 1e-12);
   EXPECT_NEAR(r.conversions[2], 0.75, 1e-12);
-  EXPECT_NEAR(r.value_removal[1], 5.0 / 11, 1e-12);
-  EXPECT_NEAR(r.value_removal[2], 8.0 / 11, 1e-12);
-  EXPECT_NEAR(r.value[1], 150.0 * 5 / 13, 1e-9);
-  EXPECT_NEAR(r.value[2], 150.0 * 8 / 13, 1e-9);
+  EXPECT_NEAR(r.value_removal[1], 7.0 / 9, 1e-12);
+  EXPECT_NEAR(r.value_removal[2], 2.0 / 3, 1e-12);
+  EXPECT_NEAR(r.value[1], 150.0 * 7 / 13, 1e-9);
+  EXPECT_NEAR(r.value[2], 150.0 * 6 / 13, 1e-9);
+}
+
+// When every conversion is worth the same, the value-weighted removal
+// effects are the plain ones, so each channel's value is its conversions
+// times that worth (the published first example, with $10 a conversion:
+// 2 / 4 / 4, not all of it to the last channel). Also on random journeys,
+// orders 1 to 3.
+TEST(Attribution, MarkovEqualValuesCreditValueAsConversions) {
+  const MarkovResult r = markov({journey({1, 2, 3}, true, 10), journey({1}, false), journey({2, 3}, false)}, 4, 1);
+  EXPECT_NEAR(r.value[1], 2.0, 1e-9);
+  EXPECT_NEAR(r.value[2], 4.0, 1e-9);
+  EXPECT_NEAR(r.value[3], 4.0, 1e-9);
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 30; ++round) {
+    std::vector<Journey> js;
+    for (int i = 0; i < 100; ++i) {
+      std::vector<uint32_t> t;
+      for (size_t k = 0, n = 1 + rng() % 5; k < n; ++k) t.push_back(1 + static_cast<uint32_t>(rng() % 4));
+      js.push_back(journey(t, rng() % 3 == 0, 25));
+    }
+    const MarkovResult m = markov(js, 5, 1 + static_cast<size_t>(round % 3));
+    for (size_t c = 1; c < 5; ++c) {
+      EXPECT_NEAR(m.value_removal[c], m.removal[c], 1e-9);
+      EXPECT_NEAR(m.value[c], 25 * m.conversions[c], 1e-7);
+    }
+  }
 }
 
 // Order 2: states are pairs; with one path per state the chain is the paths.
