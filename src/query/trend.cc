@@ -605,8 +605,18 @@ void TrendKernel::add(const PersonView& p) {
         a.sum[per] += static_cast<double>(p.time[prev] - p.time[first]);
         if (m == Measure::kSessionsPerPerson) unit(g, static_cast<int64_t>(per));
       };
+      GroupKey shown{-2, 0};  // the last group made to show (none yet)
       for (size_t i = 0; i < p.n; ++i) {
         if (!qualifies(i, 3)) continue;
+        if (by_property) {
+          // Every qualifying event's group shows, also one that starts no
+          // session (a session counts in its first event's group only).
+          const GroupKey g = group_of(i);
+          if (g != shown) {
+            st.acc(c_, s, g);
+            shown = g;
+          }
+        }
         if (first != SIZE_MAX && p.time[i] - p.time[prev] > spec.session_gap) {
           close();
           first = SIZE_MAX;
