@@ -138,7 +138,8 @@ void print_paths(const nlohmann::json& r, const std::string& type, const std::st
   else std::printf("%llu persons, %llu converted\n\n%-32s %10s %7s %10s %7s %12s %10s\n", u64(r["persons"]), u64(r["converted"]),
                    "branch", "persons", "share", "converted", "rate", "median time", "p vs rest");
   for (const auto& b : r["branches"]) {
-    const auto& p = b["vs_rest"]["p_value"];
+    // vs_rest is null when the branch or everyone else is empty.
+    const nlohmann::json p = b["vs_rest"].is_object() ? b["vs_rest"]["p_value"] : nlohmann::json(nullptr);
     if (csv)
       std::printf("%s,%llu,%.6f,%llu,%.6f,%s,%s\n", csv_field(b["label"].get<std::string>()).c_str(), u64(b["persons"]),
                   b["share"].get<double>(), u64(b["converted"]), b["conversion"].get<double>(),

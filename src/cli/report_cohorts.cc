@@ -78,14 +78,18 @@ void print_retention(const nlohmann::json& r, const std::string& format) {
 void print_cohorts(const nlohmann::json& r, const std::string& format) {
   const bool csv = format == "csv";
   const size_t periods = r["periods"].get<size_t>();
-  if (r["cohorts"].empty()) return;
-  std::vector<std::string> names;
-  for (const auto& [name, v] : r["cohorts"][0]["measures"].items()) names.push_back(name);
   if (csv) {
     std::printf("%smeasure,cohort,persons", r.contains("breakdown") ? "group," : "");
     for (size_t k = 0; k < periods; ++k) std::printf(",%s_%zu", r["period"].get<std::string>().c_str(), k);
     std::printf("\n");
   }
+  if (r["cohorts"].empty()) {
+    // The header alone in CSV; a line saying so in the table.
+    if (!csv) std::printf("no cohorts: nobody has a start event in the range\n");
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, v] : r["cohorts"][0]["measures"].items()) names.push_back(name);
   auto print_group = [&](const nlohmann::json& cohorts, const std::string& group) {
     for (const std::string& name : names) {
       auto value = [&](const nlohmann::json& c, size_t k) { return c["measures"][name]["values"][k]; };

@@ -155,6 +155,14 @@ double decay_weight(Micros touch, Micros conversion_time, Micros half_life, bool
   return std::exp2(-dt / static_cast<double>(half_life));
 }
 
+// The time of the youngest touch (none: the conversion's).
+Micros youngest_touch(const std::vector<TouchInfo>& touches, Micros conversion_time) {
+  if (touches.empty()) return conversion_time;
+  Micros t = touches[0].time;
+  for (const TouchInfo& x : touches) t = std::max(t, x.time);
+  return t;
+}
+
 }  // namespace
 
 void rule_weights_into(Model m, const std::vector<TouchInfo>& touches, const Milestones& ms, Micros conversion_time,
@@ -216,12 +224,17 @@ void rule_weights_into(Model m, const std::vector<TouchInfo>& touches, const Mil
       one(0, 0.225), one(ms.lead, 0.225), one(ms.opportunity, 0.225), one(ms.won, 0.225);
       others({0, ms.lead, ms.opportunity, ms.won}, 0.1);
       break;
-    case Model::kTimeDecay:
+    case Model::kTimeDecay: {
+      // Ages counted from the youngest touch instead of the conversion: the
+      // same weights once normalised, but the youngest is 1, so touches
+      // thousands of half-lives old cannot all underflow to 0 (0 / 0).
+      const Micros ref = youngest_touch(touches, conversion_time);
       for (size_t i = 0; i < n; ++i) {
-        w[i] = decay_weight(touches[i].time, conversion_time, half_life, decay_days);
+        w[i] = decay_weight(touches[i].time, ref, half_life, decay_days);
         total += w[i];
       }
       break;
+    }
     default:
       return;
   }
@@ -293,8 +306,9 @@ void rule_credits_into(Model m, const std::vector<TouchInfo>& touches, const uin
       break;
     }
     case Model::kTimeDecay: {
+      const Micros ref = youngest_touch(touches, conversion_time);  // as in rule_weights_into
       for (size_t i = 0; i < n; ++i) {
-        const double x = decay_weight(touches[i].time, conversion_time, half_life, decay_days);
+        const double x = decay_weight(touches[i].time, ref, half_life, decay_days);
         out[local[i]] += x;
         total += x;
       }

@@ -47,8 +47,8 @@ Result<Filter> parse_filter(const json& j, const std::string& path) {
   if (!j.contains("property") || !j["property"].is_string() || j["property"].get<std::string>().empty())
     return field_error(path + ".property", "expected a property name");
   f.property = j["property"].get<std::string>();
-  const std::string op = j.value("op", std::string("eq"));
   if (j.contains("op") && !j["op"].is_string()) return field_error(path + ".op", "expected a string");
+  const std::string op = j.value("op", std::string("eq"));
   auto o = parse_op(op, path + ".op");
   if (!o) return o.status();
   f.op = *o;
@@ -320,6 +320,8 @@ Result<FunnelSpec> parse_funnel(const json& doc) {
     const auto step = p.contains("step") ? whole_number(p["step"], 0, spec.steps.size() - 1) : std::nullopt;
     if (!step) return field_error("persons.step", fmt::format("expected a step number from 0 to {}", spec.steps.size() - 1));
     r.step = static_cast<size_t>(*step);
+    if (p.contains("status") && !p["status"].is_string())
+      return field_error("persons.status", "expected \"converted\" or \"dropped\"");
     const std::string status = p.value("status", std::string("converted"));
     if (status != "converted" && status != "dropped")
       return field_error("persons.status", "expected \"converted\" or \"dropped\"");

@@ -130,6 +130,28 @@ TEST(Attribution, TimeDecayAdobeExample) {
 
 Journey journey(std::vector<uint32_t> t, bool converted, double value = 1) { return Journey{std::move(t), converted, value, 1}; }
 
+// Touches thousands of half-lives old: each 2^(-age / half-life) is 0 in a
+// double, but the weights are relative, so they still sum to 1 (were 0 / 0,
+// NaN). A half-life of 1 s: ages 3 h and 2 h, the younger gets it all; ages
+// 10,000 s and 10,001 s, 2/3 and 1/3.
+TEST(Attribution, TimeDecayOfVeryOldTouches) {
+  const Micros hour = 3600 * kMicrosPerSecond;
+  const std::vector<double> w = rule_weights(Model::kTimeDecay, {{0}, {hour}}, {}, 3 * hour, kMicrosPerSecond, false);
+  EXPECT_EQ(w[0], 0.0);
+  EXPECT_EQ(w[1], 1.0);
+  const Micros conv2 = 20000 * kMicrosPerSecond;
+  const std::vector<double> w2 = rule_weights(Model::kTimeDecay, {{9999 * kMicrosPerSecond}, {10000 * kMicrosPerSecond}}, {}, conv2,
+                                              kMicrosPerSecond, false);
+  EXPECT_NEAR(w2[0], 1.0 / 3, 1e-12);
+  EXPECT_NEAR(w2[1], 2.0 / 3, 1e-12);
+  // In whole days: touches 2,000 and 1,999 days before, half-life 1 day.
+  const Micros conv3 = 3000 * kMicrosPerDay;
+  const std::vector<double> w3 = rule_weights(Model::kTimeDecay, {{1000 * kMicrosPerDay}, {1001 * kMicrosPerDay}}, {}, conv3,
+                                              kMicrosPerDay, true);
+  EXPECT_NEAR(w3[0], 1.0 / 3, 1e-12);
+  EXPECT_NEAR(w3[1], 2.0 / 3, 1e-12);
+}
+
 // ChannelAttribution: C1>C2>C3 (1 conversion), C1 (null), C2>C3 (null):
 // removal effects 0.5 / 1 / 1, conversions 0.2 / 0.4 / 0.4.
 TEST(Attribution, MarkovFirstPublishedExample) {
