@@ -16,6 +16,8 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxPeriods = 1000;
+// Cohorts times periods in one answer (each a value per measure).
+constexpr int64_t kMaxCells = 1000000;
 
 
 // An event definition or {"any_of": [...]} at doc[field], into `out`.
@@ -611,11 +613,24 @@ Result<json> run_cohorts(const Store& store, const CohortSpec& spec, unsigned th
   if (!compiled) return compiled.status();
   CompiledCohorts& c = **compiled;
   CAIRN_RETURN_IF_ERROR(load_traits_if_read(store.catalog(), c.traits, &c.group));
-  // The last event of the database, from the segments' time ranges.
-  Micros data_end = INT64_MIN;
+  // The first and last event of the database, from the segments' time ranges.
+  Micros data_begin = INT64_MAX, data_end = INT64_MIN;
   for (const auto& part : store.manifest().segments)
     for (const SegmentMeta& seg : part)
-      if (seg.rows) data_end = std::max(data_end, seg.max_time);
+      if (seg.rows) data_begin = std::min(data_begin, seg.min_time), data_end = std::max(data_end, seg.max_time);
+  // The answer lists a cohort per period of the range (or, without one, of
+  // the data's span), each with `periods` values: bounded, so that a range
+  // of centuries of days cannot ask for gigabytes.
+  const Micros lo = spec.from != INT64_MIN ? spec.from : data_begin;
+  const Micros hi = spec.to != INT64_MAX ? spec.to - 1 : data_end;
+  if (lo <= hi && data_begin <= data_end) {
+    const int64_t cohorts = period_ordinal(period_start(hi, *spec.timezone, spec.period), spec.period) -
+                            period_ordinal(period_start(lo, *spec.timezone, spec.period), spec.period) + 1;
+    if (cohorts > 0 && static_cast<double>(cohorts) * static_cast<double>(spec.periods) > static_cast<double>(kMaxCells))
+      return field_error("range", fmt::format("{} {} cohorts of {} periods each are more than {} values; narrow the range "
+                                              "or use a longer period",
+                                              cohorts, period_name(spec.period), spec.periods, kMaxCells));
+  }
   return scan_result<CohortKernel>(store, c, threads, data_end);
 }
 
