@@ -50,9 +50,13 @@ const MetricInfo& info_of(JourneyMetric metric) {
 
 EventDef named(const char* event) { return EventDef{event, {}}; }
 
-// {"event": NAME, "where": [...]}, nothing else.
+// {"event": NAME, "where": [...]}, nothing else; or the event's name alone.
 Status parse_def_object(const json& j, const std::string& path, EventDef& out) {
-  if (!j.is_object()) return field_error(path, "expected an event definition like {\"event\": \"purchase\"}");
+  if (j.is_string() && !j.get<std::string>().empty()) {
+    out = named(j.get<std::string>().c_str());
+    return Status::ok();
+  }
+  if (!j.is_object()) return field_error(path, "expected an event name or definition like {\"event\": \"purchase\"}");
   for (const auto& [k, v] : j.items())
     if (k != "event" && k != "where") return field_error(path + "." + k, "unknown field (expected event, where)");
   auto d = parse_event_def(j, path);
