@@ -238,11 +238,9 @@ class Reference {
     if (!qualifies(s, p, e)) return false;
     const std::string m = measure(s);
     if (active(m)) return e.t < to_ && day(e) >= days_.front() - 29;
-    if (!in_range(e)) return false;
-    if (!sessions(m)) return true;
-    for (const auto& [first, last] : sessions_of(s, p))
-      if (first == &e) return true;
-    return false;
+    // Session series too: every qualifying event in the range shows its
+    // group (QUERY.md), though a session counts in its first event's only.
+    return in_range(e);
   }
 
   // The values per period and the total of series s over groups `in`.
