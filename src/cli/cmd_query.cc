@@ -90,15 +90,17 @@ void print_funnel(const nlohmann::json& r, const std::string& format) {
                 r["comparison"]["p_value"].get<double>());
 }
 
-void print_paths(const nlohmann::json& r, const std::string& type, const std::string& format) {
-  const bool csv = format == "csv";
+// One answer of paths, top_paths or branches: the whole, or one group of a
+// breakdown (`group`: a CSV row's first field, or "" for none).
+void print_paths_body(const nlohmann::json& r, const std::string& type, bool csv, const std::string& group) {
   if (type == "paths") {
-    if (csv) std::printf("kind,step,id,source,target,persons,dropped\n");
-    else std::printf("%llu persons, %s\n\n%-4s %-40s %10s %10s\n", u64(r["persons"]), r["direction"].get<std::string>().c_str(),
-                     "step", "node", "persons", "dropped");
+    if (!csv)
+      std::printf("%llu persons%s\n\n%-4s %-40s %10s %10s\n", u64(r["persons"]),
+                  r.contains("direction") ? (", " + r["direction"].get<std::string>()).c_str() : "", "step", "node", "persons",
+                  "dropped");
     for (const auto& n : r["nodes"]) {
       if (csv)
-        std::printf("node,%d,%s,,,%llu,%llu\n", n["step"].get<int>(), csv_field(n["id"].get<std::string>()).c_str(),
+        std::printf("%snode,%d,%s,,,%llu,%llu\n", group.c_str(), n["step"].get<int>(), csv_field(n["id"].get<std::string>()).c_str(),
                     u64(n["persons"]), u64(n["dropped"]));
       else
         std::printf("%-4d %-40s %10llu %10llu\n", n["step"].get<int>(), n["label"].get<std::string>().c_str(), u64(n["persons"]),
@@ -107,7 +109,7 @@ void print_paths(const nlohmann::json& r, const std::string& type, const std::st
     if (!csv) std::printf("\n%-40s    %-40s %10s\n", "from", "to", "persons");
     for (const auto& l : r["links"]) {
       if (csv)
-        std::printf("link,,,%s,%s,%llu,\n", csv_field(l["source"].get<std::string>()).c_str(),
+        std::printf("%slink,,,%s,%s,%llu,\n", group.c_str(), csv_field(l["source"].get<std::string>()).c_str(),
                     csv_field(l["target"].get<std::string>()).c_str(), u64(l["persons"]));
       else
         std::printf("%-40s -> %-40s %10llu\n", l["source"].get<std::string>().c_str(), l["target"].get<std::string>().c_str(),
@@ -116,33 +118,34 @@ void print_paths(const nlohmann::json& r, const std::string& type, const std::st
     return;
   }
   if (type == "top_paths") {
-    if (csv) std::printf("path,persons,converted,conversion_rate,avg_seconds_to_goal\n");
-    else std::printf("%llu persons, %llu converted\n\n%10s %10s %7s %10s  %s\n", u64(r["persons"]), u64(r["converted"]),
-                     "converted", "persons", "rate", "to goal", "path");
+    if (!csv)
+      std::printf("%llu persons, %llu converted\n\n%10s %10s %7s %10s  %s\n", u64(r["persons"]), u64(r["converted"]), "converted",
+                  "persons", "rate", "to goal", "path");
     for (const auto& p : r["paths"]) {
       std::string path;
       for (const auto& l : p["path"]) path += (path.empty() ? "" : " > ") + l.get<std::string>();
       if (path.empty()) path = "(nothing before the goal)";
       if (csv)
-        std::printf("%s,%llu,%llu,%.6f,%s\n", csv_field(path).c_str(), u64(p["persons"]), u64(p["converted"]),
+        std::printf("%s%s,%llu,%llu,%.6f,%s\n", group.c_str(), csv_field(path).c_str(), u64(p["persons"]), u64(p["converted"]),
                     p["conversion_rate"].get<double>(),
                     p["avg_seconds_to_goal"].is_null() ? "" : fmt::format("{}", p["avg_seconds_to_goal"].get<double>()).c_str());
       else
         std::printf("%10llu %10llu %6.1f%% %10s  %s\n", u64(p["converted"]), u64(p["persons"]),
                     100 * p["conversion_rate"].get<double>(), fmt_seconds(p["avg_seconds_to_goal"]).c_str(), path.c_str());
     }
-    if (!csv) std::printf("%10llu %10llu         other paths\n", u64(r["other"]["converted"]), u64(r["other"]["persons"]));
+    if (!csv && r.contains("other"))
+      std::printf("%10llu %10llu         other paths\n", u64(r["other"]["converted"]), u64(r["other"]["persons"]));
     return;
   }
-  if (csv) std::printf("branch,persons,share,converted,conversion,median_seconds_to_goal,p_value_vs_rest\n");
-  else std::printf("%llu persons, %llu converted\n\n%-32s %10s %7s %10s %7s %12s %10s\n", u64(r["persons"]), u64(r["converted"]),
-                   "branch", "persons", "share", "converted", "rate", "median time", "p vs rest");
+  if (!csv)
+    std::printf("%llu persons, %llu converted\n\n%-32s %10s %7s %10s %7s %12s %10s\n", u64(r["persons"]), u64(r["converted"]),
+                "branch", "persons", "share", "converted", "rate", "median time", "p vs rest");
   for (const auto& b : r["branches"]) {
     // vs_rest is null when the branch or everyone else is empty.
     const nlohmann::json p = b["vs_rest"].is_object() ? b["vs_rest"]["p_value"] : nlohmann::json(nullptr);
     if (csv)
-      std::printf("%s,%llu,%.6f,%llu,%.6f,%s,%s\n", csv_field(b["label"].get<std::string>()).c_str(), u64(b["persons"]),
-                  b["share"].get<double>(), u64(b["converted"]), b["conversion"].get<double>(),
+      std::printf("%s%s,%llu,%.6f,%llu,%.6f,%s,%s\n", group.c_str(), csv_field(b["label"].get<std::string>()).c_str(),
+                  u64(b["persons"]), b["share"].get<double>(), u64(b["converted"]), b["conversion"].get<double>(),
                   b["time_to_goal"]["median"].is_null() ? "" : fmt::format("{}", b["time_to_goal"]["median"].get<double>()).c_str(),
                   p.is_null() ? "" : fmt::format("{}", p.get<double>()).c_str());
     else
@@ -150,10 +153,31 @@ void print_paths(const nlohmann::json& r, const std::string& type, const std::st
                   100 * b["share"].get<double>(), u64(b["converted"]), 100 * b["conversion"].get<double>(),
                   fmt_seconds(b["time_to_goal"]["median"]).c_str(), p.is_null() ? "-" : fmt::format("{:.3g}", p.get<double>()).c_str());
   }
-  if (r.contains("comparison") && !r["comparison"]["z"].is_null())
+}
+
+// The whole answer, then (table) each breakdown group under "== VALUE"; the
+// CSV has the groups' rows only, each with its group first, when there is a
+// breakdown (as the retention CSV does).
+void print_paths(const nlohmann::json& r, const std::string& type, const std::string& format) {
+  const bool csv = format == "csv";
+  const bool groups = r.contains("breakdown") && r["breakdown"].is_array();
+  if (csv) {
+    const char* header = type == "paths"       ? "kind,step,id,source,target,persons,dropped"
+                         : type == "top_paths" ? "path,persons,converted,conversion_rate,avg_seconds_to_goal"
+                                               : "branch,persons,share,converted,conversion,median_seconds_to_goal,p_value_vs_rest";
+    std::printf("%s%s\n", groups ? "group," : "", header);
+  }
+  if (!csv || !groups) print_paths_body(r, type, csv, "");
+  if (!csv && type == "branches" && r.contains("comparison") && !r["comparison"]["z"].is_null())
     std::printf("\n%s vs %s: z = %.3f, p = %.3g\n", r["comparison"]["a"]["value"].get<std::string>().c_str(),
                 r["comparison"]["b"]["value"].get<std::string>().c_str(), r["comparison"]["z"].get<double>(),
                 r["comparison"]["p_value"].get<double>());
+  if (!groups) return;
+  for (const auto& g : r["breakdown"]) {
+    const std::string label = g["value"].get<std::string>();
+    if (!csv) std::printf("\n== %s\n", label.c_str());
+    print_paths_body(g, type, csv, csv ? csv_field(label) + "," : "");
+  }
 }
 
 void print_attribution(const nlohmann::json& r, const std::string& format) {
