@@ -19,6 +19,10 @@ constexpr size_t kMaxPeriods = 1000;
 // Cohorts times periods in one answer (each a value per measure).
 constexpr int64_t kMaxCells = 1000000;
 
+// The ordinal of the period (of the spec's length, in its time zone) that
+// holds t: a cohort's number.
+int64_t ordinal_at(const CohortSpec& s, Micros t) { return period_ordinal(period_start(t, *s.timezone, s.period), s.period); }
+
 
 // An event definition or {"any_of": [...]} at doc[field], into `out`.
 Status parse_defs_field(const json& doc, const char* field, const std::string& path, std::vector<EventDef>& out) {
@@ -216,7 +220,7 @@ Result<std::shared_ptr<CompiledCohorts>> compile_cohorts(const CohortSpec& spec,
   // unbounded retention, where any later return does. Two days of slack
   // cover any time zone offset.
   if (spec.to != INT64_MAX && !(spec.kind == CohortKind::kRetention && spec.unbounded)) {
-    const int64_t last = period_ordinal(period_start(spec.to - 1, *spec.timezone, spec.period), spec.period);
+    const int64_t last = ordinal_at(spec, spec.to - 1);
     const int64_t end_day = period_of_ordinal(last + static_cast<int64_t>(spec.periods), spec.period) + 2;
     if (end_day < INT64_MAX / kMicrosPerDay) c.plan.max_time = end_day * kMicrosPerDay;
   }
@@ -427,8 +431,7 @@ json CohortKernel::result(Micros data_end) const {
   const Period per = s.period;
   const size_t periods = s.periods;
   // Periods that began before the data ended have been observed.
-  const int64_t last_ord =
-      data_end == INT64_MIN ? INT64_MIN : period_ordinal(period_start(data_end, *s.timezone, per), per);
+  const int64_t last_ord = data_end == INT64_MIN ? INT64_MIN : ordinal_at(s, data_end);
   auto observed = [&](int64_t cohort, size_t k) { return cohort + static_cast<int64_t>(k) <= last_ord; };
 
   // Groups by label text (a value stored as 7 and as "7" is one group).
@@ -449,8 +452,8 @@ json CohortKernel::result(Micros data_end) const {
   // to the last with persons.
   int64_t first = INT64_MAX, last = INT64_MIN;
   if (s.from != INT64_MIN && s.to != INT64_MAX && s.from < s.to) {
-    first = period_ordinal(period_start(s.from, *s.timezone, per), per);
-    last = period_ordinal(period_start(s.to - 1, *s.timezone, per), per);
+    first = ordinal_at(s, s.from);
+    last = ordinal_at(s, s.to - 1);
   } else {
     for (const auto& [label, g] : by_label)
       if (!g.cohorts.empty()) first = std::min(first, g.cohorts.begin()->first), last = std::max(last, g.cohorts.rbegin()->first);
@@ -624,8 +627,7 @@ Result<json> run_cohorts(const Store& store, const CohortSpec& spec, unsigned th
   const Micros lo = spec.from != INT64_MIN ? spec.from : data_begin;
   const Micros hi = spec.to != INT64_MAX ? spec.to - 1 : data_end;
   if (lo <= hi && data_begin <= data_end) {
-    const int64_t cohorts = period_ordinal(period_start(hi, *spec.timezone, spec.period), spec.period) -
-                            period_ordinal(period_start(lo, *spec.timezone, spec.period), spec.period) + 1;
+    const int64_t cohorts = ordinal_at(spec, hi) - ordinal_at(spec, lo) + 1;
     if (cohorts > 0 && static_cast<double>(cohorts) * static_cast<double>(spec.periods) > static_cast<double>(kMaxCells))
       return field_error("range", fmt::format("{} {} cohorts of {} periods each are more than {} values; narrow the range "
                                               "or use a longer period",
