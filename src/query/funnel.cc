@@ -97,6 +97,7 @@ struct Walker {
   // optional step and position, the reach and whether the step is taken.
   // (Without it 24 optional steps took 27 s on one person of 30 events.)
   mutable std::unordered_map<uint64_t, std::pair<int, bool>> memo;
+  static uint64_t memo_key(size_t k, size_t pos) { return static_cast<uint64_t>(pos) << 6 | k; }  // k < 64
 
   // The earliest event after `pos` that can be step k, or SIZE_MAX.
   size_t next(size_t k, size_t pos) const {
@@ -113,7 +114,7 @@ struct Walker {
     if (k == s) return static_cast<int>(s) - 1;
     const size_t j = next(k, pos);
     if (!f.spec.steps[k].optional) return j == SIZE_MAX ? static_cast<int>(k) - 1 : reach(k + 1, j);
-    const uint64_t key = static_cast<uint64_t>(pos) << 6 | k;
+    const uint64_t key = memo_key(k, pos);
     if (const auto it = memo.find(key); it != memo.end()) return it->second.first;
     const int take_reach = j != SIZE_MAX ? reach(k + 1, j) : static_cast<int>(k) - 1;
     const int skip_reach = reach(k + 1, pos);
@@ -130,7 +131,7 @@ struct Walker {
     const int r = reach(k, pos);
     for (const size_t s = f.steps.size(); k < s; ++k) {
       const size_t j = next(k, pos);
-      const bool take = f.spec.steps[k].optional ? memo.at(static_cast<uint64_t>(pos) << 6 | k).second : j != SIZE_MAX;
+      const bool take = f.spec.steps[k].optional ? memo.at(memo_key(k, pos)).second : j != SIZE_MAX;
       if (!f.spec.steps[k].optional && !take) break;
       if (!take) continue;
       a.passed |= 1u << k;
