@@ -10,6 +10,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -1243,15 +1244,15 @@ Result<AttributionAnswer> run_attribution(const Store& store, const AttributionS
     double spend;
   };
   std::vector<Entry> entries;
-  std::map<std::string, size_t> entry_of;
+  std::set<std::string> labels;  // of the values of the data
   for (size_t v = 0; v < values; ++v) {
     std::string text = label(v);
     const auto it = cost.find(text);
-    entry_of.emplace(text, entries.size());
+    labels.insert(text);
     entries.push_back(Entry{std::move(text), v, it == cost.end() ? 0.0 : it->second});
   }
   for (const auto& [text, spend] : cost)
-    if (!entry_of.contains(text)) entries.push_back(Entry{text, SIZE_MAX, spend});
+    if (!labels.contains(text)) entries.push_back(Entry{text, SIZE_MAX, spend});
   // Credits equal in exact arithmetic can differ in their last bits; rows
   // are ordered on credits rounded to 1e-9, then by label.
   auto rounded = [](double x) { return std::round(x * 1e9) / 1e9; };
