@@ -1,5 +1,6 @@
 // cairn query --db DIR SPEC.json|- [--threads N] [--format json|table|csv]
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <optional>
 
@@ -290,6 +291,10 @@ int run_report_query(const QueryArgs& args, const nlohmann::json& doc, const Rep
 }
 
 int run_query(const QueryArgs& args) {
+  if (args.timing) {
+    const char* tunables = std::getenv("GLIBC_TUNABLES");  // main.cc sets glibc.malloc.hugetlb for a large store
+    std::fprintf(stderr, "timing: GLIBC_TUNABLES=%s\n", tunables != nullptr ? tunables : "");
+  }
   auto text = read_file(args.spec);
   if (!text) {
     std::fprintf(stderr, "cairn query: %s\n", text.status().message().c_str());

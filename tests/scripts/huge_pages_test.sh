@@ -3,7 +3,9 @@
 # (src/cli/main.cc): `import --timing` prints the GLIBC_TUNABLES it ran with.
 # A user's own tunables are kept, with hugetlb added; a user's hugetlb setting
 # is left as it is; a kernel with huge pages off, or a process with
-# LD_PRELOAD set, gets no second start.
+# LD_PRELOAD set, gets no second start. A query starts again the same way
+# only when the database's segments hold at least CAIRN_HUGE_QUERY_BYTES
+# (512 MiB unless set).
 # usage: huge_pages_test.sh CAIRN
 set -euo pipefail
 CAIRN=$1
@@ -34,6 +36,27 @@ else
   check "glibc.malloc.tcache_count=7:glibc.malloc.hugetlb=1" GLIBC_TUNABLES=glibc.malloc.tcache_count=7
 fi
 check "" LD_PRELOAD=libm.so.6  # under valgrind or a preloaded profiler: no second start
+printf '{"type":"funnel","steps":[{"event":"e0"},{"event":"e1"}]}' >"$WORK/funnel.json"
+check_query() {  # check_query EXPECTED [ENV...]: the tunables a query of the imported database reports
+  local expected=$1 got
+  shift
+  got=$(env -u GLIBC_TUNABLES "$@" "$CAIRN" query --timing --db "$WORK/db" "$WORK/funnel.json" 2>&1 >/dev/null |
+    sed -n 's/^timing: GLIBC_TUNABLES=//p')
+  if [[ "$got" == "$expected" ]]; then
+    echo "ok: query ${*:-(defaults)} -> '$got'"
+  else
+    echo "FAIL: query ${*:-(defaults)}: expected '$expected', got '$got'"
+    fail=1
+  fi
+}
+check_query ""  # a few KB of segments: under the threshold
+if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null ||
+  [[ ! -r /sys/kernel/mm/transparent_hugepage/enabled ]]; then
+  check_query "" CAIRN_HUGE_QUERY_BYTES=1
+else
+  check_query "glibc.malloc.hugetlb=1" CAIRN_HUGE_QUERY_BYTES=1
+fi
+check_query "" CAIRN_HUGE_QUERY_BYTES=1 LD_PRELOAD=libm.so.6
 check "glibc.malloc.hugetlb=0" GLIBC_TUNABLES=glibc.malloc.hugetlb=0
 check "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=0" GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=0
 exit $fail
