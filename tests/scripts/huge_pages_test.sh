@@ -14,44 +14,44 @@ trap 'rm -rf "$WORK"' EXIT
 awk 'BEGIN { for (i = 0; i < 1000; i++)
   printf "{\"message_id\":\"m%d\",\"user_id\":\"u%d\",\"event\":\"e%d\",\"timestamp\":%d}\n", i, i % 50, i % 5, 1767607200 + i }' \
   >"$WORK/events.ndjson"
+printf '{"type":"funnel","steps":[{"event":"e0"},{"event":"e1"}]}' >"$WORK/funnel.json"
 fail=0
-check() {  # check EXPECTED [ENV...]: the tunables an import reports under the given environment
-  local expected=$1 got
-  shift
-  rm -rf "$WORK/db"
-  got=$(env -u GLIBC_TUNABLES "$@" "$CAIRN" import --timing --db "$WORK/db" "$WORK/events.ndjson" 2>&1 >/dev/null |
-    sed -n 's/^timing: GLIBC_TUNABLES=//p')
-  if [[ "$got" == "$expected" ]]; then
-    echo "ok: ${*:-(no GLIBC_TUNABLES)} -> '$got'"
+# check_cmd KIND EXPECTED [ENV...]: the tunables `cairn KIND --timing` reports
+# under the given environment (import: a fresh import of the events; query:
+# a funnel over the database the last import made).
+check_cmd() {
+  local kind=$1 expected=$2 got args
+  shift 2
+  if [[ $kind == import ]]; then
+    rm -rf "$WORK/db"
+    args=(import --timing --db "$WORK/db" "$WORK/events.ndjson")
   else
-    echo "FAIL: ${*:-(no GLIBC_TUNABLES)}: expected '$expected', got '$got'"
+    args=(query --timing --db "$WORK/db" "$WORK/funnel.json")
+  fi
+  got=$(env -u GLIBC_TUNABLES "$@" "$CAIRN" "${args[@]}" 2>&1 >/dev/null | sed -n 's/^timing: GLIBC_TUNABLES=//p')
+  if [[ "$got" == "$expected" ]]; then
+    echo "ok: $kind ${*:-(no GLIBC_TUNABLES)} -> '$got'"
+  else
+    echo "FAIL: $kind ${*:-(no GLIBC_TUNABLES)}: expected '$expected', got '$got'"
     fail=1
   fi
 }
+check() { check_cmd import "$@"; }
+check_query() { check_cmd query "$@"; }
+huge_pages_on=1  # transparent huge pages not off in this kernel
 if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null ||
   [[ ! -r /sys/kernel/mm/transparent_hugepage/enabled ]]; then
+  huge_pages_on=0
+fi
+if ((huge_pages_on == 0)); then
   check ""
 else
   check "glibc.malloc.hugetlb=1"
   check "glibc.malloc.tcache_count=7:glibc.malloc.hugetlb=1" GLIBC_TUNABLES=glibc.malloc.tcache_count=7
 fi
 check "" LD_PRELOAD=libm.so.6  # under valgrind or a preloaded profiler: no second start
-printf '{"type":"funnel","steps":[{"event":"e0"},{"event":"e1"}]}' >"$WORK/funnel.json"
-check_query() {  # check_query EXPECTED [ENV...]: the tunables a query of the imported database reports
-  local expected=$1 got
-  shift
-  got=$(env -u GLIBC_TUNABLES "$@" "$CAIRN" query --timing --db "$WORK/db" "$WORK/funnel.json" 2>&1 >/dev/null |
-    sed -n 's/^timing: GLIBC_TUNABLES=//p')
-  if [[ "$got" == "$expected" ]]; then
-    echo "ok: query ${*:-(defaults)} -> '$got'"
-  else
-    echo "FAIL: query ${*:-(defaults)}: expected '$expected', got '$got'"
-    fail=1
-  fi
-}
 check_query ""  # a few KB of segments: under the threshold
-if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null ||
-  [[ ! -r /sys/kernel/mm/transparent_hugepage/enabled ]]; then
+if ((huge_pages_on == 0)); then
   check_query "" CAIRN_HUGE_QUERY_BYTES=1
 else
   check_query "glibc.malloc.hugetlb=1" CAIRN_HUGE_QUERY_BYTES=1
