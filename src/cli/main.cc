@@ -3,16 +3,17 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <string>
 #include <string_view>
 
 #include "cli/commands.h"
+#include "storage/store.h"
 
 namespace {
 
@@ -67,14 +68,14 @@ bool builds_in_memory(int argc, char** argv) {
 // save (10M events: the funnel 0.88x and paths 0.95x before that cost), so
 // only when the segments of --db hold at least 512 MiB (or
 // CAIRN_HUGE_QUERY_BYTES, which tests/scripts/huge_pages_test.sh sets).
-uintmax_t huge_query_bytes() {
+uint64_t huge_query_bytes() {
   const char* v = std::getenv("CAIRN_HUGE_QUERY_BYTES");
   if (v != nullptr && *v != '\0') {
     char* end = nullptr;
     const unsigned long long n = std::strtoull(v, &end, 10);
     if (end != nullptr && *end == '\0') return n;
   }
-  return uintmax_t{512} << 20;
+  return uint64_t{512} << 20;
 }
 
 bool queries_large_store(int argc, char** argv) {
@@ -86,17 +87,8 @@ bool queries_large_store(int argc, char** argv) {
     if (a.starts_with("--db=")) db = std::string(a.substr(5));
   }
   if (db.empty()) return false;
-  const uintmax_t threshold = huge_query_bytes();
-  std::error_code ec;
-  uintmax_t bytes = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(db, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (!name.starts_with("seg-")) continue;
-    const uintmax_t size = entry.file_size(ec);
-    if (!ec) bytes += size;
-    if (bytes >= threshold) return true;
-  }
-  return false;
+  const uint64_t threshold = std::max<uint64_t>(huge_query_bytes(), 1);  // a store without segments: no second start
+  return cairn::segment_file_bytes(db, threshold) >= threshold;
 }
 
 }  // namespace

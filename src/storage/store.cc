@@ -56,6 +56,19 @@ bool is_store_file_name(std::string_view name) {
   return false;
 }
 
+uint64_t segment_file_bytes(const std::string& dir, uint64_t enough) {
+  std::error_code ec;
+  uint64_t bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("seg-") || !is_store_file_name(name)) continue;
+    const uint64_t size = entry.file_size(ec);
+    if (!ec) bytes += size;
+    if (bytes >= enough) break;
+  }
+  return bytes;
+}
+
 uint32_t Store::partition_of(uint32_t person) const {
   const uint64_t h = (uint64_t{person} + 1) * 0x9E3779B97F4A7C15ULL;
   return static_cast<uint32_t>((h >> 32) % manifest_.partitions);

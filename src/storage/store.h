@@ -38,6 +38,11 @@ struct ImportStats {
 // the user's and are left alone.
 bool is_store_file_name(std::string_view name);
 
+// The bytes of the segment files in dir, counted up to at least `enough`
+// (a look at the directory only, without opening the store: for a process
+// deciding how to run before it does); 0 when dir cannot be read.
+uint64_t segment_file_bytes(const std::string& dir, uint64_t enough);
+
 class Store {
  public:
   enum class Mode {
