@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "core/parallel.h"
 #include "ingest/parse.h"
 #include "storage/file_util.h"
@@ -160,8 +160,7 @@ int run_import(const ImportArgs& args) {
   if (args.timing) {
     std::fprintf(stderr, "timing: parse %.3f s, store %.3f s\n", std::chrono::duration<double>(parsed - start).count(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - parsed).count());
-    const char* tunables = std::getenv("GLIBC_TUNABLES");  // main.cc sets glibc.malloc.hugetlb
-    std::fprintf(stderr, "timing: GLIBC_TUNABLES=%s\n", tunables != nullptr ? tunables : "");
+    print_tunables_timing();
   }
   size_t events = 0;
   for (const ImportBatch& part : parts) events += part.events.size();

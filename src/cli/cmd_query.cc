@@ -1,6 +1,5 @@
 // cairn query --db DIR SPEC.json|- [--threads N] [--format json|table|csv]
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
 #include <optional>
 
@@ -291,10 +290,7 @@ int run_report_query(const QueryArgs& args, const nlohmann::json& doc, const Rep
 }
 
 int run_query(const QueryArgs& args) {
-  if (args.timing) {
-    const char* tunables = std::getenv("GLIBC_TUNABLES");  // main.cc sets glibc.malloc.hugetlb for a large store
-    std::fprintf(stderr, "timing: GLIBC_TUNABLES=%s\n", tunables != nullptr ? tunables : "");
-  }
+  if (args.timing) print_tunables_timing();
   auto text = read_file(args.spec);
   if (!text) {
     std::fprintf(stderr, "cairn query: %s\n", text.status().message().c_str());

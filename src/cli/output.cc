@@ -2,11 +2,17 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
 
 namespace cairn::cli {
+
+void print_tunables_timing() {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  std::fprintf(stderr, "timing: GLIBC_TUNABLES=%s\n", tunables != nullptr ? tunables : "");
+}
 
 nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits) {
   switch (type) {
