@@ -142,6 +142,10 @@ constexpr std::array<std::string_view, kCampaignsPerChannel> kReferralSite = {
 constexpr std::array<std::string_view, kCampaignsPerChannel> kReferralSource = {"g2", "capterra", "partner_blog",
                                                                           "saasworthy", "partner_blog", "g2"};
 
+constexpr std::array<std::string_view, 5> kObjections = {"price", "timing", "features", "competitor", "none"};
+// Marks a person's second random stream (Rng(seed, person ^ kSideStream)).
+constexpr uint64_t kSideStream = uint64_t{1} << 63;
+
 constexpr std::array<std::string_view, 10> kAssets = {
     "ebook_journey_analytics_101", "ebook_attribution_guide", "case_study_acme", "case_study_globex",
     "video_product_tour", "video_customer_story", "webinar_recording_q1", "whitepaper_data_privacy",
@@ -604,6 +608,8 @@ class Simulator {
   void generate_person(uint64_t index) {
     Rng rng(opt_.seed, index);
     rng_ = &rng;
+    Rng side(opt_.seed, index ^ kSideStream);
+    side_ = &side;
     journey_.clear();
     visits_.clear();
     p_ = Person{};
@@ -846,8 +852,7 @@ class Simulator {
     }
   }
 
-  Touch make_touch(Channel c) {
-    Rng& rng = *rng_;
+  Touch make_touch(Channel c, Rng& rng) {
     Touch t;
     t.channel = c;
     switch (c) {
@@ -898,10 +903,14 @@ class Simulator {
     auto earlier = [&](Micros by) { return t - std::min(by, before); };
     switch (touch.channel) {
       case kPaidSearch:
+        // The ad was shown on the search it was clicked from; half the
+        // searchers saw it on an earlier search too.
         if (rng.chance(0.5)) {
           journey_.add(earlier(30 * kSecond), kAdImpression, device);
           put_touch(touch);
         }
+        journey_.add(earlier(5 * kSecond), kAdImpression, device);
+        put_touch(touch);
         journey_.add(earlier(2 * kSecond), kAdClick, device);
         put_touch(touch);
         journey_.cost(cost_slot(kCostPaidSearch, touch.campaign), kSearchCpc[static_cast<size_t>(touch.campaign)]);
@@ -951,7 +960,7 @@ class Simulator {
   void emit_visit(const Visit& v) {
     Person& p = p_;
     Rng& rng = *rng_;
-    const Touch touch = make_touch(v.channel);
+    const Touch touch = make_touch(v.channel, rng);
     emit_arrival(touch, v.t, v.device);
     const int64_t session = session_number();
     Micros t = v.t;
@@ -980,6 +989,7 @@ class Simulator {
             rng.one_of(std::array<std::string_view, 5>{"pricing", "integration", "support", "demo", "billing"});
         journey_.add(step(), kChatStarted, v.device);
         journey_.str(kKeyTopic, topic);
+        put_conversation(objection_for(topic), v.converts || v.identifies ? 0.6 : 0.3);
         const int messages = 1 + rng.below(3);
         for (int k = 0; k < messages; ++k) {
           journey_.add(step(), kChatMessage, v.device);
@@ -1113,7 +1123,8 @@ class Simulator {
     p.t_conversion = journey_.last_time();
   }
 
-  // Display impressions and social engagements that bring no visit.
+  // Display impressions, social engagements and search ads seen that bring
+  // no visit.
   void emit_offsite_touches() {
     Person& p = p_;
     Rng& rng = *rng_;
@@ -1127,7 +1138,7 @@ class Simulator {
         // After the entry visit (the first touch of an anonymous person is a
         // visit) and before the conversion.
         const Micros t = p.t0 + kMinute + rng.below64(std::max<Micros>(pre - 2 * kMinute, kMinute));
-        const Touch touch = make_touch(c);
+        const Touch touch = make_touch(c, rng);
         if (c == kDisplay || touch.medium == "paid_social") {
           journey_.add(t, kAdImpression, 0);
           put_touch(touch);
@@ -1138,6 +1149,19 @@ class Simulator {
           put_touch(touch);
           journey_.str(kKeyAction, rng.one_of(std::array<std::string_view, 3>{"like", "comment", "share"}));
         }
+      }
+    }
+    // Searches that showed a paid ad and were not clicked (search is bought
+    // per click: no cost). From the side stream.
+    if (p.touched[kPaidSearch]) {
+      Rng& side = *side_;
+      const int n = side.geometric(p.bouncer ? 0.3 : 1.5);
+      const Micros pre = p.t_pre_end - p.t0;
+      for (int k = 0; k < n; ++k) {
+        const Micros t = p.t0 + kMinute + side.below64(std::max<Micros>(pre - 2 * kMinute, kMinute));
+        const Touch touch = make_touch(kPaidSearch, side);  // the campaign and the ad too
+        journey_.add(t, kAdImpression, 0);
+        put_touch(touch);
       }
     }
   }
@@ -1161,7 +1185,7 @@ class Simulator {
   void emit_email(Micros sent) {
     Person& p = p_;
     Rng& rng = *rng_;
-    const Touch touch = make_touch(kEmail);
+    const Touch touch = make_touch(kEmail, rng);
     emit_email_send(sent, touch);
     if (!rng.chance(0.45)) return;
     const Micros opened = sent + kMinute + span(rng, 3.0 * kHour);
@@ -1239,10 +1263,37 @@ class Simulator {
   void emit_sales_call(Micros t, double positive_rate) {
     Rng& rng = *rng_;
     journey_.add(t, kSalesCall, 0);
-    journey_.str(kKeyObjection,
-                 rng.one_of(std::array<std::string_view, 5>{"price", "timing", "features", "competitor", "none"}));
-    const double u = rng.uniform();
+    journey_.str(kKeyObjection, rng.one_of(kObjections));
+    put_outcome(rng.uniform(), positive_rate);
+  }
+
+  // A conversation's objection and outcome (a chat's, from the side stream).
+  void put_conversation(std::string_view objection, double positive_rate) {
+    journey_.str(kKeyObjection, objection);
+    put_outcome(side_->uniform(), positive_rate);
+  }
+  void put_outcome(double u, double positive_rate) {
     journey_.str(kKeyOutcome, u < positive_rate ? "positive" : u < positive_rate + 0.25 ? "neutral" : "negative");
+  }
+
+  // A chat's objection follows its topic: pricing chats raise price,
+  // integration chats features, demo chats timing or a competitor; support
+  // and billing chats mostly none.
+  std::string_view objection_for(std::string_view topic) {
+    static constexpr std::array<std::string_view, 4> kTopics = {"pricing", "integration", "demo", "support"};
+    // Weights of kObjections (price, timing, features, competitor, none) per
+    // topic of kTopics, then billing.
+    static constexpr std::array<std::array<double, 5>, 5> kWeight = {{
+        {0.60, 0.10, 0.05, 0.15, 0.10},
+        {0.05, 0.10, 0.60, 0.10, 0.15},
+        {0.10, 0.35, 0.15, 0.25, 0.15},
+        {0.05, 0.05, 0.20, 0.00, 0.70},
+        {0.30, 0.05, 0.00, 0.00, 0.65},
+    }};
+    size_t row = kTopics.size();
+    for (size_t k = 0; k < kTopics.size(); ++k)
+      if (kTopics[k] == topic) row = k;
+    return kObjections[static_cast<size_t>(side_->pick(kWeight[row]))];
   }
 
   // After conversion: usage, upgrades, renewals, add-ons, support, surveys, churn.
@@ -1746,6 +1797,10 @@ class Simulator {
   std::vector<Visit> visits_;
   Person p_;
   Rng* rng_ = nullptr;
+  // The person's second stream: details added after the main stream was
+  // fixed (a chat's objection and outcome, search impressions), drawn here so
+  // that every event the main stream makes stays as it was.
+  Rng* side_ = nullptr;
 };
 
 }  // namespace

@@ -426,6 +426,92 @@ TEST_F(SimulatorTest, CostsFollowPaidClickVolumes) {
   EXPECT_LT(cpc, 5.4);
 }
 
+// Every ad click comes from an ad the person was shown: an impression of the
+// same channel and campaign earlier on the same device, not claimed by an
+// earlier click. So a click-through rate (clicks / impressions) is a rate,
+// for every channel and campaign; and search also shows ads nobody clicks.
+TEST_F(SimulatorTest, EveryAdClickFollowsAnImpressionOfItsCampaign) {
+  run(3000, 12, path("a.ndjson"));
+  std::vector<json> events;
+  for (const std::string& line : lines(slurp(path("a.ndjson")))) events.push_back(json::parse(line));
+  using Ad = std::pair<std::string, std::string>;  // channel, campaign
+  std::map<Ad, size_t> shown, clicked;
+  std::map<std::string, size_t> channel_shown, channel_clicked;
+  for (const auto& [key, p] : stitch(events)) {
+    std::map<std::pair<std::string, Ad>, size_t> unclaimed;  // by device (anonymous id)
+    for (const json* e : p.events) {
+      const json& props = (*e)["properties"];
+      const Ad ad{props.value("channel", ""), props.value("utm_campaign", "")};
+      const auto at = std::make_pair((*e)["anonymous_id"].get<std::string>(), ad);
+      if ((*e)["event"] == "ad_impression") {
+        ++unclaimed[at];
+        ++shown[ad];
+        ++channel_shown[ad.first];
+      } else if ((*e)["event"] == "ad_click") {
+        ASSERT_GT(unclaimed[at], 0u) << "a click without an impression before it: " << e->dump();
+        --unclaimed[at];
+        ++clicked[ad];
+        ++channel_clicked[ad.first];
+      }
+    }
+  }
+  ASSERT_GE(clicked.size(), 12u);  // search, display and social campaigns
+  for (const auto& [ad, n] : clicked) EXPECT_GE(shown[ad], n) << ad.first << " " << ad.second;
+  for (const char* c : {"paid_search", "display", "social"}) {
+    ASSERT_GT(channel_clicked[c], 100u) << c;
+    EXPECT_LT(static_cast<double>(channel_clicked[c]) / static_cast<double>(channel_shown[c]), 0.6) << c;
+  }
+}
+
+// A chat carries an objection, which follows its topic, and an outcome,
+// positive more often when the visit goes on to a sign-up, a form or a
+// purchase (within 30 minutes of the chat) than otherwise.
+TEST_F(SimulatorTest, ChatsCarryObjectionsByTopicAndOutcomes) {
+  run(6000, 13, path("c.ndjson"));
+  std::vector<json> events;
+  for (const std::string& line : lines(slurp(path("c.ndjson")))) events.push_back(json::parse(line));
+  const std::set<std::string> objections = {"price", "timing", "features", "competitor", "none"};
+  const std::set<std::string> outcomes = {"positive", "neutral", "negative"};
+  const std::set<std::string> onward = {"signup", "form_submit", "purchase"};
+  std::map<std::string, std::map<std::string, size_t>> by_topic;  // topic -> objection -> chats
+  size_t chats[2] = {0, 0}, positive[2] = {0, 0};                 // [followed by a step onward]
+  for (const auto& [key, p] : stitch(events)) {
+    for (size_t i = 0; i < p.events.size(); ++i) {
+      const json& e = *p.events[i];
+      if (e["event"] != "chat_started") continue;
+      const json& props = e["properties"];
+      ASSERT_TRUE(props.contains("objection") && props.contains("outcome")) << e.dump();
+      const std::string objection = props["objection"], outcome = props["outcome"];
+      EXPECT_TRUE(objections.count(objection)) << objection;
+      EXPECT_TRUE(outcomes.count(outcome)) << outcome;
+      ++by_topic[props["topic"]][objection];
+      const Micros t = parse_time(e["timestamp"].get<std::string>()).value();
+      bool followed = false;
+      for (size_t j = i + 1; j < p.events.size(); ++j) {
+        const json& later = *p.events[j];
+        if (parse_time(later["timestamp"].get<std::string>()).value() - t > 30 * 60 * kMicrosPerSecond) break;
+        followed = followed || onward.count(later["event"].get<std::string>()) > 0;
+      }
+      ++chats[followed];
+      positive[followed] += outcome == "positive" ? 1 : 0;
+    }
+  }
+  ASSERT_GT(chats[0], 200u);
+  ASSERT_GT(chats[1], 100u);
+  const double rate_onward = static_cast<double>(positive[1]) / static_cast<double>(chats[1]);
+  const double rate_other = static_cast<double>(positive[0]) / static_cast<double>(chats[0]);
+  EXPECT_GT(rate_onward, rate_other + 0.15) << rate_onward << " vs " << rate_other;
+  // The most frequent objection per topic.
+  auto top = [&](const std::string& topic) {
+    const auto& counts = by_topic[topic];
+    return std::max_element(counts.begin(), counts.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+  };
+  EXPECT_EQ(top("pricing"), "price");
+  EXPECT_EQ(top("integration"), "features");
+  EXPECT_EQ(top("support"), "none");
+  EXPECT_EQ(top("billing"), "none");
+}
+
 TEST_F(SimulatorTest, GzipOutputHoldsTheSameBytes) {
   run(300, 4, path("g.ndjson"));
   run(300, 4, path("g.ndjson.gz"));
