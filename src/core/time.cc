@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 
 namespace cairn {
 
@@ -244,6 +245,19 @@ std::string format_time(Micros t) {
                   static_cast<long long>(millis ? frac / 1000 : frac));
   }
   return buf;
+}
+
+uint64_t time_unit(const Micros* time, size_t rows, Micros min_time) {
+  uint64_t unit = 0;
+  for (size_t i = 0; i < rows; ++i) {
+    const auto x = static_cast<uint64_t>(time[i] - min_time);
+    const bool divides = unit == 1000      ? x % 1000 == 0
+                         : unit == 1000000 ? x % 1000000 == 0
+                         : unit != 0       ? x % unit == 0
+                                           : x == 0;
+    if (!divides) unit = std::gcd(unit, x);
+  }
+  return unit == 0 ? 1 : unit;
 }
 
 }  // namespace cairn

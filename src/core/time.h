@@ -1,6 +1,7 @@
 // Time values: int64 microseconds since the Unix epoch, UTC.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,5 +51,11 @@ std::optional<Micros> time_from_unix_number(double value);
 
 // "2026-01-05T10:00:00Z", with ".123" or ".123456" only when there are fractions.
 std::string format_time(Micros t);
+
+// The greatest common divisor of every time[i] − min_time (1 when all are
+// 0): the unit a block's times are counted in. Most of a block's offsets
+// are multiples of the divisor found so far, which a division checks
+// (constant for milliseconds and seconds) before a gcd is computed.
+uint64_t time_unit(const Micros* time, size_t rows, Micros min_time);
 
 }  // namespace cairn

@@ -1,7 +1,6 @@
 #include "storage/time_column.h"
 
 #include <cstring>
-#include <numeric>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -117,9 +116,7 @@ void unpack_deltas(const uint8_t* c, const uint8_t* top, const uint8_t* low, con
 }  // namespace
 
 std::string encode_time_column(const Micros* time, size_t rows, const std::vector<uint32_t>& runs, Micros min_time) {
-  uint64_t unit = 0;
-  for (size_t i = 0; i < rows; ++i) unit = std::gcd(unit, static_cast<uint64_t>(time[i] - min_time));
-  if (unit == 0) unit = 1;
+  const uint64_t unit = time_unit(time, rows, min_time);
   BinaryWriter firsts, exceptions;
   // Written through pointers into buffers sized for the worst case (3 low
   // bytes a delta, plus 4 for the last 4-byte store), then cut to size.

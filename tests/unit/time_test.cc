@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <numeric>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace cairn {
 namespace {
@@ -89,6 +92,27 @@ TEST(Time, FastIsoMillisFormAgreesWithTheGeneralReader) {
   EXPECT_FALSE(parse_time("2026-02-29T10:00:00.000Z"));
   EXPECT_FALSE(parse_time("2026-01-05T10:00:00.00aZ"));
   EXPECT_EQ(parse_time("2026-01-05T10:00:00.250Z"), 1767607200LL * kMicrosPerSecond + 250000);
+}
+
+// time_unit against the gcd of every offset, taken one by one: blocks of
+// milliseconds, seconds, other units, mixed ones, and all-equal times.
+TEST(TimeUnit, EqualsTheGcdOfEveryOffset) {
+  std::mt19937_64 rng(3);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const Micros unit = std::vector<Micros>{1, 7, 1000, 3000, 1'000'000, 60'000'000, 250}[rng() % 7];
+    const size_t rows = rng() % 50;
+    std::vector<Micros> time;
+    const Micros base = static_cast<Micros>(rng() % 1'000'000'000'000);
+    for (size_t i = 0; i < rows; ++i) {
+      Micros t = base + static_cast<Micros>(rng() % 100'000) * unit;
+      if (rng() % 30 == 0) t += static_cast<Micros>(rng() % 5000);  // an odd one out
+      time.push_back(t);
+    }
+    const Micros min_time = time.empty() ? 0 : *std::min_element(time.begin(), time.end());
+    uint64_t want = 0;
+    for (const Micros t : time) want = std::gcd(want, static_cast<uint64_t>(t - min_time));
+    EXPECT_EQ(time_unit(time.data(), time.size(), min_time), want == 0 ? 1 : want) << trial;
+  }
 }
 
 }  // namespace
