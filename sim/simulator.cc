@@ -1128,16 +1128,19 @@ class Simulator {
   void emit_offsite_touches() {
     Person& p = p_;
     Rng& rng = *rng_;
+    // After the entry visit (the first touch of an anonymous person is a
+    // visit) and before the conversion.
+    const Micros pre = p.t_pre_end - p.t0;
+    auto offsite_time = [&](Rng& from) {
+      return p.t0 + kMinute + from.below64(std::max<Micros>(pre - 2 * kMinute, kMinute));
+    };
     for (Channel c : {kDisplay, kSocial}) {
       if (!p.touched[c]) continue;
       bool visited = false;
       for (const Visit& v : visits_) visited = visited || v.channel == c;
       const int n = (visited ? 0 : 1) + (p.bouncer ? 0 : rng.geometric(1.5));
-      const Micros pre = p.t_pre_end - p.t0;
       for (int k = 0; k < n; ++k) {
-        // After the entry visit (the first touch of an anonymous person is a
-        // visit) and before the conversion.
-        const Micros t = p.t0 + kMinute + rng.below64(std::max<Micros>(pre - 2 * kMinute, kMinute));
+        const Micros t = offsite_time(rng);
         const Touch touch = make_touch(c, rng);
         if (c == kDisplay || touch.medium == "paid_social") {
           journey_.add(t, kAdImpression, 0);
@@ -1156,9 +1159,8 @@ class Simulator {
     if (p.touched[kPaidSearch]) {
       Rng& side = *side_;
       const int n = side.geometric(p.bouncer ? 0.3 : 1.5);
-      const Micros pre = p.t_pre_end - p.t0;
       for (int k = 0; k < n; ++k) {
-        const Micros t = p.t0 + kMinute + side.below64(std::max<Micros>(pre - 2 * kMinute, kMinute));
+        const Micros t = offsite_time(side);
         const Touch touch = make_touch(kPaidSearch, side);  // the campaign and the ad too
         journey_.add(t, kAdImpression, 0);
         put_touch(touch);

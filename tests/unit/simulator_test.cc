@@ -65,6 +65,13 @@ class SimulatorTest : public ::testing::Test {
     return out;
   }
 
+  // Every line of an NDJSON file, parsed.
+  static std::vector<json> events_of(const std::string& file) {
+    std::vector<json> events;
+    for (const std::string& line : lines(slurp(file))) events.push_back(json::parse(line));
+    return events;
+  }
+
   fs::path dir_;
 };
 
@@ -304,8 +311,7 @@ TEST_F(SimulatorTest, TruthSharesFollowPlantedEffectsAndMatchTheData) {
 
   // The data agree: persons touched by a strongly positive channel convert
   // more often than those who were not.
-  std::vector<json> events;
-  for (const std::string& line : lines(slurp(path("t.ndjson")))) events.push_back(json::parse(line));
+  const std::vector<json> events = events_of(path("t.ndjson"));
   const auto persons = stitch(events);
   size_t converters = 0;
   for (const std::string& channel : {std::string("email"), std::string("paid_search")}) {
@@ -432,8 +438,7 @@ TEST_F(SimulatorTest, CostsFollowPaidClickVolumes) {
 // for every channel and campaign; and search also shows ads nobody clicks.
 TEST_F(SimulatorTest, EveryAdClickFollowsAnImpressionOfItsCampaign) {
   run(3000, 12, path("a.ndjson"));
-  std::vector<json> events;
-  for (const std::string& line : lines(slurp(path("a.ndjson")))) events.push_back(json::parse(line));
+  const std::vector<json> events = events_of(path("a.ndjson"));
   using Ad = std::pair<std::string, std::string>;  // channel, campaign
   std::map<Ad, size_t> shown, clicked;
   std::map<std::string, size_t> channel_shown, channel_clicked;
@@ -468,8 +473,7 @@ TEST_F(SimulatorTest, EveryAdClickFollowsAnImpressionOfItsCampaign) {
 // purchase (within 30 minutes of the chat) than otherwise.
 TEST_F(SimulatorTest, ChatsCarryObjectionsByTopicAndOutcomes) {
   run(6000, 13, path("c.ndjson"));
-  std::vector<json> events;
-  for (const std::string& line : lines(slurp(path("c.ndjson")))) events.push_back(json::parse(line));
+  const std::vector<json> events = events_of(path("c.ndjson"));
   const std::set<std::string> objections = {"price", "timing", "features", "competitor", "none"};
   const std::set<std::string> outcomes = {"positive", "neutral", "negative"};
   const std::set<std::string> onward = {"signup", "form_submit", "purchase"};
