@@ -12,7 +12,7 @@ namespace cairn::cli {
 
 namespace {
 
-std::string cell_text(const nlohmann::json& share, bool csv) {
+std::string share_text(const nlohmann::json& share, bool csv) {
   if (share.is_null()) return csv ? "" : "-";
   return csv ? fmt::format("{:.6f}", share.get<double>()) : fmt::format("{:.1f}%", 100 * share.get<double>());
 }
@@ -24,7 +24,7 @@ void print_matrix(const nlohmann::json& cohorts, const nlohmann::json& total, co
     for (const auto& c : cohorts) {
       std::printf("%s%s,%llu", prefix.c_str(), c["start"].get<std::string>().c_str(),
                   static_cast<unsigned long long>(c["size"].get<uint64_t>()));
-      for (size_t k = 0; k < periods; ++k) std::printf(",%s", cell_text(value(c, k), true).c_str());
+      for (size_t k = 0; k < periods; ++k) std::printf(",%s", share_text(value(c, k), true).c_str());
       std::printf("\n");
     }
     return;
@@ -34,12 +34,12 @@ void print_matrix(const nlohmann::json& cohorts, const nlohmann::json& total, co
   std::printf("\n");
   for (const auto& c : cohorts) {
     std::printf("%-12s %9llu", c["start"].get<std::string>().c_str(), static_cast<unsigned long long>(c["size"].get<uint64_t>()));
-    for (size_t k = 0; k < periods; ++k) std::printf(" %7s", cell_text(value(c, k), false).c_str());
+    for (size_t k = 0; k < periods; ++k) std::printf(" %7s", share_text(value(c, k), false).c_str());
     std::printf("\n");
   }
   if (!total.is_null()) {
     std::printf("%-12s %9llu", "all", static_cast<unsigned long long>(total["size"].get<uint64_t>()));
-    for (size_t k = 0; k < periods; ++k) std::printf(" %7s", cell_text(total["shares"][k], false).c_str());
+    for (size_t k = 0; k < periods; ++k) std::printf(" %7s", share_text(total["shares"][k], false).c_str());
     std::printf("\n");
   }
 }

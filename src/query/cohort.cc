@@ -417,7 +417,6 @@ class CohortKernel final : public Kernel {
   int64_t cached_ = 0;
 };
 
-json ratio(double num, uint64_t den) { return den ? json(num / static_cast<double>(den)) : json(nullptr); }
 
 // One group's answer: its cohorts in order and the total over them.
 struct GroupAnswer {

@@ -325,6 +325,8 @@ json stats(std::span<const std::span<const Micros>> parts, double unit) {
               {"count", n}};
 }
 
+json ratio(double num, double den) { return den == 0 ? json(nullptr) : json(num / den); }
+
 json z_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2) {
   if (n1 == 0 || n2 == 0) return json{{"z", nullptr}, {"p_value", nullptr}};
   const double p1 = static_cast<double>(x1) / static_cast<double>(n1), p2 = static_cast<double>(x2) / static_cast<double>(n2);

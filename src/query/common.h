@@ -187,6 +187,9 @@ nlohmann::json count_stats(const Values& v) {
   return stats(v, 1.0);
 }
 
+// num / den, or null when den is 0.
+nlohmann::json ratio(double num, double den);
+
 // Pooled two-proportion z-test of x1/n1 against x2/n2, two-sided p-value;
 // nulls when a side is empty.
 nlohmann::json z_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2);

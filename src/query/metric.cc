@@ -580,18 +580,17 @@ void MetricKernel::merge(Kernel& other) {
 
 namespace {
 
-json ratio(double num, double den) { return den == 0 ? json(nullptr) : json(num / den); }
 
 constexpr double kYear = 365.0 * static_cast<double>(kMicrosPerDay);
 
-double as_double(uint64_t v) { return static_cast<double>(v); }
+double to_real(uint64_t v) { return static_cast<double>(v); }
 
 // The value and parts of a KPI that has periods, from its counts.
 void counts_json(const MetricSpec& spec, const PeriodCounts& c, json& out) {
   switch (spec.kind) {
     case MetricKind::kNps: {
       const uint64_t n = c[kHigh] + c[kMiddle] + c[kLow];
-      out["value"] = ratio(100.0 * (as_double(c[kHigh]) - as_double(c[kLow])), as_double(n));
+      out["value"] = ratio(100.0 * (to_real(c[kHigh]) - to_real(c[kLow])), to_real(n));
       out["promoters"] = c[kHigh];
       out["passives"] = c[kMiddle];
       out["detractors"] = c[kLow];
@@ -600,18 +599,18 @@ void counts_json(const MetricSpec& spec, const PeriodCounts& c, json& out) {
       break;
     }
     case MetricKind::kCsat:
-      out["value"] = ratio(as_double(c[kHigh]), as_double(c[kHigh] + c[kLow]));
+      out["value"] = ratio(to_real(c[kHigh]), to_real(c[kHigh] + c[kLow]));
       out["satisfied"] = c[kHigh];
       out["responses"] = c[kHigh] + c[kLow];
       out["invalid"] = c[kInvalid];
       break;
     case MetricKind::kCtr:
-      out["value"] = ratio(as_double(c[kAdClicks]), as_double(c[kImpressions]));
+      out["value"] = ratio(to_real(c[kAdClicks]), to_real(c[kImpressions]));
       out["clicks"] = c[kAdClicks];
       out["impressions"] = c[kImpressions];
       break;
     default: {  // the email rates
-      const double delivered = as_double(c[kDelivered]), opens = as_double(c[kOpens]), clicks = as_double(c[kClicks]);
+      const double delivered = to_real(c[kDelivered]), opens = to_real(c[kOpens]), clicks = to_real(c[kClicks]);
       out["value"] = spec.kind == MetricKind::kEmailOpenRate    ? ratio(opens, delivered)
                      : spec.kind == MetricKind::kEmailClickRate ? ratio(clicks, delivered)
                                                                 : ratio(clicks, opens);

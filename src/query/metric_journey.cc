@@ -550,7 +550,6 @@ void JourneyKernel::merge(Kernel& other) {
 
 namespace {
 
-json ratio(uint64_t x, uint64_t n) { return n == 0 ? json(nullptr) : json(static_cast<double>(x) / static_cast<double>(n)); }
 
 // Groups whose values read the same (the string "7" and the number 7) are one.
 std::map<std::string, Tally> by_label(const Catalog& cat, const std::map<GroupKey, Tally>& groups) {

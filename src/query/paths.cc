@@ -645,7 +645,7 @@ std::string label_text(const CompiledPaths& c, const Label& l) {
   }
 }
 
-double ratio(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
+double share_of(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
 
 json flow_json(const CompiledPaths& c, const Counts& g) {
   // Nodes and links by text (two labels may read the same), then per step
@@ -758,7 +758,7 @@ json top_paths_json(const CompiledPaths& c, const Counts& g) {
     list.push_back(json{{"path", r.path},
                         {"persons", r.agg.persons},
                         {"converted", r.agg.converted},
-                        {"conversion_rate", ratio(r.agg.converted, r.agg.persons)},
+                        {"conversion_rate", share_of(r.agg.converted, r.agg.persons)},
                         {"avg_seconds_to_goal", to_goal},
                         {"avg_step_seconds", std::move(steps)}});
   }
@@ -816,9 +816,9 @@ json branches_json(const CompiledPaths& c, const Counts& g) {
                                      : json(nullptr);
     list.push_back(json{{"label", label},
                         {"persons", b->persons},
-                        {"share", ratio(b->persons, g.persons)},
+                        {"share", share_of(b->persons, g.persons)},
                         {"converted", b->converted},
-                        {"conversion", ratio(b->converted, b->persons)},
+                        {"conversion", share_of(b->converted, b->persons)},
                         {"time_to_goal", time_stats(b->to_goal)},
                         {"vs_rest", std::move(vs)}});
   }
@@ -829,7 +829,7 @@ json branches_json(const CompiledPaths& c, const Counts& g) {
       cmp[i == 0 ? "a" : "b"] = json{{"value", c.spec.compare[static_cast<size_t>(i)]},
                                      {"persons", n[i]},
                                      {"converted", x[i]},
-                                     {"conversion", ratio(x[i], n[i])}};
+                                     {"conversion", share_of(x[i], n[i])}};
     out["comparison"] = std::move(cmp);
   }
   return out;

@@ -374,7 +374,6 @@ void StagesKernel::merge(Kernel& other) {
 
 namespace {
 
-json ratio(uint64_t a, uint64_t b) { return b ? json(static_cast<double>(a) / static_cast<double>(b)) : json(nullptr); }
 
 json stages_json(const CompiledStages& c, const Counts& g) {
   json list = json::array();

@@ -675,7 +675,6 @@ json quantile(std::vector<double> v, Measure m, double percent) {
   return v[nearest_rank(n, percent)];
 }
 
-json ratio(double a, double b) { return b == 0 ? json(nullptr) : json(a / b); }
 
 // The value of one series in one group, for the periods in [p0, p1] (one
 // period, or all of them for the total).
