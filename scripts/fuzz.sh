@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (input parsers, stored files, query documents)
-# with clang (ASan + UBSan) and runs each for
+# with clang (ASan + UBSan; a unity build, as the sanitizer build of
+# scripts/test.sh) and runs each for
 # FUZZ_SECONDS (default 60) from the seed corpus in tests/fuzz/corpus plus, when
 # a release build exists, real segment and WAL files made by it, and some of
 # the system's time zone files. Fails on any crash, leak, timeout or sanitizer
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 DIR=build-fuzz
 mkdir -p "$DIR"
-if ! CC=clang CXX=clang++ cmake -S . -B "$DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_FUZZ=ON -DCAIRN_SANITIZE=ON \
+if ! CC=clang CXX=clang++ cmake -S . -B "$DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_FUZZ=ON -DCAIRN_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON \
   >"$DIR/configure.log" 2>&1; then
   cat "$DIR/configure.log"
   exit 1

@@ -9,7 +9,7 @@
 #include "query/attribution.h"
 
 namespace cairn::query {
-namespace {
+namespace attribution_test {
 
 std::vector<TouchInfo> touches(size_t n) { return std::vector<TouchInfo>(n); }
 
@@ -394,5 +394,5 @@ TEST(Attribution, CreditsPerValueEqualTheWeightsAddedUp) {
   }
 }
 
-}  // namespace
+}  // namespace attribution_test
 }  // namespace cairn::query

@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace cairn {
-namespace {
+namespace batch_test {
 
 BatchProperty number(uint32_t key, double d) { return BatchProperty{std::bit_cast<uint64_t>(d), key, ValueType::kNumber}; }
 
@@ -73,5 +73,5 @@ TEST(BatchProps, EveryPropertyComesBackBitForBit) {
   EXPECT_TRUE(props.empty());
 }
 
-}  // namespace
+}  // namespace batch_test
 }  // namespace cairn

@@ -8,7 +8,7 @@
 #include "storage/binary_io.h"
 
 namespace cairn {
-namespace {
+namespace binary_io_test {
 
 TEST(BinaryIo, FastVarintDecodesWhatTheWriterWrote) {
   std::vector<uint64_t> values = {0, 1, 127, 128, 255, 16383, 16384, UINT64_MAX, UINT64_MAX - 1, uint64_t{1} << 63};
@@ -106,5 +106,5 @@ TEST(BinaryIo, BulkVarintsDecodeWhatTheWriterWrote) {
   }
 }
 
-}  // namespace
+}  // namespace binary_io_test
 }  // namespace cairn

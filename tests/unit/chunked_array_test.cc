@@ -9,7 +9,7 @@
 #include "core/chunked_array.h"
 
 namespace cairn {
-namespace {
+namespace chunked_array_test {
 
 struct Pair {
   uint64_t a;
@@ -55,5 +55,5 @@ TEST(ChunkedArray, MatchesAVectorAcrossChunks) {
   }
 }
 
-}  // namespace
+}  // namespace chunked_array_test
 }  // namespace cairn

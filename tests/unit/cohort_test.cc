@@ -14,7 +14,7 @@
 #include "query/cohort.h"
 
 namespace cairn::query {
-namespace {
+namespace cohort_test {
 
 using nlohmann::json;
 using testing::Ev;
@@ -489,5 +489,5 @@ TEST(Cohorts, EngineMatchesReferenceOnRandomJourneys) {
     EXPECT_GT(seen[what], 50u) << what;
 }
 
-}  // namespace
+}  // namespace cohort_test
 }  // namespace cairn::query

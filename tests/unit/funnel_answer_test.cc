@@ -18,7 +18,7 @@
 #include "query/funnel.h"
 
 namespace cairn::query {
-namespace {
+namespace funnel_answer_test {
 
 using nlohmann::json;
 using testing::Ev;
@@ -397,5 +397,5 @@ TEST(FunnelAnswer, MatchesBruteForceOnRandomDocuments) {
   EXPECT_GT(listed, 40u);
 }
 
-}  // namespace
+}  // namespace funnel_answer_test
 }  // namespace cairn::query

@@ -11,7 +11,7 @@
 #include "query/funnel.h"
 
 namespace cairn::query {
-namespace {
+namespace funnel_test {
 
 struct Journey {
   std::vector<Micros> time;
@@ -268,5 +268,5 @@ TEST(Funnel, WorkedExampleOfSemantics) {
   EXPECT_EQ(evaluate(f, p2.view()).reached, 2);
 }
 
-}  // namespace
+}  // namespace funnel_test
 }  // namespace cairn::query

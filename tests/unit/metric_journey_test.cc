@@ -27,7 +27,7 @@
 #include "query/metric_journey.h"
 
 namespace cairn::query {
-namespace {
+namespace metric_journey_test {
 
 using nlohmann::json;
 
@@ -513,5 +513,5 @@ TEST(MetricJourney, EngineMatchesReferenceOnRandomJourneys) {
     EXPECT_GT(seen[what], 100u) << what;
 }
 
-}  // namespace
+}  // namespace metric_journey_test
 }  // namespace cairn::query

@@ -29,7 +29,7 @@
 #include "query/metric.h"
 
 namespace cairn::query {
-namespace {
+namespace metric_test {
 
 using PersonInput = testing::Input;
 
@@ -421,5 +421,5 @@ TEST(Metric, EngineMatchesReferenceOnRandomHistories) {
   EXPECT_GE(seen["periods"], 500u);
 }
 
-}  // namespace
+}  // namespace metric_test
 }  // namespace cairn::query

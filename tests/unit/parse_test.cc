@@ -15,7 +15,7 @@
 #include "ingest/reader.h"
 
 namespace cairn {
-namespace {
+namespace parse_test {
 
 struct Parsed {
   ImportBatch batch;
@@ -461,11 +461,11 @@ TEST(ParseStreaming, OverlongCsvRecordIsSkippedToItsEnd) {
   EXPECT_EQ(csv_records("h\n" + cell), (std::vector<std::string>{"1:h", "2:(too long)", "end 43"}));
 }
 
-}  // namespace
+}  // namespace parse_test
 }  // namespace cairn
 
 namespace cairn {
-namespace {
+namespace parse_test {
 
 // A canonical text form of a batch, ids resolved, for comparing two parses.
 std::string dump(const ImportBatch& b) {
@@ -628,5 +628,5 @@ TEST(ParseFiles, SplitMatchesSequential) {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace parse_test
 }  // namespace cairn

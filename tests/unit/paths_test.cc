@@ -30,7 +30,7 @@
 #include "query/paths.h"
 
 namespace cairn::query {
-namespace {
+namespace paths_test {
 
 using nlohmann::json;
 
@@ -1088,5 +1088,5 @@ TEST(Paths, WorkedBranches) {
                     "vs_rest": null}]})j"));
 }
 
-}  // namespace
+}  // namespace paths_test
 }  // namespace cairn::query

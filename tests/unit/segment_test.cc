@@ -15,7 +15,7 @@
 #include "store_test_util.h"
 
 namespace cairn {
-namespace {
+namespace segment_test {
 
 StoredProp number(uint32_t key, double d) {
   StoredProp p{key, ValueType::kNumber, 0};
@@ -97,5 +97,5 @@ TEST(Segment, RowsAndPropertiesRoundTripOverBlocks) {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace segment_test
 }  // namespace cairn

@@ -17,7 +17,7 @@
 #include "core/time.h"
 
 namespace cairn::sim {
-namespace {
+namespace simulator_test {
 
 namespace fs = std::filesystem;
 // ordered_json keeps the key order of each line, which the format fixes.
@@ -549,5 +549,5 @@ TEST(SimulatorFormat, ParsesNames) {
   EXPECT_EQ(kDefaultStart, parse_time("2026-01-01T00:00:00Z").value());
 }
 
-}  // namespace
+}  // namespace simulator_test
 }  // namespace cairn::sim

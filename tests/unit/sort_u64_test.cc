@@ -10,7 +10,7 @@
 #include "core/sort_u64.h"
 
 namespace cairn {
-namespace {
+namespace sort_u64_test {
 
 void expect_sorts(std::vector<uint64_t> v) {
   std::vector<uint64_t> ref = v;
@@ -59,5 +59,5 @@ TEST(SortU64, SkewedAndSmallValues) {
   expect_sorts(descending);
 }
 
-}  // namespace
+}  // namespace sort_u64_test
 }  // namespace cairn

@@ -10,7 +10,7 @@
 #include "query/spec.h"
 
 namespace cairn::query {
-namespace {
+namespace spec_test {
 
 using nlohmann::json;
 
@@ -68,5 +68,5 @@ TEST(QuerySpec, RetentionPeriodsBuiltInCpp) {
   EXPECT_EQ(spec.status().message().rfind("periods: expected a whole number from 1 to", 0), 0u) << spec.status().message();
 }
 
-}  // namespace
+}  // namespace spec_test
 }  // namespace cairn::query

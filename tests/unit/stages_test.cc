@@ -27,7 +27,7 @@
 #include "query/stages.h"
 
 namespace cairn::query {
-namespace {
+namespace stages_test {
 
 using nlohmann::json;
 
@@ -663,5 +663,5 @@ TEST(Stages, WorkedStagesAndLifecycle) {
   expect_answer(c, persons, want);
 }
 
-}  // namespace
+}  // namespace stages_test
 }  // namespace cairn::query

@@ -11,7 +11,7 @@
 #include "query/common.h"
 
 namespace cairn::query {
-namespace {
+namespace stats_test {
 
 void expect_like_sorted(std::vector<Micros> v) {
   const nlohmann::json got = stats(v, 1.0);
@@ -92,5 +92,5 @@ TEST(Stats, ValueLogHoldsWhatWasPushedInOrder) {
   }
 }
 
-}  // namespace
+}  // namespace stats_test
 }  // namespace cairn::query

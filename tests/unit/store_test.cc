@@ -17,7 +17,7 @@
 #include "store_test_util.h"
 
 namespace cairn {
-namespace {
+namespace store_test {
 
 using testing::BatchBuilder;
 using testing::temp_dir;
@@ -683,5 +683,5 @@ TEST(Store, EveryFlippedByteInTheWalIsDetected) {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace store_test
 }  // namespace cairn

@@ -17,7 +17,7 @@
 #include "store_test_util.h"
 
 namespace cairn {
-namespace {
+namespace string_chunks_test {
 
 StringChunks::ReadAt reader_of(const std::string& file) {
   return [&file](uint64_t at, size_t n, std::string& out) {
@@ -226,5 +226,5 @@ TEST(StringChunks, LazyCatalogInBothLayouts) {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace string_chunks_test
 }  // namespace cairn

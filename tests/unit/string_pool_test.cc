@@ -11,7 +11,7 @@
 #include "core/string_pool.h"
 
 namespace cairn {
-namespace {
+namespace string_pool_test {
 
 TEST(StringPool, InternAndFindMatchAMapThroughGrowth) {
   std::mt19937_64 rng(5);
@@ -132,5 +132,5 @@ TEST(SameText, AgreesWithEqualityAtEveryLengthAndPlace) {
   }
 }
 
-}  // namespace
+}  // namespace string_pool_test
 }  // namespace cairn

@@ -11,7 +11,7 @@
 #include "core/text_scan.h"
 
 namespace cairn {
-namespace {
+namespace text_scan_test {
 
 TEST(TextScan, FindEitherIsTheFirstOfTwoBytes) {
   std::mt19937_64 rng(8);
@@ -68,5 +68,5 @@ TEST(TextScan, SplitPlainCsvCutsAtEveryCommaOrRefuses) {
   EXPECT_GT(split, 1000u);
 }
 
-}  // namespace
+}  // namespace text_scan_test
 }  // namespace cairn

@@ -12,7 +12,7 @@
 #include "storage/time_column.h"
 
 namespace cairn {
-namespace {
+namespace time_column_test {
 
 std::string hex(const std::string& s) {
   std::string out;
@@ -154,5 +154,5 @@ TEST(TimeColumn, DamagedChunksAreRefusedOrStayInside) {
   EXPECT_GT(refused, 30u);
 }
 
-}  // namespace
+}  // namespace time_column_test
 }  // namespace cairn

@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace cairn {
-namespace {
+namespace time_test {
 
 TEST(Time, ParsesIsoWithZone) {
   // 2026-01-05T10:00:00Z = 1767607200 s, checked with `date -u -d @1767607200`.
@@ -115,5 +115,5 @@ TEST(TimeUnit, EqualsTheGcdOfEveryOffset) {
   }
 }
 
-}  // namespace
+}  // namespace time_test
 }  // namespace cairn

@@ -27,7 +27,7 @@
 #include "query/trend.h"
 
 namespace cairn::query {
-namespace {
+namespace trend_test {
 
 using nlohmann::json;
 using testing::Input;
@@ -551,5 +551,5 @@ TEST(Trend, EngineMatchesReferenceOnRandomCases) {
     EXPECT_GT(seen[what], 50u) << what;
 }
 
-}  // namespace
+}  // namespace trend_test
 }  // namespace cairn::query

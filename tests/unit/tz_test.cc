@@ -22,7 +22,7 @@
 #include "query/spec.h"
 
 namespace cairn {
-namespace {
+namespace tz_test {
 
 Micros at(const char* iso) {
   auto t = parse_time(iso);
@@ -590,5 +590,5 @@ TEST(TzQuery, TimezoneField) {
   EXPECT_EQ(number.status().message(), "timezone: " + expected.substr(1, expected.size() - 2));
 }
 
-}  // namespace
+}  // namespace tz_test
 }  // namespace cairn
