@@ -40,9 +40,9 @@ stage() {  # stage NAME BUILD_DIR CMAKE_ARGS...
 mkdir -p build build-asan
 stage release build -DCMAKE_BUILD_TYPE=Release
 # The sanitizer build compiles its .cc files eight to a unit (CMake's unity
-# build): half the compile time. The release build stays one file a unit, as
-# users build it: the unity build's larger units inline less in the import
-# (10% slower) and the benchmarks measure that binary.
+# build): 331 s against 522 s. The release build stays one file a unit, as
+# users build it: its larger units inline less, the import ran 1.10x as long,
+# and the benchmarks time that binary (docs/PERFORMANCE.md, "make test's time").
 stage asan+ubsan build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON
 if [[ -x scripts/fuzz.sh ]] || [[ -f scripts/fuzz.sh ]]; then
   echo "== fuzz: short run of each parser"
