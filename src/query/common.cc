@@ -219,12 +219,9 @@ namespace {
 // [lo, hi] (the least and greatest) finds each rank's bucket, whose values
 // are then gathered and selected among. Three passes over the values, where
 // a selection over a copy of them took most of a funnel answer's serial tail.
-void values_at_ranks(std::span<const std::span<const Micros>> parts, size_t n, Micros lo, Micros hi, const size_t* r,
-                     size_t nr, Micros* out) {
-  auto each = [&](auto&& f) {
-    for (std::span<const Micros> part : parts)
-      for (Micros x : part) f(x);
-  };
+// each(f) calls f on every value.
+template <typename Each>
+void values_at_ranks(const Each& each, size_t n, Micros lo, Micros hi, const size_t* r, size_t nr, Micros* out) {
   if (n <= 4096) {  // few: a copy and selections (no histogram to clear)
     std::vector<Micros> w;
     w.reserve(n);
@@ -260,11 +257,35 @@ void values_at_ranks(std::span<const std::span<const Micros>> parts, size_t n, M
   }
 }
 
+// stats() over the n values each(f) gives.
+template <typename Each>
+json stats_of(const Each& each, size_t n, double unit) {
+  if (n == 0) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
+  // Exact (and so independent of order), then the values at three ranks.
+  __int128 sum = 0;
+  Micros lo = INT64_MAX, hi = INT64_MIN;
+  each([&](Micros x) {
+    sum += x;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  });
+  const size_t mid = n / 2, rank90 = nearest_rank(n, 90);
+  // The median: the middle value, or the mean of the two middle ones.
+  const size_t ranks[3] = {n % 2 ? mid : mid - 1, mid, rank90};
+  Micros at[3];
+  values_at_ranks(each, n, lo, hi, ranks, 3, at);
+  const double median = n % 2 ? static_cast<double>(at[1]) : (static_cast<double>(at[0]) + static_cast<double>(at[1])) / 2;
+  const double p90 = static_cast<double>(at[2]);
+  return json{{"median", median / unit},
+              {"mean", static_cast<double>(sum) / static_cast<double>(n) / unit},
+              {"p90", p90 / unit},
+              {"count", n}};
+}
+
 }  // namespace
 
 ValueLog::ValueLog(const ValueLog& o) {
-  for (std::span<const Micros> part : o.parts())
-    for (Micros x : part) push_back(x);
+  o.for_each([&](Micros x) { push_back(x); });
 }
 
 void ValueLog::add_chunk() {
@@ -273,9 +294,45 @@ void ValueLog::add_chunk() {
     sealed_ += fill_;
   }
   cap_ = chunks_.empty() ? 16 : std::min<size_t>(cap_ * 2, 8192);
-  chunks_.push_back(Chunk{std::make_unique_for_overwrite<Micros[]>(cap_), 0, cap_});
-  tail_ = chunks_.back().data.get();
+  Chunk c{nullptr, nullptr, 0, cap_, form_};
+  if (form_ == Form::kWide)
+    c.wide = std::make_unique_for_overwrite<Micros[]>(cap_);
+  else
+    c.narrow = std::make_unique_for_overwrite<uint32_t[]>(cap_);
+  chunks_.push_back(std::move(c));
+  narrow_ = chunks_.back().narrow.get();
+  wide_ = chunks_.back().wide.get();
   fill_ = 0;
+}
+
+void ValueLog::widen(Micros v) {
+  Chunk& c = chunks_.back();
+  // The chunk's values so far, as the 64-bit values they stand for.
+  std::vector<Micros> held;
+  held.reserve(fill_);
+  for (size_t i = 0; i < fill_; ++i)
+    held.push_back(form_ == Form::kMillis ? static_cast<Micros>(uint64_t{c.narrow[i]} * 1000) : static_cast<Micros>(c.narrow[i]));
+  auto units = [](Micros x) { return static_cast<uint64_t>(x) <= 0xFFFFFFFFu; };
+  form_ = form_ == Form::kMillis && units(v) && std::all_of(held.begin(), held.end(), units) ? Form::kUnits : Form::kWide;
+  c.form = form_;
+  if (form_ == Form::kWide) {
+    c.wide = std::make_unique_for_overwrite<Micros[]>(c.cap);
+    std::copy(held.begin(), held.end(), c.wide.get());
+    c.narrow.reset();
+  } else {
+    for (size_t i = 0; i < held.size(); ++i) c.narrow[i] = static_cast<uint32_t>(held[i]);
+  }
+  narrow_ = c.narrow.get();
+  wide_ = c.wide.get();
+}
+
+void ValueLog::push_slow(Micros v) {
+  if (fill_ == cap_) add_chunk();
+  const auto u = static_cast<uint64_t>(v);
+  const bool fits = form_ == Form::kWide || (form_ == Form::kUnits && u <= 0xFFFFFFFFu) ||
+                    (form_ == Form::kMillis && u % 1000 == 0 && u / 1000 <= 0xFFFFFFFFu);
+  if (!fits) widen(v);
+  push_back(v);  // fits now, with room
 }
 
 void ValueLog::append(ValueLog&& o) {
@@ -284,45 +341,30 @@ void ValueLog::append(ValueLog&& o) {
   if (!chunks_.empty()) chunks_.back().n = fill_;
   o.chunks_.back().n = o.fill_;
   for (Chunk& c : o.chunks_) chunks_.push_back(std::move(c));
-  // Go on filling o's last chunk.
-  tail_ = chunks_.back().data.get();
-  fill_ = chunks_.back().n;
-  cap_ = chunks_.back().cap;
+  // Go on filling o's last chunk, in its form.
+  Chunk& last = chunks_.back();
+  narrow_ = last.narrow.get();
+  wide_ = last.wide.get();
+  form_ = last.form;
+  fill_ = last.n;
+  cap_ = last.cap;
   sealed_ = total - fill_;
   o = ValueLog();
-}
-
-std::vector<std::span<const Micros>> ValueLog::parts() const {
-  std::vector<std::span<const Micros>> out;
-  for (size_t i = 0; i < chunks_.size(); ++i)
-    out.emplace_back(chunks_[i].data.get(), i + 1 == chunks_.size() ? fill_ : chunks_[i].n);
-  return out;
 }
 
 json stats(std::span<const std::span<const Micros>> parts, double unit) {
   size_t n = 0;
   for (std::span<const Micros> part : parts) n += part.size();
-  if (n == 0) return json{{"median", nullptr}, {"mean", nullptr}, {"p90", nullptr}, {"count", 0}};
-  // Exact (and so independent of order), then the values at three ranks.
-  __int128 sum = 0;
-  Micros lo = INT64_MAX, hi = INT64_MIN;
-  for (std::span<const Micros> part : parts)
-    for (Micros x : part) {
-      sum += x;
-      lo = std::min(lo, x);
-      hi = std::max(hi, x);
-    }
-  const size_t mid = n / 2, rank90 = nearest_rank(n, 90);
-  // The median: the middle value, or the mean of the two middle ones.
-  const size_t ranks[3] = {n % 2 ? mid : mid - 1, mid, rank90};
-  Micros at[3];
-  values_at_ranks(parts, n, lo, hi, ranks, 3, at);
-  const double median = n % 2 ? static_cast<double>(at[1]) : (static_cast<double>(at[0]) + static_cast<double>(at[1])) / 2;
-  const double p90 = static_cast<double>(at[2]);
-  return json{{"median", median / unit},
-              {"mean", static_cast<double>(sum) / static_cast<double>(n) / unit},
-              {"p90", p90 / unit},
-              {"count", n}};
+  return stats_of(
+      [&](auto&& f) {
+        for (std::span<const Micros> part : parts)
+          for (Micros x : part) f(x);
+      },
+      n, unit);
+}
+
+json stats(const ValueLog& v, double unit) {
+  return stats_of([&](auto&& f) { v.for_each(f); }, v.size(), unit);
 }
 
 json ratio(double num, double den) { return den == 0 ? json(nullptr) : json(num / den); }

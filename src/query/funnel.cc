@@ -438,13 +438,12 @@ constexpr double kBuckets[] = {60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86
 
 json histogram(const ValueLog& v) {
   std::vector<uint64_t> counts(std::size(kBuckets) + 1, 0);
-  for (std::span<const Micros> part : v.parts())
-    for (Micros x : part) {
-      const double sec = static_cast<double>(x) / static_cast<double>(kMicrosPerSecond);
-      size_t b = 0;
-      while (b < std::size(kBuckets) && sec > kBuckets[b]) ++b;
-      ++counts[b];
-    }
+  v.for_each([&](Micros x) {
+    const double sec = static_cast<double>(x) / static_cast<double>(kMicrosPerSecond);
+    size_t b = 0;
+    while (b < std::size(kBuckets) && sec > kBuckets[b]) ++b;
+    ++counts[b];
+  });
   json out = json::array();
   for (size_t b = 0; b < counts.size(); ++b)
     out.push_back(json{{"up_to_seconds", b < std::size(kBuckets) ? json(kBuckets[b]) : json(nullptr)}, {"persons", counts[b]}});
