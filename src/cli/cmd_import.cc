@@ -151,6 +151,7 @@ int run_import(const ImportArgs& args) {
       std::fprintf(stderr, "cairn import: %zu invalid rows skipped, written with their reasons to %s\n",
                    errors.count(), path.c_str());
   }
+  (*store)->set_single_import();
   auto stats = (*store)->import(parts, args.wal_only);
   if (!stats) {
     std::fprintf(stderr, "cairn import: %s\n", stats.status().message().c_str());

@@ -113,6 +113,16 @@ class StringPool {
   void reserve(size_t n);
   // Id of s, or kMissing when it was never interned.
   uint32_t find(std::string_view s) const;
+  // Frees the index, keeping the strings: for a pool no one looks up in
+  // any more, such as a parsed batch's once the store has mapped it into
+  // the catalog (its index is ~16-32 bytes a string). A later lookup builds
+  // it again. Not while another thread looks up in this pool.
+  void drop_index() const {
+    std::vector<uint64_t>().swap(slots_);
+    shift_ = 64;
+    indexed_ = false;
+    unindexed_lookups_ = 0;
+  }
   std::string_view get(uint32_t id) const { return strings_[id]; }
   // Gives id a new text (which must not be interned already) and forgets the
   // old one; O(size) (the index is rebuilt), for rare erasures.

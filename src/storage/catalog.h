@@ -68,6 +68,12 @@ class Catalog {
   // intern_id() of every id of `src` in order (known[i]: id i is known;
   // missing entries are not), ids written to out.
   void intern_ids(const StringPool& src, const std::vector<uint8_t>& known, uint32_t* out);
+  // Frees the lookup indexes of the person ids and the value strings (the
+  // big dictionaries); a later lookup builds them again.
+  void drop_lookup_indexes() {
+    strings_.drop_index();
+    ids_.drop_index();
+  }
   uint32_t find_id(std::string_view id) const { return persons().ids_.find(id); }
   std::string_view id_string(uint32_t id) const {
     return id < id_count() && !erased_[id] ? ids_.get(id) : std::string_view();

@@ -108,6 +108,35 @@ TEST(StringPool, InternAllEqualsInternInOrder) {
   }
 }
 
+// A pool whose index was dropped finds, interns and grows as before: the
+// strings keep their ids, new ones get the next, and lookups of strings
+// never interned miss (through the linear first lookups and the rebuilt
+// index alike).
+TEST(StringPool, DroppedIndexIsBuiltAgainOnLookup) {
+  std::mt19937_64 rng(13);
+  for (const bool find_first : {true, false}) {
+    StringPool pool, ref;
+    for (int i = 0; i < 5000; ++i) {
+      const std::string s = std::to_string(rng() % 4000);
+      ASSERT_EQ(pool.intern(s), ref.intern(s));
+    }
+    pool.drop_index();
+    pool.drop_index();  // twice: nothing to free
+    ASSERT_EQ(pool.size(), ref.size());
+    for (uint32_t id = 0; id < ref.size(); ++id) ASSERT_EQ(pool.get(id), ref.get(id));
+    if (find_first)  // more than the 16 linear lookups, then the index
+      for (uint32_t id = 0; id < 40; ++id) {
+        ASSERT_EQ(pool.find(ref.get(id)), id);
+        ASSERT_EQ(pool.find("missing " + std::to_string(id)), StringPool::kMissing);
+      }
+    for (int i = 0; i < 20000; ++i) {
+      const std::string s = (rng() % 2 ? "new " : "") + std::to_string(rng() % 8000);
+      ASSERT_EQ(pool.intern(s), ref.intern(s)) << s;
+    }
+    for (uint32_t id = 0; id < ref.size(); id += 3) ASSERT_EQ(pool.find(ref.get(id)), id);
+  }
+}
+
 // same_text against ==: every length up to 40, equal strings, and strings
 // that differ in exactly one byte at each place (so every compare of the
 // inline paths, the 8-byte steps, the overlapping tail, the 4-byte halves and
