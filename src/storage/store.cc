@@ -488,15 +488,23 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   // Each event's person, found once here (two dependent lookups) for the
   // partition workers below. This goes on while duplicates are still being
   // found; the duplicates are taken out of the buckets after.
+  // Each bucket is allocated once at its size (counted first): grown by
+  // doubling, the buckets held up to twice their events and were copied as
+  // they grew.
   std::vector<std::vector<uint32_t>> bucket(P);
   std::vector<uint32_t> person(total);
-  for (size_t k = 0; k < K; ++k) {
-    uint32_t i = first[k];
-    for (const BatchEvent& e : parts[k].events) {
-      person[i] = person_of(maps[k], e);
-      bucket[partition_of(person[i])].push_back(i);
-      ++i;
+  {
+    std::vector<uint32_t> sizes(P, 0);
+    for (size_t k = 0; k < K; ++k) {
+      uint32_t i = first[k];
+      for (const BatchEvent& e : parts[k].events) {
+        person[i] = person_of(maps[k], e);
+        ++sizes[partition_of(person[i])];
+        ++i;
+      }
     }
+    for (uint32_t p = 0; p < P; ++p) bucket[p].reserve(sizes[p]);
+    for (uint32_t i = 0; i < total; ++i) bucket[partition_of(person[i])].push_back(i);
   }
   mark("bucket");
   dedupe.join();
