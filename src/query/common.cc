@@ -310,9 +310,8 @@ void ValueLog::widen(Micros v) {
   // The chunk's values so far, as the 64-bit values they stand for.
   std::vector<Micros> held;
   held.reserve(fill_);
-  for (size_t i = 0; i < fill_; ++i)
-    held.push_back(form_ == Form::kMillis ? static_cast<Micros>(uint64_t{c.narrow[i]} * 1000) : static_cast<Micros>(c.narrow[i]));
-  auto units = [](Micros x) { return static_cast<uint64_t>(x) <= 0xFFFFFFFFu; };
+  for (size_t i = 0; i < fill_; ++i) held.push_back(value_of(form_, c.narrow[i]));
+  auto units = [](Micros x) { return fits(Form::kUnits, x); };
   form_ = form_ == Form::kMillis && units(v) && std::all_of(held.begin(), held.end(), units) ? Form::kUnits : Form::kWide;
   c.form = form_;
   if (form_ == Form::kWide) {
@@ -328,10 +327,7 @@ void ValueLog::widen(Micros v) {
 
 void ValueLog::push_slow(Micros v) {
   if (fill_ == cap_) add_chunk();
-  const auto u = static_cast<uint64_t>(v);
-  const bool fits = form_ == Form::kWide || (form_ == Form::kUnits && u <= 0xFFFFFFFFu) ||
-                    (form_ == Form::kMillis && u % 1000 == 0 && u / 1000 <= 0xFFFFFFFFu);
-  if (!fits) widen(v);
+  if (!fits(form_, v)) widen(v);
   push_back(v);  // fits now, with room
 }
 

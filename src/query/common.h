@@ -152,20 +152,12 @@ class ValueLog {
   }
 
   void push_back(Micros v) {
-    if (fill_ < cap_) {
-      const auto u = static_cast<uint64_t>(v);
-      if (form_ == Form::kMillis && u % 1000 == 0 && u / 1000 <= 0xFFFFFFFFu) {
-        narrow_[fill_++] = static_cast<uint32_t>(u / 1000);
-        return;
-      }
-      if (form_ == Form::kUnits && u <= 0xFFFFFFFFu) {
-        narrow_[fill_++] = static_cast<uint32_t>(u);
-        return;
-      }
-      if (form_ == Form::kWide) {
+    if (fill_ < cap_ && fits(form_, v)) [[likely]] {
+      if (form_ == Form::kWide)
         wide_[fill_++] = v;
-        return;
-      }
+      else
+        narrow_[fill_++] = static_cast<uint32_t>(static_cast<uint64_t>(v) / (form_ == Form::kMillis ? 1000 : 1));
+      return;
     }
     push_slow(v);
   }
@@ -179,22 +171,32 @@ class ValueLog {
     for (size_t c = 0; c < chunks_.size(); ++c) {
       const Chunk& k = chunks_[c];
       const size_t n = c + 1 == chunks_.size() ? fill_ : k.n;
-      switch (k.form) {
-        case Form::kMillis:
-          for (size_t i = 0; i < n; ++i) f(static_cast<Micros>(uint64_t{k.narrow[i]} * 1000));
-          break;
-        case Form::kUnits:
-          for (size_t i = 0; i < n; ++i) f(static_cast<Micros>(k.narrow[i]));
-          break;
-        case Form::kWide:
-          for (size_t i = 0; i < n; ++i) f(k.wide[i]);
-          break;
-      }
+      if (k.form == Form::kWide)
+        for (size_t i = 0; i < n; ++i) f(k.wide[i]);
+      else
+        for (size_t i = 0; i < n; ++i) f(value_of(k.form, k.narrow[i]));
     }
   }
 
  private:
   enum class Form : uint8_t { kMillis, kUnits, kWide };  // only ever widens, in this order
+  // Whether a chunk of this form can keep v.
+  static bool fits(Form form, Micros v) {
+    const auto u = static_cast<uint64_t>(v);
+    switch (form) {
+      case Form::kMillis:
+        return u % 1000 == 0 && u / 1000 <= 0xFFFFFFFFu;
+      case Form::kUnits:
+        return u <= 0xFFFFFFFFu;
+      case Form::kWide:
+        break;
+    }
+    return true;
+  }
+  // The value a 32-bit entry of a kMillis or kUnits chunk stands for.
+  static Micros value_of(Form form, uint32_t x) {
+    return static_cast<Micros>(uint64_t{x} * (form == Form::kMillis ? 1000 : 1));
+  }
   struct Chunk {
     std::unique_ptr<uint32_t[]> narrow;  // kMillis, kUnits
     std::unique_ptr<Micros[]> wide;      // kWide

@@ -486,11 +486,11 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     return catalog_.root(m.id[e.person]);
   };
   // Each event's person, found once here (two dependent lookups) for the
-  // partition workers below. This goes on while duplicates are still being
-  // found; the duplicates are taken out of the buckets after.
-  // Each bucket is allocated once at its size (counted first): grown by
-  // doubling, the buckets held up to twice their events and were copied as
-  // they grew.
+  // partition workers below, and each partition's events, in a bucket
+  // allocated once at its size (counted first: grown by doubling, the
+  // buckets held up to twice their events and were copied as they grew).
+  // This goes on while duplicates are still being found; the duplicates are
+  // taken out of the buckets after.
   std::vector<std::vector<uint32_t>> bucket(P);
   std::vector<uint32_t> person(total);
   {
