@@ -268,6 +268,7 @@ SegmentReader& SegmentReader::operator=(SegmentReader&& o) noexcept {
     o.fd_ = -1;
     path_ = std::move(o.path_);
     file_size_ = o.file_size_;
+    version_ = o.version_;
     rows_ = o.rows_;
     blocks_ = std::move(o.blocks_);
   }
@@ -290,10 +291,11 @@ Result<SegmentReader> SegmentReader::open(const std::string& path) {
   CAIRN_RETURN_IF_ERROR(pread_exact(s.fd_, path, 0, 12, head));
   if (head.substr(0, 8) != std::string_view(kSegmentMagic, 8))
     return Status::corruption(fmt::format("{}: bad magic at offset 0", path));
-  if (const uint32_t version = BinaryReader(std::string_view(head).substr(8)).get_u32(); version != kSegmentVersion)
+  s.version_ = BinaryReader(std::string_view(head).substr(8)).get_u32();
+  if (s.version_ < kOldestSegmentVersion || s.version_ > kSegmentVersion)
     return Status::corruption(fmt::format(
-        "{}: segment format version {} at offset 8, but this cairn reads version {} (re-import the data)", path, version,
-        kSegmentVersion));
+        "{}: segment format version {} at offset 8, but this cairn reads versions {} to {} (re-import the data)", path,
+        s.version_, kOldestSegmentVersion, kSegmentVersion));
   const uint64_t tail_off = s.file_size_ - kSegmentTailSize;
   CAIRN_RETURN_IF_ERROR(pread_exact(s.fd_, path, tail_off, kSegmentTailSize, tail_bytes));
   BinaryReader t(tail_bytes);
@@ -401,7 +403,8 @@ Status SegmentReader::read_core(size_t block, BlockColumns& out) const {
     }
     if (filled != b.rows) return bad("person");
   }
-  if (!decode_time_column(*time, b.min_time, run_lengths, b.rows, out.time.data(), out.time_scratch)) return bad("time");
+  if (!decode_time_column(*time, b.min_time, run_lengths, b.rows, out.time.data(), out.time_scratch, version_))
+    return bad("time");
   {
     const auto* p = reinterpret_cast<const uint8_t*>(event->data());
     const auto* end = p + event->size();

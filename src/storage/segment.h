@@ -99,6 +99,7 @@ class SegmentReader {
   int fd_ = -1;
   std::string path_;
   uint64_t file_size_ = 0;
+  uint32_t version_ = kSegmentVersion;  // the file's format version
   uint64_t rows_ = 0;
   std::vector<BlockInfo> blocks_;
 };

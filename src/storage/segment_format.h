@@ -4,7 +4,7 @@
 // zigzag-mapped signed value.
 //
 //   File    := Header Chunk* Footer Tail
-//   Header  := "CAIRNSEG" | version u32 (= 2)
+//   Header  := "CAIRNSEG" | version u32 (= 3; 2 is read too)
 //   Chunk   := one column of one block: a zstd frame, or the raw bytes when
 //              comp_size == raw_size in its ChunkRef (message hashes, and any
 //              column zstd would not shrink). Person and event columns
@@ -30,21 +30,29 @@
 //   person : per person run: (person − previous person in block) varint,
 //            row count varint. Persons ascend within a block.
 //   time   : unit varint (gcd of all time − min_time in the block, ≥ 1)
-//            | firsts: byte length varint, then per person run
-//              (first time − min_time)/unit varint
+//            | mode u8 (0, or 1: second flags)
+//            | firsts: width u8 (0-64), byte length varint, then per person
+//              run (first time − min_time)/unit in `width` bits, packed
+//              from each byte's lowest bit on (ceil(persons·width/8) bytes)
 //            | codes Stream | tops Stream
 //            | exception_count varint | exception varint*
 //            | lows: the rest but the last 3 bytes | 3 zero bytes.
-//            Each other row has a delta d = (time − previous time)/unit,
-//            in row order (nd = rows − persons of them). A delta below
-//            0xFFFFFFFF is v = d, else v = 0xFFFFFFFF and d is the next
-//            exception. v takes code+1 bytes (code 0..3, the least that
-//            hold it): codes holds the codes, 4 per byte from the low bits
+//            Each other row has a delta, in row order (nd = rows − persons
+//            of them). Without flags: d = (time − previous time)/unit; a d
+//            below E = 0xFFFFFFFF is v = d, else v = E and d is the next
+//            exception. With second flags (mode 1): a time difference that
+//            is a nonzero whole number of seconds s below E = 0x7FFFFFFF is
+//            v = s, flagged; any other is d as before, unflagged, with
+//            E = 0x7FFFFFFF. v takes code+1 bytes (code 0..3, the least
+//            that hold it, a flagged mode's top byte holding 7 bits of it):
+//            codes holds the codes, 4 per byte from the low bits
 //            (ceil(nd/4) bytes, unused codes 0); tops holds v's highest
-//            byte (nd bytes); lows holds v's `code` lower bytes,
-//            little-endian, all deltas concatenated.
-//   Stream := raw_size varint | stored_size varint | bytes: a zstd frame
-//            (level 3), or the raw bytes when stored_size == raw_size.
+//            byte, with the flag as its bit 7 in mode 1 (nd bytes); lows
+//            holds v's `code` lower bytes, little-endian, all deltas
+//            concatenated. The writer writes both modes when the unit is
+//            below a second and keeps the smaller chunk.
+//            Version 2 had no mode byte (no flags) and firsts as a byte
+//            length varint then a varint per person; it is still read.
 //   event  : catalog event id varint per row.
 //   key    : rows having the property: count varint, then per entry
 //            (row − previous row − 1, first: row) varint and a value:
@@ -62,7 +70,9 @@ namespace cairn {
 
 constexpr char kSegmentMagic[] = "CAIRNSEG";
 constexpr char kSegmentTailMagic[] = "CSEGTAIL";
-constexpr uint32_t kSegmentVersion = 2;
+constexpr uint32_t kSegmentVersion = 3;
+// The oldest version this cairn still reads (its time column differs, see above).
+constexpr uint32_t kOldestSegmentVersion = 2;
 constexpr size_t kSegmentTailSize = 40;
 constexpr uint32_t kBlockRows = 65536;
 

@@ -80,8 +80,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 6: {
-      // Byte 0: person runs (1-8); the next bytes: each run's rows (1-32);
-      // the rest: the chunk.
+      // Byte 0: person runs (1-8, low 3 bits) and the format version (2 or
+      // 3, bit 3); the next bytes: each run's rows (1-32); the rest: the chunk.
       if (body.empty()) return 0;
       const size_t nruns = 1 + static_cast<uint8_t>(body[0]) % 8;
       if (body.size() < 1 + nruns) return 0;
@@ -93,7 +93,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       std::vector<Micros> out(rows);
       TimeColumnScratch scratch;
-      (void)decode_time_column(body.substr(1 + nruns), 1'767'225'600'000'000, runs, rows, out.data(), scratch);
+      const uint32_t version = 2 + ((static_cast<uint8_t>(body[0]) >> 3) & 1);
+      (void)decode_time_column(body.substr(1 + nruns), 1'767'225'600'000'000, runs, rows, out.data(), scratch,
+                               version);
       break;
     }
     case 7: {
