@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include "storage/segment.h"
@@ -92,6 +94,39 @@ TEST(Segment, RowsAndPropertiesRoundTripOverBlocks) {
       ASSERT_EQ(g.key, props[k].key) << i;
       ASSERT_EQ(g.type, props[k].type) << i;
       ASSERT_EQ(g.bits, props[k].bits) << i;
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// The header's version: 3 is written, 2 is still read (its time column is
+// decoded the old way, see time_column_test), others are refused with the
+// versions this cairn reads.
+TEST(Segment, VersionsOtherThanTwoAndThreeAreRefused) {
+  const std::string dir = testing::temp_dir("segment-version");
+  std::filesystem::create_directories(dir);
+  RowSet set;
+  for (uint32_t i = 0; i < 10; ++i) set.rows.push_back(Row{1 + i / 4, i % 3, 1'767'225'600'000'000 + i * 1000, 0, 0, i});
+  const std::string path = dir + "/seg.cseg";
+  ASSERT_TRUE(write_segment(path, set).is_ok());
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  uint32_t written;
+  std::memcpy(&written, bytes.data() + 8, 4);
+  EXPECT_EQ(written, 3u);
+  for (const uint32_t version : {1u, 2u, 3u, 4u}) {
+    std::memcpy(bytes.data() + 8, &version, 4);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    auto reader = SegmentReader::open(path);
+    if (version == 2 || version == 3) {
+      EXPECT_TRUE(reader.is_ok()) << version << ": " << reader.status().message();
+    } else {
+      ASSERT_FALSE(reader.is_ok()) << version;
+      EXPECT_EQ(reader.status().message(), path + ": segment format version " + std::to_string(version) +
+                                               " at offset 8, but this cairn reads versions 2 to 3 (re-import the data)");
     }
   }
   std::filesystem::remove_all(dir);
