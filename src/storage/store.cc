@@ -327,7 +327,13 @@ Status Store::read_person(uint32_t person, RowSet& out) const {
 // that repeat; then one pass in arrival order keeps each first occurrence.
 Status Store::find_duplicates(std::span<const ImportBatch> parts, std::vector<uint8_t>& keep,
                               uint64_t& duplicates) const {
+  // Sized once: grown by doubling, the stored hashes (8 bytes an event)
+  // were copied and their fresh pages zeroed again at each step.
   std::vector<uint64_t> stored;
+  size_t stored_rows = 0;
+  for (const auto& list : readers_)
+    for (const SegmentReader& seg : list) stored_rows += seg.rows();
+  stored.reserve(stored_rows);
   for (const auto& list : readers_)
     for (const SegmentReader& seg : list) CAIRN_RETURN_IF_ERROR(seg.read_message_hashes(stored));
   sort_u64(stored);
