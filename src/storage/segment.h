@@ -88,11 +88,12 @@ class SegmentReader {
   Status read_key(size_t block, size_t key_slot, KeyColumn& out) const;
   // Every row of a block with its properties, appended to out.
   Status read_rows(size_t block, RowSet& out) const;
-  // The message-id hashes of every row (0 where none), in row order.
+  // The message-id hashes of every row (0 where none), in row order:
+  // appended to out, or one block's in place of out's contents.
   Status read_message_hashes(std::vector<uint64_t>& out) const;
+  Status read_block_hashes(size_t block, std::vector<uint64_t>& out) const;
 
  private:
-  Status read_block_hashes(size_t block, std::vector<uint64_t>& out) const;
   // A chunk's bytes, checked (a view of buf.comp when stored raw, else of buf.raw).
   Result<std::string_view> read_chunk(const ChunkRef& ref, size_t block, const char* column, ChunkBuffers& buf) const;
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -322,22 +323,65 @@ Status Store::read_person(uint32_t person, RowSet& out) const {
   return Status::ok();
 }
 
+// Which of a batch's distinct message hashes (sorted, none 0) the store
+// holds already, sorted. A batch much smaller than the store (a day's
+// events into months of them) looks its few hashes up while the stored ones
+// stream past block by block; a larger one sorts all the stored hashes and
+// intersects. (Reading and sorting every stored hash took 3.3 s and 840 MB
+// for a 5,725-event import into a 105M-event store.)
+Result<std::vector<uint64_t>> Store::stored_message_hashes(const std::vector<uint64_t>& distinct) const {
+  size_t stored_rows = 0;
+  for (const auto& list : readers_)
+    for (const SegmentReader& seg : list) stored_rows += seg.rows();
+  std::vector<uint64_t> found;
+  if (stored_rows == 0 || distinct.empty()) return found;
+  if (distinct.size() * 8 <= stored_rows) {
+    // Open addressing on the hashes' low bits (they are XXH3 values); 0 is
+    // an empty slot, and no batch hash is 0.
+    size_t slots = 64;
+    while (slots < 2 * distinct.size()) slots *= 2;
+    const size_t mask = slots - 1;
+    std::vector<uint64_t> table(slots, 0);
+    for (const uint64_t h : distinct) {
+      size_t i = h & mask;
+      while (table[i] != 0) i = (i + 1) & mask;
+      table[i] = h;
+    }
+    std::vector<uint64_t> block;
+    for (const auto& list : readers_)
+      for (const SegmentReader& seg : list)
+        for (size_t b = 0; b < seg.blocks().size(); ++b) {
+          CAIRN_RETURN_IF_ERROR(seg.read_block_hashes(b, block));
+          for (const uint64_t h : block) {
+            if (h == 0) continue;
+            for (size_t i = h & mask; table[i] != 0; i = (i + 1) & mask)
+              if (table[i] == h) {
+                found.push_back(h);
+                break;
+              }
+          }
+        }
+    sort_u64(found);
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    return found;
+  }
+  // Sized once: grown by doubling, the stored hashes (8 bytes an event)
+  // were copied and their fresh pages zeroed again at each step.
+  std::vector<uint64_t> stored;
+  stored.reserve(stored_rows);
+  for (const auto& list : readers_)
+    for (const SegmentReader& seg : list) CAIRN_RETURN_IF_ERROR(seg.read_message_hashes(stored));
+  sort_u64(stored);
+  std::set_intersection(distinct.begin(), distinct.end(), stored.begin(), stored.end(), std::back_inserter(found));
+  return found;
+}
+
 // De-duplication by message id: against the store, and within the batch
 // (the first occurrence wins). Hashes are sorted (sort_u64) to find the values
 // that repeat; then one pass in arrival order keeps each first occurrence.
 Status Store::find_duplicates(std::span<const ImportBatch> parts, std::vector<uint8_t>& keep,
                               uint64_t& duplicates) const {
-  // Sized once: grown by doubling, the stored hashes (8 bytes an event)
-  // were copied and their fresh pages zeroed again at each step.
-  std::vector<uint64_t> stored;
-  size_t stored_rows = 0;
-  for (const auto& list : readers_)
-    for (const SegmentReader& seg : list) stored_rows += seg.rows();
-  stored.reserve(stored_rows);
-  for (const auto& list : readers_)
-    for (const SegmentReader& seg : list) CAIRN_RETURN_IF_ERROR(seg.read_message_hashes(stored));
-  sort_u64(stored);
-  std::vector<uint64_t> repeated;
+  std::vector<uint64_t> repeated, distinct;
   {
     std::vector<uint64_t> mine;
     mine.reserve(keep.size());
@@ -347,7 +391,12 @@ Status Store::find_duplicates(std::span<const ImportBatch> parts, std::vector<ui
     sort_u64(mine);
     for (size_t i = 1; i < mine.size(); ++i)
       if (mine[i] == mine[i - 1] && (repeated.empty() || repeated.back() != mine[i])) repeated.push_back(mine[i]);
+    mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+    distinct = std::move(mine);
   }
+  auto stored_result = stored_message_hashes(distinct);
+  if (!stored_result) return stored_result.status();
+  const std::vector<uint64_t>& stored = *stored_result;
   if (stored.empty() && repeated.empty()) return Status::ok();
   std::vector<uint8_t> repeat_seen(repeated.size(), 0);
   uint32_t i = 0;  // the event's number across the parts

@@ -106,6 +106,8 @@ class Store {
   // or repeats an earlier event of the batch.
   // Events are numbered across the parts, in order.
   Status find_duplicates(std::span<const ImportBatch> parts, std::vector<uint8_t>& keep, uint64_t& duplicates) const;
+  // Of a batch's distinct message hashes (sorted), those the store holds, sorted.
+  Result<std::vector<uint64_t>> stored_message_hashes(const std::vector<uint64_t>& distinct) const;
   Status remove_unreferenced_files();
   // Opens the segments of m, taking readers of files it already has from
   // `reuse`; checks each file's row count against the manifest.

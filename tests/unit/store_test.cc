@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <gtest/gtest.h>
+#include <iterator>
 #include <unistd.h>
 
 #include <cstring>
@@ -112,6 +113,54 @@ TEST(Store, RepeatedMessageIdsAreIgnored) {
   EXPECT_EQ(second->events_added, 0u);
   EXPECT_EQ(second->duplicates, 2u);
   EXPECT_EQ(timeline(*store, "u1").size(), 3u);
+  std::filesystem::remove_all(dir);
+}
+
+// Imports much smaller than the store look their message ids up while the
+// stored ones stream past; larger ones sort all of them: both against a
+// brute-force set of the ids seen, over imports of both sizes with ids
+// stored, new, repeated inside the import, and none.
+TEST(Store, RepeatedMessageIdsAreIgnoredByImportsOfEverySize) {
+  const std::string dir = temp_dir("dedupe-sizes");
+  auto store = open_write(dir);
+  std::mt19937_64 rng(23);
+  std::set<std::string> seen;
+  size_t stored = 0, next_id = 0;
+  for (const size_t size : {3000u, 40u, 5u, 900u, 1u, 2500u, 60u}) {
+    BatchBuilder bb;
+    uint64_t want_added = 0, want_duplicates = 0;
+    std::set<std::string> in_batch;
+    for (size_t k = 0; k < size; ++k) {
+      std::string id;
+      switch (rng() % 5) {
+        case 0: break;  // none: always kept
+        case 1:         // one stored, or the batch's own again
+        case 2:
+          if (!seen.empty()) {
+            auto it = seen.begin();
+            std::advance(it, static_cast<long>(rng() % seen.size()));
+            id = *it;
+            break;
+          }
+          [[fallthrough]];
+        default: id = "m" + std::to_string(next_id++); break;
+      }
+      if (!id.empty() && rng() % 4 == 0 && !in_batch.empty()) id = *in_batch.begin();
+      const bool duplicate = !id.empty() && !seen.insert(id).second;
+      if (!id.empty()) in_batch.insert(id);
+      want_added += !duplicate;
+      want_duplicates += duplicate;
+      bb.event("u" + std::to_string(rng() % 50), "", "visit", kT0 + static_cast<Micros>(k), {}, id);
+    }
+    auto got = store->import(bb.b);
+    ASSERT_TRUE(got.is_ok()) << got.status().message();
+    EXPECT_EQ(got->duplicates, want_duplicates) << size << " into " << stored;
+    EXPECT_EQ(got->events_added, want_added) << size << " into " << stored;
+    stored += want_added;
+  }
+  size_t timelines = 0;
+  for (int u = 0; u < 50; ++u) timelines += timeline(*store, "u" + std::to_string(u)).size();
+  EXPECT_EQ(timelines, stored);
   std::filesystem::remove_all(dir);
 }
 
