@@ -1,6 +1,7 @@
 #include "storage/time_column.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -19,7 +20,7 @@ constexpr uint32_t kEscape = 0xFFFFFFFF;
 constexpr uint32_t kFlagEscape = 0x7FFFFFFF;
 // The chunk's mode byte (version 3): deltas carry second flags.
 constexpr uint8_t kModeSecondFlags = 1;
-constexpr uint64_t kSecond = 1'000'000;  // µs
+constexpr auto kSecond = static_cast<uint64_t>(kMicrosPerSecond);
 // Lower bytes of a delta by its length code: the code's count of low bytes.
 constexpr uint32_t kLowMask[4] = {0, 0xFF, 0xFFFF, 0xFFFFFF};
 
@@ -211,7 +212,7 @@ std::string encode_time_column(const Micros* time, size_t rows, const std::vecto
     most = std::max(most, firsts.back());
     r += n;
   }
-  const unsigned width = most == 0 ? 0 : 64 - static_cast<unsigned>(__builtin_clzll(most));
+  const auto width = static_cast<unsigned>(std::bit_width(most));
   const std::string firsts_bits = pack_firsts(firsts, width);
   auto chunk = [&](bool flags) {
     DeltaStreams s = delta_streams(time, rows, runs, unit, flags);
@@ -264,9 +265,10 @@ bool unpack_firsts(std::string_view bits, unsigned width, size_t count, std::str
 // the mode's. A function of its own (not inlined), so that its running
 // state stays in registers.
 template <bool kFlags>
-__attribute__((noinline)) bool sum_deltas(const std::vector<uint32_t>& runs, const uint64_t* firsts, const uint32_t* deltas,
-                const uint8_t* tops, const std::vector<uint64_t>& exceptions, uint64_t min_time, uint64_t unit,
-                Micros* out) {
+__attribute__((noinline)) bool sum_deltas(const std::vector<uint32_t>& runs, const uint64_t* firsts,
+                                          const uint32_t* deltas, const uint8_t* tops,
+                                          const std::vector<uint64_t>& exceptions, uint64_t min_time, uint64_t unit,
+                                          Micros* out) {
   const uint32_t escape = kFlags ? kFlagEscape : kEscape;
   size_t i = 0, e = 0;
   for (size_t j = 0; j < runs.size(); ++j) {
