@@ -74,6 +74,11 @@ void StringPool::rebuild(size_t slots) const {
 }
 
 void StringPool::intern_all(const StringPool& src, uint32_t* out) {
+  constexpr uint32_t kMaxScans = 4;
+  if (!indexed_ && scans_ < kMaxScans && !src.strings_.empty() && uint64_t{src.size()} * 8 <= strings_.size()) {
+    ++scans_;
+    return intern_all_by_scan(src, out);
+  }
   if (!strings_.empty() || !src.indexed_ || src.slots_.empty()) {
     intern_many(src.size(), [&](size_t i) { return src.get(static_cast<uint32_t>(i)); }, out);
     return;
@@ -93,6 +98,42 @@ void StringPool::intern_all(const StringPool& src, uint32_t* out) {
   shift_ = src.shift_;
   indexed_ = true;
   for (uint32_t i = 0; i < src.size(); ++i) out[i] = i;
+}
+
+void StringPool::intern_all_by_scan(const StringPool& src, uint32_t* out) {
+  const uint32_t n = src.size();
+  size_t slots = 64;
+  while (slots < 2 * (size_t{n} + 1)) slots *= 2;
+  std::vector<uint64_t> table(slots, 0);  // (hash tag << 32) | (src id + 1)
+  const int shift = 64 - log2_of(slots);
+  const size_t mask = slots - 1;
+  std::vector<uint32_t> first(n);  // the first src id with the same text
+  for (uint32_t j = 0; j < n; ++j) {
+    out[j] = kMissing;
+    const uint64_t h = hash(src.strings_[j]);
+    size_t i = static_cast<size_t>(h >> shift);
+    for (; table[i] != 0; i = (i + 1) & mask) {
+      const auto other = static_cast<uint32_t>(table[i]) - 1;
+      if ((table[i] >> 32) == (h >> 32) && same_text(src.strings_[other], src.strings_[j])) break;
+    }
+    if (table[i] == 0) table[i] = (h >> 32 << 32) | (uint64_t{j} + 1);
+    first[j] = static_cast<uint32_t>(table[i]) - 1;
+  }
+  for (uint32_t id = 0; id < strings_.size(); ++id) {
+    const std::string_view s = strings_[id];
+    const uint64_t h = hash(s);
+    for (size_t i = static_cast<size_t>(h >> shift); table[i] != 0; i = (i + 1) & mask) {
+      const auto j = static_cast<uint32_t>(table[i]) - 1;
+      if ((table[i] >> 32) == (h >> 32) && same_text(src.strings_[j], s)) {
+        if (out[j] == kMissing) out[j] = id;
+        break;
+      }
+    }
+  }
+  for (uint32_t j = 0; j < n; ++j) {
+    if (first[j] != j) out[j] = out[first[j]];
+    else if (out[j] == kMissing) out[j] = append_unchecked(src.strings_[j]);
+  }
 }
 
 uint32_t StringPool::append_unchecked(std::string_view s) {

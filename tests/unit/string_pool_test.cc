@@ -108,6 +108,51 @@ TEST(StringPool, InternAllEqualsInternInOrder) {
   }
 }
 
+// A small dictionary into a large pool loaded without an index (a small
+// import into a large store) is looked up by a pass over the pool
+// (intern_all_by_scan): against a map of each text's first id, with texts
+// the pool holds twice (erased ids are all ""), texts already in the pool,
+// new ones, and batch after batch past the passes it makes before indexing.
+TEST(StringPool, InternAllIntoALoadedPoolMatchesFirstIds) {
+  std::mt19937_64 rng(17);
+  for (int trial = 0; trial < 4; ++trial) {
+    std::vector<std::string> list;
+    StringPool pool;
+    for (int i = 0; i < 40000; ++i) {
+      std::string s = i % 101 == 0 ? std::string() : "v" + std::to_string(rng() % 1000000);
+      if (i % 997 == 0 && !list.empty()) s = list[rng() % list.size()];  // held twice
+      list.push_back(s);
+      pool.append_unchecked(s);
+    }
+    std::unordered_map<std::string, uint32_t> first;
+    for (uint32_t id = 0; id < list.size(); ++id) first.emplace(list[id], id);
+    for (int batch = 0; batch < 7; ++batch) {
+      StringPool src;
+      const size_t n = 1 + rng() % 5000;
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t pick = rng() % 4;
+        src.intern(pick == 0   ? list[rng() % list.size()]
+                   : pick == 1 ? std::string()
+                               : "new" + std::to_string(rng() % 20000));
+      }
+      std::vector<uint32_t> got(src.size());
+      pool.intern_all(src, got.data());
+      for (uint32_t j = 0; j < src.size(); ++j) {
+        const std::string text(src.get(j));
+        auto [it, added] = first.emplace(text, static_cast<uint32_t>(list.size()));
+        if (added) list.push_back(text);
+        ASSERT_EQ(got[j], it->second) << "trial " << trial << " batch " << batch << " string " << j;
+      }
+      ASSERT_EQ(pool.size(), list.size());
+    }
+    for (uint32_t id = 0; id < list.size(); id += 13) {
+      ASSERT_EQ(pool.get(id), list[id]);
+      ASSERT_EQ(pool.find(list[id]), first.at(list[id]));
+    }
+    EXPECT_EQ(pool.intern("after all"), list.size());
+  }
+}
+
 // A pool whose index was dropped finds, interns and grows as before: the
 // strings keep their ids, new ones get the next, and lookups of strings
 // never interned miss (through the linear first lookups and the rebuilt
