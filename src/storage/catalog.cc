@@ -144,7 +144,10 @@ void Catalog::erase_person(uint32_t r) {
   traits_.erase(r);
 }
 
-void Catalog::erase_string(uint32_t id) { strings().replace(id, erased_placeholder(id)); }
+void Catalog::erase_string(uint32_t id) {
+  strings().replace(id, erased_placeholder(id));
+  stored_chunks_.reset();  // a chunk of the file now holds a text the catalog no longer has
+}
 
 void Catalog::set_cost(const CostRow& row) {
   for (CostRow& c : costs_) {
@@ -285,7 +288,7 @@ std::string Catalog::serialize() const {
   // thread of their own while the value strings' chunks are.
   std::string ids;
   std::thread seal_ids([&] { ids = seal_file(std::string_view(kIdsMagic, 8), w.buffer()); });
-  std::string value_strings = StringChunks::serialize(strings());
+  std::string value_strings = StringChunks::serialize(strings(), 0, stored_chunks_.get());
   seal_ids.join();
   return seal_file(std::string_view(kNamesMagic, 8), n.buffer()) + ids +
          seal_file(std::string_view(kTraitsMagic, 8), t.buffer()) + value_strings;
@@ -374,6 +377,9 @@ Result<Catalog> Catalog::read_whole(std::string file, const std::string& path) {
       path);
   if (!chunks) return chunks.status();
   CAIRN_RETURN_IF_ERROR((*chunks)->load_all(c->strings_));
+  auto stored = (*chunks)->full_chunks();
+  if (!stored) return stored.status();
+  c->stored_chunks_ = std::make_shared<const StoredChunks>(std::move(*stored));
   return c;
 }
 

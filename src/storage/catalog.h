@@ -185,6 +185,10 @@ class Catalog {
   std::unordered_map<uint32_t, std::vector<StoredProp>> traits_;
   std::vector<CostRow> costs_;
   uint64_t file_bytes_ = 0;
+  // The full chunks of value strings of the file a writer read, while
+  // strings_ holds theirs first (no string was replaced since): the next
+  // serialize() copies them.
+  std::shared_ptr<const StoredChunks> stored_chunks_;
 };
 
 }  // namespace cairn

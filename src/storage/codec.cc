@@ -97,17 +97,22 @@ std::string seal_file(std::string_view magic8, std::string_view payload) {
   return std::move(w.buffer());
 }
 
-Result<std::string> unseal_file(std::string_view magic8, std::string_view data, const std::string& what, size_t base) {
+Status check_sealed(std::string_view magic8, std::string_view data, const std::string& what, size_t base) {
   if (data.size() < 32 || data.substr(0, 8) != magic8)
     return Status::corruption(fmt::format("{}: bad header at offset {}", what, base));
   BinaryReader r(data.substr(8, 24));
   const uint64_t raw = r.get_u64(), comp = r.get_u64(), sum = r.get_u64();
   if (comp != data.size() - 32 || raw > (uint64_t{1} << 40))
     return Status::corruption(fmt::format("{}: size mismatch at offset {}", what, base + 8));
-  const std::string_view body = data.substr(32);
-  if (checksum64(body) != sum)
+  if (checksum64(data.substr(32)) != sum)
     return Status::corruption(fmt::format("{}: checksum mismatch in block at offset {}", what, base + 32));
-  auto out = zstd_decompress(body, raw);
+  return Status::ok();
+}
+
+Result<std::string> unseal_file(std::string_view magic8, std::string_view data, const std::string& what, size_t base) {
+  CAIRN_RETURN_IF_ERROR(check_sealed(magic8, data, what, base));
+  const uint64_t raw = BinaryReader(data.substr(8, 8)).get_u64();
+  auto out = zstd_decompress(data.substr(32), raw);
   if (!out) return Status::corruption(fmt::format("{}: {} at offset {}", what, out.status().message(), base + 32));
   return out;
 }

@@ -32,6 +32,8 @@ Result<std::string> lz4_decompress(std::string_view compressed, size_t raw_size)
 std::string seal_file(std::string_view magic8, std::string_view payload);
 // Checks magic, sizes and checksum; `what` names the file in errors, and
 // offsets in them count from `base` (where `data` starts in the file).
+Status check_sealed(std::string_view magic8, std::string_view data, const std::string& what, size_t base = 0);
+// check_sealed, then the payload.
 Result<std::string> unseal_file(std::string_view magic8, std::string_view data, const std::string& what, size_t base = 0);
 
 }  // namespace cairn

@@ -33,6 +33,21 @@ struct StringsDirectory {
   size_t chunks() const { return per_chunk == 0 ? 0 : static_cast<size_t>((count + per_chunk - 1) / per_chunk); }
 };
 
+// The sealed frames of a catalog file's full chunks, kept by a writer that
+// read the file: strings only grow, so while none was replaced the next
+// file's chunk k holds the same strings and its frame is copied instead of
+// compressed again (at 23M strings, most of the value strings' writing).
+struct StoredChunks {
+  uint32_t per_chunk = 0;
+  std::string bytes;         // the frames back to back, headers included
+  std::vector<size_t> ends;  // where chunk k's frame ends in bytes
+  size_t chunks() const { return ends.size(); }
+  std::string_view frame(size_t k) const {
+    const size_t begin = k == 0 ? 0 : ends[k - 1];
+    return std::string_view(bytes).substr(begin, ends[k] - begin);
+  }
+};
+
 class StringChunks {
  public:
   static constexpr uint32_t kStringsPerChunk = 65536;
@@ -40,7 +55,9 @@ class StringChunks {
 
   // The directory part (sealed) followed by every frame, for `pool`. Chunks
   // and index frames are compressed on `threads` threads (0: one per core).
-  static std::string serialize(const StringPool& pool, unsigned threads = 0);
+  // With `stored` (frames of an earlier file whose strings are pool's first
+  // ones), its full chunks are copied as they are.
+  static std::string serialize(const StringPool& pool, unsigned threads = 0, const StoredChunks* stored = nullptr);
 
   // Reads bytes [at, at + n) of the file into out.
   using ReadAt = std::function<Status(uint64_t at, size_t n, std::string& out)>;
@@ -58,6 +75,10 @@ class StringChunks {
   // Every string, in id order, appended to pool (which keeps the chunks'
   // bytes); chunks are read and decompressed on one thread per core.
   Status load_all(StringPool& pool) const;
+
+  // The frames of the full chunks (each holding per_chunk strings) as they
+  // are in the file, checksums checked, for serialize() to copy.
+  Result<StoredChunks> full_chunks() const;
 
   // Reads and parses every index frame (chunks are checked by load_all).
   Status verify_index() const;

@@ -226,5 +226,38 @@ TEST(StringChunks, LazyCatalogInBothLayouts) {
   std::filesystem::remove_all(dir);
 }
 
+// A catalog read from its bytes and written again after more strings copies
+// the full chunks of the file it read (StoredChunks) instead of compressing
+// them again: the bytes are those of a catalog built afresh with the same
+// strings. After a string is erased (its text replaced) nothing is copied,
+// so the old text is in no later file.
+TEST(StringChunks, ACatalogWrittenAgainCopiesItsUnchangedChunks) {
+  auto build = [](Catalog& c, int from, int to) {
+    for (int i = from; i < to; ++i) c.strings().intern("value-" + std::to_string(i * 7919 % 1000003));
+    for (int i = from; i < to; i += 1000) c.intern_id("person-" + std::to_string(i), i % 2000 == 0);
+  };
+  for (const bool erase : {false, true}) {
+    Catalog fresh;
+    fresh.events.intern("visit");
+    build(fresh, 0, 150000);  // two full chunks of 65,536 and part of a third
+    auto read = Catalog::read(fresh.serialize(), "first");
+    ASSERT_TRUE(read.is_ok()) << read.status().message();
+    build(fresh, 150000, 210000);  // the third chunk filled, a fourth begun
+    build(*read, 150000, 210000);
+    if (erase) {
+      fresh.erase_string(70000);  // in the second chunk
+      read->erase_string(70000);
+    }
+    const std::string bytes = read->serialize();
+    ASSERT_EQ(bytes, fresh.serialize()) << "erase " << erase;
+    auto again = Catalog::read(bytes, "second");
+    ASSERT_TRUE(again.is_ok()) << again.status().message();
+    ASSERT_EQ(again->strings().size(), 210000u);
+    for (uint32_t id = 0; id < 210000; id += 997) EXPECT_EQ(again->strings().get(id), fresh.strings().get(id)) << id;
+    EXPECT_EQ(again->find_string(fresh.strings().get(131072)), 131072u);
+    EXPECT_EQ(again->strings().get(70000), fresh.strings().get(70000));
+  }
+}
+
 }  // namespace string_chunks_test
 }  // namespace cairn
