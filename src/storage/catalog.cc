@@ -169,6 +169,7 @@ constexpr char kTraitsMagic[] = "CAIRNTRT";
 bool read_ids(BinaryReader& r, StringPool& ids, std::vector<uint32_t>& parent, std::vector<uint8_t>& known,
               std::vector<uint8_t>& erased) {
   const uint64_t nids = r.get_count(3);
+  ids.reserve(nids + nids / 8);  // room for a later import's ids without moving these (see load_all)
   parent.resize(nids);
   known.resize(nids);
   erased.resize(nids);
@@ -290,8 +291,14 @@ std::string Catalog::serialize() const {
   std::thread seal_ids([&] { ids = seal_file(std::string_view(kIdsMagic, 8), w.buffer()); });
   std::string value_strings = StringChunks::serialize(strings(), 0, stored_chunks_.get());
   seal_ids.join();
-  return seal_file(std::string_view(kNamesMagic, 8), n.buffer()) + ids +
-         seal_file(std::string_view(kTraitsMagic, 8), t.buffer()) + value_strings;
+  // One buffer for the file (a sum of strings would allocate and fill a
+  // new one per part: at 100M events, ~230 MB of fresh memory more).
+  const std::string names = seal_file(std::string_view(kNamesMagic, 8), n.buffer());
+  const std::string traits = seal_file(std::string_view(kTraitsMagic, 8), t.buffer());
+  std::string out;
+  out.reserve(names.size() + ids.size() + traits.size() + value_strings.size());
+  out.append(names).append(ids).append(traits).append(value_strings);
+  return out;
 }
 
 Result<Catalog> Catalog::parse(std::string_view names, std::string_view strings, std::string_view ids,

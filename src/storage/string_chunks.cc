@@ -19,15 +19,15 @@ constexpr uint32_t kMaxIndexBits = 24;
 uint64_t bucket_of(uint64_t h, uint32_t bits) { return bits == 0 ? 0 : h >> (64 - bits); }
 uint16_t fingerprint_of(uint64_t h, uint32_t bits) { return static_cast<uint16_t>(h >> (48 - bits)); }
 
-// Sorts a frame's entries (fingerprint << 32 | chunk), which come in chunk
+// Sorts a frame's entries (fingerprint << 16 | chunk), which come in chunk
 // order, by fingerprint: two stable passes of 8 bits, which leave them in
 // (fingerprint, chunk) order, as a sort of the whole values would, in a
 // fraction of its time (the sorts took half of writing 23M strings' index).
-void sort_by_fingerprint(uint64_t* e, size_t n, std::vector<uint64_t>& spare) {
+void sort_by_fingerprint(uint32_t* e, size_t n, std::vector<uint32_t>& spare) {
   spare.resize(n);
-  uint64_t* from = e;
-  uint64_t* to = spare.data();
-  for (const unsigned shift : {32u, 40u}) {
+  uint32_t* from = e;
+  uint32_t* to = spare.data();
+  for (const unsigned shift : {16u, 24u}) {
     size_t count[257] = {};
     for (size_t i = 0; i < n; ++i) ++count[((from[i] >> shift) & 0xFF) + 1];
     for (size_t d = 0; d < 256; ++d) count[d + 1] += count[d];
@@ -46,7 +46,8 @@ std::string StringChunks::serialize(const StringPool& pool, unsigned threads, co
   uint32_t bits = 0;
   while ((n >> bits) > kEntriesPerIndexFrame && bits < kMaxIndexBits) ++bits;
   const size_t nindex = size_t{1} << bits;
-  std::vector<std::string> frames(nchunks + nindex);
+  std::vector<std::string> made(nchunks + nindex);
+  std::vector<std::string_view> frames(nchunks + nindex);  // made, or stored's as they are
   const size_t copied = stored != nullptr && stored->per_chunk == per ? std::min(stored->chunks(), n / per) : 0;
   for (size_t k = 0; k < copied; ++k) frames[k] = stored->frame(k);
   (void)parallel_for(nchunks - copied, threads, [&](size_t c, unsigned) {
@@ -54,11 +55,14 @@ std::string StringChunks::serialize(const StringPool& pool, unsigned threads, co
     BinaryWriter w;
     const uint64_t end = std::min<uint64_t>(n, (k + 1) * uint64_t{per});
     for (uint64_t i = k * uint64_t{per}; i < end; ++i) w.put_string(pool.get(static_cast<uint32_t>(i)));
-    frames[k] = seal_file(std::string_view(kStringsChunkMagic, 8), w.buffer());
+    made[k] = seal_file(std::string_view(kStringsChunkMagic, 8), w.buffer());
+    frames[k] = made[k];
     return Status::ok();
   });
-  // Index entries (fingerprint << 32 | chunk), grouped by frame with a
-  // counting sort, sorted within each frame.
+  // Index entries (fingerprint << 16 | chunk: with 2^16 strings a chunk, at
+  // most 2^16 chunks), grouped by frame with a counting sort, sorted within
+  // each frame.
+  static_assert(uint64_t{kStringsPerChunk} << 16 > 0xFFFFFFFFu);
   std::vector<uint64_t> start(nindex + 1, 0);
   std::vector<uint64_t> hashes(n);
   for (uint64_t i = 0; i < n; ++i) {
@@ -66,25 +70,26 @@ std::string StringChunks::serialize(const StringPool& pool, unsigned threads, co
     ++start[bucket_of(hashes[i], bits) + 1];
   }
   for (size_t b = 0; b < nindex; ++b) start[b + 1] += start[b];
-  std::vector<uint64_t> entries(n);
+  std::vector<uint32_t> entries(n);
   {
     std::vector<uint64_t> fill(start.begin(), start.end() - 1);
     for (uint64_t i = 0; i < n; ++i)
-      entries[fill[bucket_of(hashes[i], bits)]++] = uint64_t{fingerprint_of(hashes[i], bits)} << 32 | (i / per);
+      entries[fill[bucket_of(hashes[i], bits)]++] = uint32_t{fingerprint_of(hashes[i], bits)} << 16 | static_cast<uint32_t>(i / per);
   }
   hashes = {};
-  std::vector<std::vector<uint64_t>> spare(threads);
+  std::vector<std::vector<uint32_t>> spare(threads);
   (void)parallel_for(nindex, threads, [&](size_t b, unsigned t) {
     sort_by_fingerprint(entries.data() + start[b], start[b + 1] - start[b], spare[t]);
     BinaryWriter w;
     w.put_varint(start[b + 1] - start[b]);
     uint64_t prev = 0;
     for (uint64_t e = start[b]; e < start[b + 1]; ++e) {
-      w.put_varint((entries[e] >> 32) - prev);
-      prev = entries[e] >> 32;
+      w.put_varint((entries[e] >> 16) - prev);
+      prev = entries[e] >> 16;
     }
-    for (uint64_t e = start[b]; e < start[b + 1]; ++e) w.put_varint(entries[e] & 0xFFFFFFFFu);
-    frames[nchunks + b] = seal_file(std::string_view(kStringsIndexMagic, 8), w.buffer());
+    for (uint64_t e = start[b]; e < start[b + 1]; ++e) w.put_varint(entries[e] & 0xFFFFu);
+    made[nchunks + b] = seal_file(std::string_view(kStringsIndexMagic, 8), w.buffer());
+    frames[nchunks + b] = made[nchunks + b];
     return Status::ok();
   });
   BinaryWriter d;
@@ -92,12 +97,12 @@ std::string StringChunks::serialize(const StringPool& pool, unsigned threads, co
   d.put_varint(per);
   d.put_varint(bits);
   d.put_varint(frames.size());
-  for (const std::string& f : frames) d.put_varint(f.size());
+  for (const std::string_view f : frames) d.put_varint(f.size());
   std::string out = seal_file(std::string_view(kStringsDirMagic, 8), d.buffer());
   size_t total = out.size();
-  for (const std::string& f : frames) total += f.size();
+  for (const std::string_view f : frames) total += f.size();
   out.reserve(total);
-  for (const std::string& f : frames) out += f;
+  for (const std::string_view f : frames) out += f;
   return out;
 }
 
@@ -252,7 +257,10 @@ Status StringChunks::load_all(StringPool& pool) const {
     payloads[k] = std::move(*p);
     return Status::ok();
   }));
-  pool.reserve(dir_.count);
+  // Room for an eighth more: a writer's next import appends its new values
+  // without moving the views of these (a move copies them all into fresh
+  // memory: 370 MB at 23M values, which costs more to fault in than to copy).
+  pool.reserve(dir_.count + dir_.count / 8);
   std::vector<std::string_view> strings;
   for (size_t k = 0; k < nchunks; ++k) {
     const size_t count = static_cast<size_t>(std::min<uint64_t>(dir_.per_chunk, dir_.count - k * uint64_t{dir_.per_chunk}));
