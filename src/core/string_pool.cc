@@ -101,38 +101,45 @@ void StringPool::intern_all(const StringPool& src, uint32_t* out) {
 }
 
 void StringPool::intern_all_by_scan(const StringPool& src, uint32_t* out) {
-  const uint32_t n = src.size();
+  ScanLookup lookup(src, out);
+  for (uint32_t id = 0; id < strings_.size(); ++id) lookup.see(id, strings_[id]);
+  lookup.finish([this](std::string_view s) { return append_unchecked(s); });
+}
+
+ScanLookup::ScanLookup(const StringPool& src, uint32_t* out) : src_(src), out_(out), first_(src.size()) {
   size_t slots = 64;
-  while (slots < 2 * (size_t{n} + 1)) slots *= 2;
-  std::vector<uint64_t> table(slots, 0);  // (hash tag << 32) | (src id + 1)
-  const int shift = 64 - log2_of(slots);
-  const size_t mask = slots - 1;
-  std::vector<uint32_t> first(n);  // the first src id with the same text
-  for (uint32_t j = 0; j < n; ++j) {
-    out[j] = kMissing;
-    const uint64_t h = hash(src.strings_[j]);
-    size_t i = static_cast<size_t>(h >> shift);
-    for (; table[i] != 0; i = (i + 1) & mask) {
-      const auto other = static_cast<uint32_t>(table[i]) - 1;
-      if ((table[i] >> 32) == (h >> 32) && same_text(src.strings_[other], src.strings_[j])) break;
+  while (slots < 2 * (size_t{src.size()} + 1)) slots *= 2;
+  table_.assign(slots, 0);
+  shift_ = 64 - log2_of(slots);
+  for (uint32_t j = 0; j < src.size(); ++j) {
+    out[j] = StringPool::kMissing;
+    const std::string_view s = src.get(j);
+    const uint64_t h = StringPool::hash_of(s);
+    size_t i = static_cast<size_t>(h >> shift_);
+    for (; table_[i] != 0; i = (i + 1) & (slots - 1)) {
+      const auto other = static_cast<uint32_t>(table_[i]) - 1;
+      if ((table_[i] >> 32) == (h >> 32) && same_text(src.get(other), s)) break;
     }
-    if (table[i] == 0) table[i] = (h >> 32 << 32) | (uint64_t{j} + 1);
-    first[j] = static_cast<uint32_t>(table[i]) - 1;
+    if (table_[i] == 0) table_[i] = (h >> 32 << 32) | (uint64_t{j} + 1);
+    first_[j] = static_cast<uint32_t>(table_[i]) - 1;
   }
-  for (uint32_t id = 0; id < strings_.size(); ++id) {
-    const std::string_view s = strings_[id];
-    const uint64_t h = hash(s);
-    for (size_t i = static_cast<size_t>(h >> shift); table[i] != 0; i = (i + 1) & mask) {
-      const auto j = static_cast<uint32_t>(table[i]) - 1;
-      if ((table[i] >> 32) == (h >> 32) && same_text(src.strings_[j], s)) {
-        if (out[j] == kMissing) out[j] = id;
-        break;
-      }
+}
+
+void ScanLookup::see(uint32_t id, std::string_view s, uint64_t h) {
+  const size_t mask = table_.size() - 1;
+  for (size_t i = static_cast<size_t>(h >> shift_); table_[i] != 0; i = (i + 1) & mask) {
+    const auto j = static_cast<uint32_t>(table_[i]) - 1;
+    if ((table_[i] >> 32) == (h >> 32) && same_text(src_.get(j), s)) {
+      if (out_[j] == StringPool::kMissing) out_[j] = id;
+      return;
     }
   }
-  for (uint32_t j = 0; j < n; ++j) {
-    if (first[j] != j) out[j] = out[first[j]];
-    else if (out[j] == kMissing) out[j] = append_unchecked(src.strings_[j]);
+}
+
+void ScanLookup::finish(const std::function<uint32_t(std::string_view)>& append) {
+  for (uint32_t j = 0; j < src_.size(); ++j) {
+    if (first_[j] != j) out_[j] = out_[first_[j]];
+    else if (out_[j] == StringPool::kMissing) out_[j] = append(src_.get(j));
   }
 }
 

@@ -58,6 +58,13 @@ class Catalog {
   uint32_t string_count() const;
   std::string_view string_at(uint32_t id) const;
   uint32_t find_string(std::string_view s) const;
+  // Interns every value string of src, ids to out (as
+  // strings().intern_all). A writer that opened the catalog lazily and
+  // has not loaded its values looks a small src up by reading the stored
+  // values chunk by chunk, none kept, and keeps the new ones apart (the
+  // stored values of a large store are then neither loaded, nor indexed,
+  // nor written again: serialize() copies their chunks).
+  Status intern_strings(const StringPool& src, uint32_t* out);
 
   Catalog() = default;
   Catalog(Catalog&&) = default;
@@ -108,7 +115,8 @@ class Catalog {
   void set_cost(const CostRow& row);
 
   // The catalog file: names, persons and the value strings in chunks (sealed
-  // parts, see docs/FORMAT.md).
+  // parts, see docs/FORMAT.md). A lazily opened catalog whose stored values
+  // cannot be read gives "" and lazy_status() the error.
   std::string serialize() const;
   // Reads a whole catalog file, every part checked and parsed (`path` names
   // it in errors): for a writer.
@@ -189,6 +197,14 @@ class Catalog {
   // strings_ holds theirs first (no string was replaced since): the next
   // serialize() copies them.
   std::shared_ptr<const StoredChunks> stored_chunks_;
+  // Values interned by intern_strings() while the stored ones are not
+  // loaded: value id = stored count + id here. Loading the stored values
+  // appends these after them.
+  StringPool tail_;
+  // The stored values' hashes (checksum64, which is StringPool::hash_of),
+  // kept from intern_strings' pass over them for the next serialize(),
+  // which takes them.
+  mutable std::vector<uint64_t> stored_hashes_;
 };
 
 }  // namespace cairn

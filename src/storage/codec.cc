@@ -86,8 +86,8 @@ Result<std::string> lz4_decompress(std::string_view compressed, size_t raw_size)
   return out;
 }
 
-std::string seal_file(std::string_view magic8, std::string_view payload) {
-  const std::string comp = zstd_compress(payload);
+std::string seal_file(std::string_view magic8, std::string_view payload, int level) {
+  const std::string comp = zstd_compress(payload, level);
   BinaryWriter w;
   w.put_bytes(magic8);
   w.put_u64(payload.size());

@@ -29,7 +29,7 @@ Result<std::string> lz4_decompress(std::string_view compressed, size_t raw_size)
 
 // A self-describing checksummed container for small whole files (manifest,
 // catalog): magic(8) | raw_size u64 | comp_size u64 | xxh64(comp) u64 | zstd(payload).
-std::string seal_file(std::string_view magic8, std::string_view payload);
+std::string seal_file(std::string_view magic8, std::string_view payload, int level = 3);
 // Checks magic, sizes and checksum; `what` names the file in errors, and
 // offsets in them count from `base` (where `data` starts in the file).
 Status check_sealed(std::string_view magic8, std::string_view data, const std::string& what, size_t base = 0);

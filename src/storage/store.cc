@@ -156,13 +156,13 @@ Status Store::load_current() {
     const std::string cpath = dir_ + "/" + m->catalog;
     // A pure reader (no lock: it will not write) reads the value strings
     // and the persons on demand.
-    auto c = [&]() -> Result<Catalog> {
-      if (!lock_) return Catalog::open_lazy(cpath);
-      auto cbytes = read_file(cpath);
-      if (!cbytes) return cbytes.status();
-      return Catalog::read(std::move(*cbytes), cpath);
-    }();
+    // A writer reads the persons at once (every import looks ids up and
+    // links them) and the value strings only if it must: a small import
+    // looks its values up chunk by chunk and appends the new ones
+    // (Catalog::intern_strings).
+    auto c = Catalog::open_lazy(cpath);
     if (!c) return c.status();
+    if (lock_) CAIRN_RETURN_IF_ERROR(c->load_persons());
     catalog = std::move(*c);
     meta_bytes += catalog.file_bytes();
   }
@@ -198,14 +198,24 @@ Result<std::vector<std::vector<SegmentReader>>> Store::open_segments(const Manif
   return readers;
 }
 
+Result<std::string> Store::serialize_catalog() const {
+  std::string bytes = catalog_.serialize();
+  if (bytes.empty()) {  // a stored part could not be read
+    CAIRN_RETURN_IF_ERROR(catalog_.lazy_status());
+    return Status::io_error(fmt::format("{}: the catalog could not be written", dir_));
+  }
+  return bytes;
+}
+
 Status Store::commit(Manifest next, const std::string& catalog_written) {
   next.version = manifest_.version + 1;
   uint64_t catalog_bytes = 0;
   if (catalog_written.empty()) {
     next.catalog = next_file_name(next, "catalog", ".bin");
-    const std::string bytes = catalog_.serialize();
-    catalog_bytes = bytes.size();
-    CAIRN_RETURN_IF_ERROR(write_new_file(dir_ + "/" + next.catalog, bytes));
+    auto bytes = serialize_catalog();
+    if (!bytes) return bytes.status();
+    catalog_bytes = bytes->size();
+    CAIRN_RETURN_IF_ERROR(write_new_file(dir_ + "/" + next.catalog, *bytes));
   } else {
     next.catalog = catalog_written;
     std::error_code ec;
@@ -472,13 +482,15 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     std::thread ids([&] {
       for (size_t k = 0; k < K; ++k) catalog_.intern_ids(parts[k].ids, parts[k].id_is_known, maps[k].id.data());
     });
-    for (size_t k = 0; k < K; ++k) {
+    Status strings_status;
+    for (size_t k = 0; k < K && strings_status.is_ok(); ++k) {
       const ImportBatch& b = parts[k];
       for (uint32_t i = 0; i < b.event_names.size(); ++i) maps[k].event[i] = catalog_.events.intern(b.event_names.get(i));
       for (uint32_t i = 0; i < b.keys.size(); ++i) maps[k].key[i] = catalog_.keys.intern(b.keys.get(i));
-      catalog_.strings().intern_all(b.strings, maps[k].str.data());
+      strings_status = catalog_.intern_strings(b.strings, maps[k].str.data());
     }
     ids.join();
+    CAIRN_RETURN_IF_ERROR(strings_status);
   }
   // The parts' ids and value strings are mapped now, and nothing looks them
   // up again (the WAL writer reads the strings, not the index): their
@@ -534,8 +546,10 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   Manifest next = manifest_;
   const std::string catalog_file = next_file_name(next, "catalog", ".bin");
   Status catalog_status;
-  std::jthread catalog_writer(
-      [&] { catalog_status = write_new_file(dir_ + "/" + catalog_file, catalog_.serialize()); });
+  std::jthread catalog_writer([&] {
+    auto bytes = serialize_catalog();
+    catalog_status = bytes ? write_new_file(dir_ + "/" + catalog_file, *bytes) : bytes.status();
+  });
   const uint32_t P = manifest_.partitions;
   auto person_of = [&](const Maps& m, const BatchEvent& e) {
     return catalog_.root(m.id[e.person]);

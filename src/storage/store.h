@@ -98,6 +98,8 @@ class Store {
   // runs just before the switch (import waits there for its WAL write).
   Result<ImportStats> apply(uint64_t seq, std::span<const ImportBatch> parts,
                             const std::function<Status()>& before_commit = {});
+  // The catalog file's bytes, or why its stored parts could not be read.
+  Result<std::string> serialize_catalog() const;
   // Writes catalog + manifest for the next version and switches CURRENT.
   // With catalog_written, the catalog is already in that (new, fsynced)
   // file of the directory.

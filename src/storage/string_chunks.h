@@ -59,6 +59,15 @@ class StringChunks {
   // ones), its full chunks are copied as they are.
   static std::string serialize(const StringPool& pool, unsigned threads = 0, const StoredChunks* stored = nullptr);
 
+  // serialize() of this file's strings followed by tail's (a writer's new
+  // values, when it did not load the stored ones): the full chunks' frames
+  // are copied, and the stored strings are read chunk by chunk for the
+  // index, none of them kept.
+  // stored_hashes, when it has one per stored string, are their checksum64s
+  // (kept from a scan() just before), and the stored strings are not read.
+  Result<std::string> serialize_appended(const StringPool& tail, std::vector<uint64_t> stored_hashes,
+                                         unsigned threads = 0) const;
+
   // Reads bytes [at, at + n) of the file into out.
   using ReadAt = std::function<Status(uint64_t at, size_t n, std::string& out)>;
   // A reader over frames that start at `frames_at` in a file of `file_size`
@@ -75,6 +84,10 @@ class StringChunks {
   // Every string, in id order, appended to pool (which keeps the chunks'
   // bytes); chunks are read and decompressed on one thread per core.
   Status load_all(StringPool& pool) const;
+
+  // Every string with its id, in id order, a chunk at a time, none kept (a
+  // writer's lookup of a small batch among millions of stored values).
+  Status scan(const std::function<void(uint32_t id, std::string_view s)>& f) const;
 
   // The frames of the full chunks (each holding per_chunk strings) as they
   // are in the file, checksums checked, for serialize() to copy.
@@ -96,6 +109,10 @@ class StringChunks {
     std::vector<std::string_view> strings;
   };
   StringChunks() = default;
+  // The directory and frames of n strings, at(i) the i-th and hashes[i] its
+  // checksum64; the full chunks of `stored` are copied.
+  static std::string assemble(uint64_t n, const std::function<std::string_view(uint64_t)>& at,
+                              std::vector<uint64_t> hashes, unsigned threads, const StoredChunks* stored);
   Result<std::string> frame(size_t k, const char* magic) const;
   Result<const Chunk*> chunk(size_t k) const;
 

@@ -164,6 +164,96 @@ TEST(Store, RepeatedMessageIdsAreIgnoredByImportsOfEverySize) {
   std::filesystem::remove_all(dir);
 }
 
+// The one catalog file in dir (old ones are removed at each commit).
+std::string catalog_file_bytes(const std::string& dir) {
+  std::vector<std::string> found;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename().string().starts_with("catalog-")) found.push_back(e.path().string());
+  EXPECT_EQ(found.size(), 1u) << dir;
+  auto bytes = found.empty() ? Result<std::string>(std::string()) : read_file(found[0]);
+  EXPECT_TRUE(bytes.is_ok());
+  return bytes.is_ok() ? *bytes : std::string();
+}
+
+// Small imports into a store with many stored values (a writer then looks
+// their values up chunk by chunk, keeps the new ones apart and copies the
+// stored chunks: Catalog::intern_strings) write the catalog that one import
+// of all the batches writes, byte for byte: the same ids, values, index and
+// chunks. Checked after imports in one open store (the new values of the
+// first still apart at the second) and after reopening it.
+TEST(Store, SmallImportsWriteTheCatalogOneImportWould) {
+  std::mt19937_64 rng(31);
+  std::vector<ImportBatch> batches;
+  for (const size_t size : {140000u, 1500u, 700u, 2000u}) {
+    BatchBuilder bb;
+    for (size_t k = 0; k < size; ++k) {
+      const std::string value = batches.empty() || rng() % 3 == 0 ? "v" + std::to_string(rng() % 1000000)
+                                                                   : "new" + std::to_string(rng() % 100000);
+      const std::string who = std::to_string(rng() % 3000);  // some events with an anonymous id of theirs too
+      bb.event("u" + who, rng() % 4 ? "" : "a" + who, "visit", kT0 + static_cast<Micros>(rng() % 1000000),
+               {{"v", value}, {"k" + std::to_string(rng() % 3), value}});
+    }
+    batches.push_back(std::move(bb.b));
+  }
+  const std::string one = temp_dir("catalog-one"), many = temp_dir("catalog-many");
+  {
+    auto store = open_write(one);
+    ASSERT_TRUE(store->import(std::span<const ImportBatch>(batches)).is_ok());
+  }
+  {
+    auto store = open_write(many);
+    ASSERT_TRUE(store->import(batches[0]).is_ok());
+  }
+  {
+    auto store = open_write(many);
+    ASSERT_TRUE(store->import(batches[1]).is_ok());
+    ASSERT_TRUE(store->import(batches[2]).is_ok());
+  }
+  {
+    auto store = open_write(many);
+    ASSERT_TRUE(store->import(batches[3]).is_ok());
+  }
+  const std::string bytes = catalog_file_bytes(many);
+  ASSERT_GT(bytes.size(), 0u);
+  EXPECT_TRUE(bytes == catalog_file_bytes(one)) << "the catalogs differ";
+  auto reader = open_read(many);
+  const Catalog& c = reader->catalog();
+  EXPECT_GT(c.string_count(), 2u * 65536);  // two full chunks and more
+  // Every person's events with their values as text, the same in both.
+  auto one_reader = open_read(one);
+  auto texts = [](const Store& st, const std::string& id) {
+    std::vector<std::string> out;
+    const uint32_t idn = st.catalog().find_id(id);
+    if (idn == StringPool::kMissing) return out;
+    RowSet rows;
+    EXPECT_TRUE(st.read_person(st.catalog().root(idn), rows).is_ok());
+    for (const Row& r : rows.rows) {
+      std::string line = std::to_string(r.time);
+      for (uint32_t p = r.prop_begin; p < r.prop_begin + r.prop_count; ++p)
+        line += " " + std::string(st.catalog().keys.get(rows.props[p].key)) + "=" +
+                std::string(st.catalog().string_at(static_cast<uint32_t>(rows.props[p].bits)));
+      out.push_back(line);
+    }
+    return out;
+  };
+  size_t events = 0;
+  for (int u = 0; u < 3000; u += 7) {
+    const auto a = texts(*reader, "u" + std::to_string(u)), b = texts(*one_reader, "u" + std::to_string(u));
+    ASSERT_EQ(a, b) << "u" << u;
+    events += a.size();
+  }
+  EXPECT_GT(events, 15000u);
+  for (const ImportBatch& b : batches)
+    for (uint32_t i = 0; i < b.strings.size(); i += 97) {
+      const uint32_t id = c.find_string(b.strings.get(i));
+      ASSERT_NE(id, StringPool::kMissing) << b.strings.get(i);
+      EXPECT_EQ(c.string_at(id), b.strings.get(i));
+    }
+  EXPECT_EQ(c.find_string("never imported"), StringPool::kMissing);
+  std::filesystem::remove_all(one);
+  std::filesystem::remove_all(many);
+}
+
 // The parts of one import, each with its own dictionaries: ids, values and
 // message ids repeat across parts, a part links an anonymous id of another,
 // and the first store already holds some of the ids, values and messages.
