@@ -517,12 +517,16 @@ uint32_t Catalog::find_string(std::string_view text) const {
 }
 
 Status Catalog::intern_strings(const StringPool& src, uint32_t* out) {
+  // After a few batches (a WAL's replay, a server's stream of small ones),
+  // loading and indexing the stored values once costs less than a pass each.
+  constexpr uint32_t kMaxScans = 4;
   const StringChunks* c = chunks();
-  if (c == nullptr || uint64_t{src.size()} * 8 > c->size() + tail_.size()) {
+  if (c == nullptr || string_scans_ >= kMaxScans || uint64_t{src.size()} * 8 > c->size() + tail_.size()) {
     CAIRN_RETURN_IF_ERROR(load_strings());
     strings().intern_all(src, out);
     return lazy_status();
   }
+  ++string_scans_;
   ScanLookup lookup(src, out);
   stored_hashes_.resize(c->size());
   CAIRN_RETURN_IF_ERROR(c->scan([&](uint32_t id, std::string_view s) {

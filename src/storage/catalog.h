@@ -205,6 +205,7 @@ class Catalog {
   // kept from intern_strings' pass over them for the next serialize(),
   // which takes them.
   mutable std::vector<uint64_t> stored_hashes_;
+  uint32_t string_scans_ = 0;  // intern_strings' passes over the stored values
 };
 
 }  // namespace cairn

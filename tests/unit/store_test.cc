@@ -180,11 +180,12 @@ std::string catalog_file_bytes(const std::string& dir) {
 // stored chunks: Catalog::intern_strings) write the catalog that one import
 // of all the batches writes, byte for byte: the same ids, values, index and
 // chunks. Checked after imports in one open store (the new values of the
-// first still apart at the second) and after reopening it.
+// first still apart at the next ones, then loaded with the stored ones) and
+// after reopening it.
 TEST(Store, SmallImportsWriteTheCatalogOneImportWould) {
   std::mt19937_64 rng(31);
   std::vector<ImportBatch> batches;
-  for (const size_t size : {140000u, 1500u, 700u, 2000u}) {
+  for (const size_t size : {140000u, 1500u, 700u, 300u, 400u, 500u, 600u, 2000u}) {
     BatchBuilder bb;
     for (size_t k = 0; k < size; ++k) {
       const std::string value = batches.empty() || rng() % 3 == 0 ? "v" + std::to_string(rng() % 1000000)
@@ -205,13 +206,14 @@ TEST(Store, SmallImportsWriteTheCatalogOneImportWould) {
     ASSERT_TRUE(store->import(batches[0]).is_ok());
   }
   {
+    // Six in one open store: the first four look the stored values up chunk
+    // by chunk, the fifth loads them (the new values of the four after them).
     auto store = open_write(many);
-    ASSERT_TRUE(store->import(batches[1]).is_ok());
-    ASSERT_TRUE(store->import(batches[2]).is_ok());
+    for (size_t k = 1; k <= 6; ++k) ASSERT_TRUE(store->import(batches[k]).is_ok()) << k;
   }
   {
     auto store = open_write(many);
-    ASSERT_TRUE(store->import(batches[3]).is_ok());
+    ASSERT_TRUE(store->import(batches[7]).is_ok());
   }
   const std::string bytes = catalog_file_bytes(many);
   ASSERT_GT(bytes.size(), 0u);
