@@ -492,7 +492,10 @@ uint32_t Catalog::string_count() const {
 
 std::string_view Catalog::string_at(uint32_t id) const {
   if (const StringChunks* c = chunks()) {
-    if (id >= c->size()) return id - c->size() < tail_.size() ? tail_.get(static_cast<uint32_t>(id - c->size())) : std::string_view();
+    if (id >= c->size()) {  // a value a writer interned since (or none)
+      const uint64_t j = id - c->size();
+      return j < tail_.size() ? tail_.get(static_cast<uint32_t>(j)) : std::string_view();
+    }
     auto s = c->get(id);
     if (s) return *s;
     record(s.status());
