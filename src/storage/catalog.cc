@@ -146,7 +146,9 @@ void Catalog::erase_person(uint32_t r) {
 
 void Catalog::erase_string(uint32_t id) {
   strings().replace(id, erased_placeholder(id));
-  stored_chunks_.reset();  // a chunk of the file now holds a text the catalog no longer has
+  // A chunk of the file now holds a text the catalog no longer has.
+  stored_chunks_.reset();
+  values_replaced_ = true;
 }
 
 void Catalog::set_cost(const CostRow& row) {
@@ -303,7 +305,19 @@ std::string Catalog::serialize() const {
     }
     value_strings = std::move(*appended);
   } else {
-    value_strings = StringChunks::serialize(strings(), 0, stored_chunks_.get());
+    // A writer that loaded the values (a large import) copies the full
+    // chunks of the file it opened, as one that read() it does.
+    std::shared_ptr<const StoredChunks> stored = stored_chunks_;
+    if (!stored && !values_replaced_ && lazy_ && lazy_->chunks) {
+      auto full = lazy_->chunks->full_chunks();
+      if (!full) {
+        seal_ids.join();
+        record(full.status());
+        return {};
+      }
+      stored = std::make_shared<const StoredChunks>(std::move(*full));
+    }
+    value_strings = StringChunks::serialize(strings(), 0, stored.get());
     if (!lazy_status().is_ok()) {  // the values could not be loaded
       seal_ids.join();
       return {};

@@ -206,6 +206,7 @@ class Catalog {
   // which takes them.
   mutable std::vector<uint64_t> stored_hashes_;
   uint32_t string_scans_ = 0;  // intern_strings' passes over the stored values
+  bool values_replaced_ = false;  // erase_string() ran: no stored chunk may be copied
 };
 
 }  // namespace cairn

@@ -187,6 +187,7 @@ TEST(Store, SmallImportsWriteTheCatalogOneImportWould) {
   std::vector<ImportBatch> batches;
   for (const size_t size : {140000u, 1500u, 700u, 300u, 400u, 500u, 600u, 2000u}) {
     BatchBuilder bb;
+    if (batches.empty()) bb.event("gone", "", "visit", kT0, {{"v", std::string("secret-value")}});  // in chunk 0
     for (size_t k = 0; k < size; ++k) {
       const std::string value = batches.empty() || rng() % 3 == 0 ? "v" + std::to_string(rng() % 1000000)
                                                                    : "new" + std::to_string(rng() % 100000);
@@ -252,6 +253,19 @@ TEST(Store, SmallImportsWriteTheCatalogOneImportWould) {
       EXPECT_EQ(c.string_at(id), b.strings.get(i));
     }
   EXPECT_EQ(c.find_string("never imported"), StringPool::kMissing);
+  // A person deleted from a store opened anew: the value only they had is
+  // in no catalog after it (the chunk that held it is written again, not
+  // copied from the file the writer opened).
+  const uint32_t secret = c.find_string("secret-value");
+  ASSERT_LT(secret, 65536u);
+  reader.reset();
+  {
+    auto store = open_write(many);
+    ASSERT_TRUE(store->delete_person("gone").is_ok());
+  }
+  auto after = open_read(many);
+  EXPECT_NE(after->catalog().string_at(secret), "secret-value");
+  EXPECT_EQ(after->catalog().find_string("secret-value"), StringPool::kMissing);
   std::filesystem::remove_all(one);
   std::filesystem::remove_all(many);
 }
