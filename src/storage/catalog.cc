@@ -146,9 +146,7 @@ void Catalog::erase_person(uint32_t r) {
 
 void Catalog::erase_string(uint32_t id) {
   strings().replace(id, erased_placeholder(id));
-  // A chunk of the file now holds a text the catalog no longer has.
-  stored_chunks_.reset();
-  values_replaced_ = true;
+  values_replaced_ = true;  // a chunk of the file now holds a text the catalog no longer has
 }
 
 void Catalog::set_cost(const CostRow& row) {
@@ -294,36 +292,29 @@ std::string Catalog::serialize() const {
   // 1.40 s at level 3).
   std::string ids;
   std::thread seal_ids([&] { ids = seal_file(std::string_view(kIdsMagic, 8), w.buffer(), 1); });
-  std::string value_strings;
-  if (const StringChunks* c = chunks()) {
-    auto appended = c->serialize_appended(tail_, std::move(stored_hashes_));
-    stored_hashes_.clear();
-    if (!appended) {
-      seal_ids.join();
-      record(appended.status());
-      return {};
+  // The value strings. The full chunks of the file this catalog was opened
+  // from are copied while no value was erased since: by serialize_appended
+  // when the stored values were not loaded (a small import), else from the
+  // loaded pool (a large import).
+  auto values = [&]() -> Result<std::string> {
+    if (const StringChunks* c = chunks()) {
+      auto appended = c->serialize_appended(tail_, std::move(stored_hashes_));
+      stored_hashes_.clear();
+      return appended;
     }
-    value_strings = std::move(*appended);
-  } else {
-    // A writer that loaded the values (a large import) copies the full
-    // chunks of the file it opened, as one that read() it does.
-    std::shared_ptr<const StoredChunks> stored = stored_chunks_;
-    if (!stored && !values_replaced_ && lazy_ && lazy_->chunks) {
-      auto full = lazy_->chunks->full_chunks();
-      if (!full) {
-        seal_ids.join();
-        record(full.status());
-        return {};
-      }
-      stored = std::make_shared<const StoredChunks>(std::move(*full));
-    }
-    value_strings = StringChunks::serialize(strings(), 0, stored.get());
-    if (!lazy_status().is_ok()) {  // the values could not be loaded
-      seal_ids.join();
-      return {};
-    }
-  }
+    Result<StoredChunks> stored = StoredChunks{};
+    if (!values_replaced_ && lazy_ && lazy_->chunks) stored = lazy_->chunks->full_chunks();
+    if (!stored) return stored.status();
+    std::string bytes = StringChunks::serialize(strings(), 0, &*stored);
+    CAIRN_RETURN_IF_ERROR(lazy_status());  // the values could not be loaded
+    return bytes;
+  }();
   seal_ids.join();
+  if (!values) {
+    record(values.status());
+    return {};
+  }
+  const std::string& value_strings = *values;
   // One buffer for the file (a sum of strings would allocate and fill a
   // new one per part: at 100M events, ~230 MB of fresh memory more).
   const std::string names = seal_file(std::string_view(kNamesMagic, 8), n.buffer());
@@ -417,9 +408,6 @@ Result<Catalog> Catalog::read_whole(std::string file, const std::string& path) {
       path);
   if (!chunks) return chunks.status();
   CAIRN_RETURN_IF_ERROR((*chunks)->load_all(c->strings_));
-  auto stored = (*chunks)->full_chunks();
-  if (!stored) return stored.status();
-  c->stored_chunks_ = std::make_shared<const StoredChunks>(std::move(*stored));
   return c;
 }
 
@@ -540,7 +528,11 @@ Status Catalog::intern_strings(const StringPool& src, uint32_t* out) {
   const StringChunks* c = chunks();
   if (c == nullptr || string_scans_ >= kMaxScans || uint64_t{src.size()} * 8 > c->size() + tail_.size()) {
     CAIRN_RETURN_IF_ERROR(load_strings());
-    strings().intern_all(src, out);
+    if (string_scans_ >= kMaxScans) {  // indexed now: the pool's own passes would come on top of these
+      strings().intern_many(src.size(), [&](size_t i) { return src.get(static_cast<uint32_t>(i)); }, out);
+    } else {
+      strings().intern_all(src, out);
+    }
     return lazy_status();
   }
   ++string_scans_;

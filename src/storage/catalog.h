@@ -193,10 +193,6 @@ class Catalog {
   std::unordered_map<uint32_t, std::vector<StoredProp>> traits_;
   std::vector<CostRow> costs_;
   uint64_t file_bytes_ = 0;
-  // The full chunks of value strings of the file a writer read, while
-  // strings_ holds theirs first (no string was replaced since): the next
-  // serialize() copies them.
-  std::shared_ptr<const StoredChunks> stored_chunks_;
   // Values interned by intern_strings() while the stored ones are not
   // loaded: value id = stored count + id here. Loading the stored values
   // appends these after them.

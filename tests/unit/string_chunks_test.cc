@@ -226,9 +226,10 @@ TEST(StringChunks, LazyCatalogInBothLayouts) {
   std::filesystem::remove_all(dir);
 }
 
-// A catalog read from its bytes and written again after more strings copies
-// the full chunks of the file it read (StoredChunks) instead of compressing
-// them again: the bytes are those of a catalog built afresh with the same
+// A catalog opened from its file, its values loaded (as a writer's for a
+// large import), and written again after more strings copies the full
+// chunks of the file it opened (StoredChunks) instead of compressing them
+// again: the bytes are those of a catalog built afresh with the same
 // strings. After a string is erased (its text replaced) nothing is copied,
 // so the old text is in no later file.
 TEST(StringChunks, ACatalogWrittenAgainCopiesItsUnchangedChunks) {
@@ -236,11 +237,13 @@ TEST(StringChunks, ACatalogWrittenAgainCopiesItsUnchangedChunks) {
     for (int i = from; i < to; ++i) c.strings().intern("value-" + std::to_string(i * 7919 % 1000003));
     for (int i = from; i < to; i += 1000) c.intern_id("person-" + std::to_string(i), i % 2000 == 0);
   };
+  const std::string dir = testing::temp_dir("chunks-again");
   for (const bool erase : {false, true}) {
     Catalog fresh;
     fresh.events.intern("visit");
     build(fresh, 0, 150000);  // two full chunks of 65,536 and part of a third
-    auto read = Catalog::read(fresh.serialize(), "first");
+    ASSERT_TRUE(write_new_file(dir + "/first.bin", fresh.serialize()).is_ok());
+    auto read = Catalog::open_lazy(dir + "/first.bin");
     ASSERT_TRUE(read.is_ok()) << read.status().message();
     build(fresh, 150000, 210000);  // the third chunk filled, a fourth begun
     build(*read, 150000, 210000);
@@ -256,7 +259,9 @@ TEST(StringChunks, ACatalogWrittenAgainCopiesItsUnchangedChunks) {
     for (uint32_t id = 0; id < 210000; id += 997) EXPECT_EQ(again->strings().get(id), fresh.strings().get(id)) << id;
     EXPECT_EQ(again->find_string(fresh.strings().get(131072)), 131072u);
     EXPECT_EQ(again->strings().get(70000), fresh.strings().get(70000));
+    std::filesystem::remove(dir + "/first.bin");
   }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace string_chunks_test
