@@ -12,6 +12,8 @@ namespace cairn::cli {
 void print_tunables_timing() {
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   std::fprintf(stderr, "timing: GLIBC_TUNABLES=%s\n", tunables != nullptr ? tunables : "");
+  const char* choice = std::getenv("CAIRN_PAGE_CHOICE");  // src/cli/main.cc: huge_pages_pay
+  if (choice != nullptr) std::fprintf(stderr, "timing: %s\n", choice);
 }
 
 nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits) {

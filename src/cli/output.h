@@ -13,8 +13,9 @@ namespace cairn::cli {
 
 nlohmann::json value_json(const Catalog& catalog, ValueType type, uint64_t bits);
 // Prints "timing: GLIBC_TUNABLES=..." to stderr: the tunables this process
-// runs with (main.cc adds glibc.malloc.hugetlb on its second start), for
-// --timing and tests/scripts/huge_pages_test.sh.
+// runs with (main.cc adds glibc.malloc.hugetlb on its second start), then
+// "timing: huge pages: ..." or "timing: small pages: ..." with main.cc's
+// reason when it chose, for --timing and tests/scripts/huge_pages_test.sh.
 void print_tunables_timing();
 // Opens the store or prints "cairn CMD: reason" and returns null.
 std::unique_ptr<Store> open_or_report(const std::string& command, const std::string& db, Store::Mode mode);
