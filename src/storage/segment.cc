@@ -110,38 +110,99 @@ class SegmentFileWriter {
   std::string* out_;
 };
 
-}  // namespace
-
-Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
-  const auto& rows = set.rows;
-  std::string file;
-  {
+// Builds a segment file in memory block by block: blocks encoded from rows,
+// or copied as they are stored in another segment of the same version.
+class SegmentBuilder {
+ public:
+  SegmentBuilder() : chunks_(&file_) {
     BinaryWriter h;
     h.put_bytes(std::string_view(kSegmentMagic, 8));
     h.put_u32(kSegmentVersion);
-    file = std::move(h.buffer());
+    file_ = std::move(h.buffer());
   }
-  SegmentFileWriter chunks(&file);
-  SegmentStats stats;
-  stats.rows = rows.size();
-  BinaryWriter footer;
-  std::vector<BlockInfo> blocks;
-  // The property columns of the block being written, reused from block to
-  // block: column_of maps a key to its column (kNoColumn: none yet).
-  struct PropertyColumn {
-    BinaryWriter body;  // (row gap, value) pairs
-    uint32_t count = 0;
-    int64_t prev = -1;  // the last row written
-  };
-  constexpr uint32_t kNoColumn = 0xFFFFFFFFu;
-  std::vector<PropertyColumn> columns;
-  std::vector<uint32_t> column_of;
-  std::vector<uint32_t> used_keys;
 
-  size_t begin = 0;
-  while (begin < rows.size()) {
-    size_t end = std::min(rows.size(), begin + kBlockRows);
-    while (end < rows.size() && rows[end].person == rows[end - 1].person) ++end;
+  // Encodes rows [begin, end) of set (sorted by person, time) as blocks of
+  // kBlockRows rows or a little more (a block closes at a person boundary).
+  void add_rows(const RowSet& set, size_t begin, size_t end) {
+    const auto& rows = set.rows;
+    while (begin < end) {
+      size_t stop = std::min(end, begin + kBlockRows);
+      while (stop < end && rows[stop].person == rows[stop - 1].person) ++stop;
+      add_block(set, begin, stop);
+      begin = stop;
+    }
+  }
+
+  // Appends block `block` of source, whose stored bytes (its chunks, one
+  // after another from `first`) are `stored`.
+  void copy_block(const BlockInfo& source, uint64_t first, std::string_view stored) {
+    BlockInfo b = source;
+    const uint64_t at = file_.size();
+    auto move = [&](ChunkRef& c) { c.offset = c.offset - first + at; };
+    move(b.person);
+    move(b.time);
+    move(b.event);
+    move(b.message);
+    for (auto& [key, ref] : b.keys) move(ref);
+    file_.append(stored);
+    stats_.rows += b.rows;
+    stats_.core_bytes += b.person.comp_size + b.time.comp_size + b.event.comp_size;
+    ++stats_.blocks_copied;
+    note_times(b);
+    blocks_.push_back(std::move(b));
+  }
+
+  uint64_t rows() const { return stats_.rows; }
+
+  Result<SegmentStats> finish(const std::string& path) {
+    BinaryWriter footer;
+    footer.put_varint(stats_.rows);
+    footer.put_varint(blocks_.size());
+    for (const BlockInfo& b : blocks_) {
+      footer.put_varint(b.rows);
+      footer.put_varint(b.persons);
+      footer.put_varint(b.min_person);
+      footer.put_varint(b.max_person);
+      footer.put_zigzag(b.min_time);
+      footer.put_zigzag(b.max_time);
+      put_chunk_ref(footer, b.person);
+      put_chunk_ref(footer, b.time);
+      put_chunk_ref(footer, b.event);
+      put_chunk_ref(footer, b.message);
+      footer.put_varint(b.keys.size());
+      for (const auto& [key, ref] : b.keys) {
+        footer.put_varint(key);
+        put_chunk_ref(footer, ref);
+      }
+    }
+    const std::string footer_comp = zstd_compress(footer.buffer(), 3);
+    BinaryWriter tail;
+    tail.put_u64(file_.size());
+    tail.put_u64(footer_comp.size());
+    tail.put_u64(footer.size());
+    tail.put_u64(checksum64(footer_comp));
+    tail.put_bytes(std::string_view(kSegmentTailMagic, 8));
+    file_ += footer_comp;
+    file_ += tail.buffer();
+    stats_.bytes = file_.size();
+    CAIRN_RETURN_IF_ERROR(write_new_file(path, file_));
+    return stats_;
+  }
+
+ private:
+  void note_times(const BlockInfo& b) {
+    if (blocks_.empty()) {
+      stats_.min_time = b.min_time;
+      stats_.max_time = b.max_time;
+    } else {
+      stats_.min_time = std::min(stats_.min_time, b.min_time);
+      stats_.max_time = std::max(stats_.max_time, b.max_time);
+    }
+  }
+
+  // One block of rows [begin, end) (whole persons).
+  void add_block(const RowSet& set, size_t begin, size_t end) {
+    const auto& rows = set.rows;
     BlockInfo b;
     b.rows = static_cast<uint32_t>(end - begin);
     b.min_person = rows[begin].person;
@@ -169,36 +230,37 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
       i = j;
     }
     for (size_t i = begin; i < end; ++i) event.put_varint(rows[i].event);
-    b.person = chunks.add_chunk(person.buffer(), 3);
+    b.person = chunks_.add_chunk(person.buffer(), 3);
     // Stored as it is: its own streams are compressed where that pays.
-    b.time = chunks.add_chunk(encode_time_column(times.data(), times.size(), runs, b.min_time), 0);
-    b.event = chunks.add_chunk(event.buffer(), 3);
+    b.time = chunks_.add_chunk(encode_time_column(times.data(), times.size(), runs, b.min_time), 0);
+    b.event = chunks_.add_chunk(event.buffer(), 3);
     BinaryWriter message;
     for (size_t i = begin; i < end; ++i) message.put_u64(rows[i].message_hash);
-    b.message = chunks.add_chunk(message.buffer(), 0);
-    stats.core_bytes += b.person.comp_size + b.time.comp_size + b.event.comp_size;
+    b.message = chunks_.add_chunk(message.buffer(), 0);
+    stats_.core_bytes += b.person.comp_size + b.time.comp_size + b.event.comp_size;
+    stats_.rows += b.rows;
 
     // Property columns: one per key present in the block, in key order,
     // rows ascending; built in one pass over the rows, each value appended
     // to its key's column.
-    used_keys.clear();
+    used_keys_.clear();
     for (size_t i = begin; i < end; ++i) {
       const Row& r = rows[i];
       const uint32_t row = static_cast<uint32_t>(i - begin);
       for (uint32_t p = 0; p < r.prop_count; ++p) {
         const StoredProp& sp = set.props[r.prop_begin + p];
-        if (sp.key >= column_of.size()) column_of.resize(sp.key + 1, kNoColumn);
-        uint32_t c = column_of[sp.key];
+        if (sp.key >= column_of_.size()) column_of_.resize(sp.key + 1, kNoColumn);
+        uint32_t c = column_of_[sp.key];
         if (c == kNoColumn) {
-          c = static_cast<uint32_t>(used_keys.size());
-          column_of[sp.key] = c;
-          used_keys.push_back(sp.key);
-          if (columns.size() <= c) columns.emplace_back();
-          columns[c].body.clear();
-          columns[c].count = 0;
-          columns[c].prev = -1;
+          c = static_cast<uint32_t>(used_keys_.size());
+          column_of_[sp.key] = c;
+          used_keys_.push_back(sp.key);
+          if (columns_.size() <= c) columns_.emplace_back();
+          columns_[c].body.clear();
+          columns_[c].count = 0;
+          columns_[c].prev = -1;
         }
-        PropertyColumn& col = columns[c];
+        PropertyColumn& col = columns_[c];
         if (static_cast<int64_t>(row) == col.prev) continue;  // a key twice on one row: the first wins
         col.body.put_varint(static_cast<uint64_t>(static_cast<int64_t>(row) - col.prev - 1));
         col.prev = row;
@@ -206,57 +268,80 @@ Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
         put_value(col.body, sp.type, sp.bits);
       }
     }
-    std::sort(used_keys.begin(), used_keys.end());
-    for (const uint32_t key : used_keys) {
-      PropertyColumn& pc = columns[column_of[key]];
-      column_of[key] = kNoColumn;
+    std::sort(used_keys_.begin(), used_keys_.end());
+    for (const uint32_t key : used_keys_) {
+      PropertyColumn& pc = columns_[column_of_[key]];
+      column_of_[key] = kNoColumn;
       BinaryWriter col;
       col.put_varint(pc.count);
       col.put_bytes(pc.body.buffer());
-      b.keys.emplace_back(key, chunks.add_chunk(col.buffer(), 1));
+      b.keys.emplace_back(key, chunks_.add_chunk(col.buffer(), 1));
     }
-    if (blocks.empty()) {
-      stats.min_time = b.min_time;
-      stats.max_time = b.max_time;
-    } else {
-      stats.min_time = std::min(stats.min_time, b.min_time);
-      stats.max_time = std::max(stats.max_time, b.max_time);
-    }
-    blocks.push_back(std::move(b));
-    begin = end;
+    note_times(b);
+    blocks_.push_back(std::move(b));
   }
 
-  footer.put_varint(rows.size());
-  footer.put_varint(blocks.size());
-  for (const BlockInfo& b : blocks) {
-    footer.put_varint(b.rows);
-    footer.put_varint(b.persons);
-    footer.put_varint(b.min_person);
-    footer.put_varint(b.max_person);
-    footer.put_zigzag(b.min_time);
-    footer.put_zigzag(b.max_time);
-    put_chunk_ref(footer, b.person);
-    put_chunk_ref(footer, b.time);
-    put_chunk_ref(footer, b.event);
-    put_chunk_ref(footer, b.message);
-    footer.put_varint(b.keys.size());
-    for (const auto& [key, ref] : b.keys) {
-      footer.put_varint(key);
-      put_chunk_ref(footer, ref);
+  std::string file_;
+  SegmentFileWriter chunks_;
+  SegmentStats stats_;
+  std::vector<BlockInfo> blocks_;
+  // The property columns of the block being written, reused from block to
+  // block: column_of_ maps a key to its column (kNoColumn: none yet).
+  struct PropertyColumn {
+    BinaryWriter body;  // (row gap, value) pairs
+    uint32_t count = 0;
+    int64_t prev = -1;  // the last row written
+  };
+  static constexpr uint32_t kNoColumn = 0xFFFFFFFFu;
+  std::vector<PropertyColumn> columns_;
+  std::vector<uint32_t> column_of_;
+  std::vector<uint32_t> used_keys_;
+};
+
+}  // namespace
+
+Result<SegmentStats> write_segment(const std::string& path, const RowSet& set) {
+  SegmentBuilder builder;
+  builder.add_rows(set, 0, set.rows.size());
+  return builder.finish(path);
+}
+
+Result<SegmentStats> write_segment_without(const std::string& path, const SegmentReader& source,
+                                           const std::vector<uint32_t>& persons, RowSet& removed) {
+  SegmentBuilder builder;
+  RowSet block_rows, kept;
+  std::string stored;
+  for (size_t k = 0; k < source.blocks().size(); ++k) {
+    const BlockInfo& b = source.blocks()[k];
+    const auto first = std::lower_bound(persons.begin(), persons.end(), b.min_person);
+    const bool holds = first != persons.end() && *first <= b.max_person;
+    uint64_t begin = 0;
+    if (!holds && source.version() == kSegmentVersion) {
+      auto bytes = source.read_block_stored(k, stored, begin);
+      if (!bytes) return bytes.status();
+      if (*bytes) {
+        builder.copy_block(b, begin, stored);
+        continue;
+      }
     }
+    // Decoded and written again: a block holding some of the persons, a
+    // block of an older version, or one whose chunks are not contiguous.
+    block_rows.rows.clear();
+    block_rows.props.clear();
+    CAIRN_RETURN_IF_ERROR(source.read_rows(k, block_rows));
+    kept.rows.clear();
+    kept.props.clear();
+    for (const Row& r : block_rows.rows) {
+      if (std::binary_search(persons.begin(), persons.end(), r.person)) {
+        removed.append(block_rows, r);
+      } else {
+        kept.append(block_rows, r);
+      }
+    }
+    builder.add_rows(kept, 0, kept.rows.size());
   }
-  const std::string footer_comp = zstd_compress(footer.buffer(), 3);
-  BinaryWriter tail;
-  tail.put_u64(file.size());
-  tail.put_u64(footer_comp.size());
-  tail.put_u64(footer.size());
-  tail.put_u64(checksum64(footer_comp));
-  tail.put_bytes(std::string_view(kSegmentTailMagic, 8));
-  file += footer_comp;
-  file += tail.buffer();
-  stats.bytes = file.size();
-  CAIRN_RETURN_IF_ERROR(write_new_file(path, file));
-  return stats;
+  if (builder.rows() == 0) return SegmentStats{};
+  return builder.finish(path);
 }
 
 SegmentReader::SegmentReader(SegmentReader&& o) noexcept { *this = std::move(o); }
@@ -362,6 +447,29 @@ Result<std::string_view> SegmentReader::read_chunk(const ChunkRef& ref, size_t b
   if (!st.is_ok())
     return Status::corruption(fmt::format("{}: block {} column '{}' at offset {}: {}", path_, block, column, ref.offset, st.message()));
   return std::string_view(scratch);
+}
+
+Result<bool> SegmentReader::read_block_stored(size_t block, std::string& out, uint64_t& first) const {
+  const BlockInfo& b = blocks_[block];
+  std::vector<std::pair<const ChunkRef*, const char*>> refs{
+      {&b.person, "person"}, {&b.time, "time"}, {&b.event, "event"}, {&b.message, "message"}};
+  for (const auto& [key, ref] : b.keys) refs.emplace_back(&ref, "property");
+  std::sort(refs.begin(), refs.end(), [](const auto& x, const auto& y) { return x.first->offset < y.first->offset; });
+  first = refs.front().first->offset;
+  uint64_t end = first;
+  for (const auto& [ref, column] : refs) {
+    if (ref->offset != end) return false;
+    if (end > file_size_ || ref->comp_size > file_size_ - end)
+      return Status::corruption(fmt::format("{}: block {} column '{}' points outside the file at offset {}", path_,
+                                            block, column, ref->offset));
+    end += ref->comp_size;
+  }
+  CAIRN_RETURN_IF_ERROR(pread_exact(fd_, path_, first, end - first, out));
+  for (const auto& [ref, column] : refs)
+    if (checksum64(std::string_view(out).substr(ref->offset - first, ref->comp_size)) != ref->checksum)
+      return Status::corruption(
+          fmt::format("{}: checksum mismatch in block {} column '{}' at offset {}", path_, block, column, ref->offset));
+  return true;
 }
 
 Status SegmentReader::read_core(size_t block, BlockColumns& out) const {

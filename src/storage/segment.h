@@ -17,6 +17,7 @@ struct SegmentStats {
   uint64_t core_bytes = 0;  // compressed person, time and event columns
   Micros min_time = 0;
   Micros max_time = 0;
+  uint64_t blocks_copied = 0;  // write_segment_without: blocks copied as stored
 };
 
 // Writes rows (REQUIRES: sorted by person, time) to a new file at path and
@@ -80,6 +81,7 @@ class SegmentReader {
   static Result<SegmentReader> open(const std::string& path);
 
   const std::string& path() const { return path_; }
+  uint32_t version() const { return version_; }
   uint64_t rows() const { return rows_; }
   const std::vector<BlockInfo>& blocks() const { return blocks_; }
   uint64_t core_bytes() const;
@@ -92,6 +94,10 @@ class SegmentReader {
   // appended to out, or one block's in place of out's contents.
   Status read_message_hashes(std::vector<uint64_t>& out) const;
   Status read_block_hashes(size_t block, std::vector<uint64_t>& out) const;
+  // A block's chunks as stored, into out, each checked against its
+  // checksum; `first` is the file offset out begins at. False (and nothing
+  // read) when the chunks do not lie one after another.
+  Result<bool> read_block_stored(size_t block, std::string& out, uint64_t& first) const;
 
  private:
   // A chunk's bytes, checked (a view of buf.comp when stored raw, else of buf.raw).
@@ -104,5 +110,14 @@ class SegmentReader {
   uint64_t rows_ = 0;
   std::vector<BlockInfo> blocks_;
 };
+
+// Writes a copy of source without the rows of `persons` (sorted, distinct)
+// to a new file at path and fsyncs it; their rows, with their properties, are
+// appended to `removed` in the source's order. A block that holds none of
+// them is copied as it is stored (a block of the current format version);
+// the others are decoded and written again without those rows. A result of
+// 0 rows wrote no file.
+Result<SegmentStats> write_segment_without(const std::string& path, const SegmentReader& source,
+                                           const std::vector<uint32_t>& persons, RowSet& removed);
 
 }  // namespace cairn

@@ -584,9 +584,11 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   if (stats.duplicates > 0)
     for (std::vector<uint32_t>& list : bucket) std::erase_if(list, [&](uint32_t i) { return !keep[i]; });
   mark("dedupe");
+  std::atomic<uint64_t> rewritten{0};
   std::vector<uint8_t> rewrite(P, 0);
   for (uint32_t gone : moved) rewrite[partition_of(gone)] = 1;
   const unsigned workers = std::min(resolve_threads(0), 4u);
+  std::mutex next_mu;  // guards `next` (file names, segment lists)
 
   // Restitching: a stored person who stopped being a root has their rows
   // filed under the new root, which may live in another partition. Those
@@ -595,23 +597,61 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   // moved into it (by partition they came from), this import's rows. A
   // segment of them written after this import's rows would put them after
   // those rows wherever times tie.
+  //
+  // A partition with room for one more segment is not read whole: each of
+  // its segments is copied without the rows that move (write_segment_without:
+  // the blocks that hold none of them are copied as stored), and the moved
+  // rows, those that stay in it under their new root too, go into its new
+  // segment with this import's rows, after its stored ones. So linking a few
+  // stored visitors costs the blocks that hold them, not the partition.
+  // A partition at its segment limit is read whole and written as one
+  // segment, the moved rows taken out the same way.
   std::vector<std::vector<RowSet>> spill(P);
   std::vector<uint8_t> receives(P, 0);
   {
+    std::vector<std::vector<uint32_t>> movers(P);
+    for (uint32_t gone : moved) movers[partition_of(gone)].push_back(gone);
     std::vector<uint32_t> sources;
     for (uint32_t p = 0; p < P; ++p)
-      if (rewrite[p]) sources.push_back(p);
+      if (rewrite[p]) {
+        sources.push_back(p);
+        std::sort(movers[p].begin(), movers[p].end());
+        movers[p].erase(std::unique(movers[p].begin(), movers[p].end()), movers[p].end());
+        if (readers_[p].size() + 1 < kMaxSegmentsPerPartition) rewrite[p] = 0;  // copied, below
+      }
     CAIRN_RETURN_IF_ERROR(parallel_for(sources.size(), workers, [&](size_t si, unsigned) -> Status {
       const uint32_t p = sources[si];
-      RowSet old;
-      CAIRN_RETURN_IF_ERROR(read_partition(p, old));
       std::vector<RowSet>& out = spill[p];
       out.resize(P);
+      RowSet old;
+      if (rewrite[p]) {
+        CAIRN_RETURN_IF_ERROR(read_partition(p, old));
+        for (Row r : old.rows) {
+          r.person = catalog_.root(r.person);
+          const uint32_t q = partition_of(r.person);
+          if (q != p) out[q].append(old, r);
+        }
+        return Status::ok();
+      }
+      std::vector<SegmentMeta> kept;
+      for (const SegmentReader& segment : readers_[p]) {
+        std::string name;
+        {
+          std::lock_guard<std::mutex> g(next_mu);
+          name = next_file_name(next, "seg", ".cseg");
+        }
+        auto st = write_segment_without(dir_ + "/" + name, segment, movers[p], old);
+        if (!st) return st.status();
+        if (st->rows > 0)
+          kept.push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
+      }
       for (Row r : old.rows) {
         r.person = catalog_.root(r.person);
-        const uint32_t q = partition_of(r.person);
-        if (q != p) out[q].append(old, r);
+        out[partition_of(r.person)].append(old, r);
       }
+      std::lock_guard<std::mutex> g(next_mu);
+      next.segments[p] = std::move(kept);
+      ++rewritten;
       return Status::ok();
     }));
     for (const uint32_t p : sources)
@@ -624,7 +664,6 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   // Partitions are built and written in parallel: each worker takes the next
   // partition, builds its rows (rewritten old rows, rows moved in, new ones),
   // sorts and writes them.
-  std::mutex next_mu;  // guards `next` (file names, segment lists)
   auto write_rows = [&](uint32_t p, RowSet& rs) -> Status {
     rs.sort_stable();
     std::string name;
@@ -638,7 +677,6 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
     return Status::ok();
   };
-  std::atomic<uint64_t> rewritten{0};
   // Each worker reuses its row buffers from one partition to the next: a
   // new 100 MB buffer per partition would be fresh pages to fault in.
   std::vector<RowSet> worker_rows(workers);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <numeric>
 #include <random>
 
 #include "storage/segment.h"
@@ -37,12 +38,12 @@ std::vector<StoredProp> expected_props(const RowSet& set, const Row& r) {
   return out;
 }
 
-TEST(Segment, RowsAndPropertiesRoundTripOverBlocks) {
-  const std::string dir = testing::temp_dir("segment");
-  std::filesystem::create_directories(dir);
-  std::mt19937_64 rng(17);
+// Random rows over `rows` rows (persons ascending, a few rows each) with
+// random properties of every type, sparse keys, and a key given twice on
+// some rows.
+RowSet random_rows(uint64_t seed, size_t rows) {
+  std::mt19937_64 rng(seed);
   RowSet set;
-  const size_t rows = 2 * kBlockRows + 12345;
   uint32_t person = 3;
   Micros t = 1'767'225'600'000'000;
   for (size_t i = 0; i < rows; ++i) {
@@ -70,6 +71,36 @@ TEST(Segment, RowsAndPropertiesRoundTripOverBlocks) {
     r.prop_count += n;
     set.rows.push_back(r);
   }
+  return set;
+}
+
+// back holds want's rows `rows`, in that order, as a reader gives them back
+// (expected_props).
+void expect_rows(const RowSet& want, const std::vector<size_t>& rows, const RowSet& back) {
+  ASSERT_EQ(back.rows.size(), rows.size());
+  for (size_t j = 0; j < rows.size(); ++j) {
+    const Row& w = want.rows[rows[j]];
+    const Row& got = back.rows[j];
+    ASSERT_EQ(got.person, w.person) << j;
+    ASSERT_EQ(got.event, w.event) << j;
+    ASSERT_EQ(got.time, w.time) << j;
+    ASSERT_EQ(got.message_hash, w.message_hash) << j;
+    const std::vector<StoredProp> props = expected_props(want, w);
+    ASSERT_EQ(got.prop_count, props.size()) << j;
+    for (uint32_t k = 0; k < got.prop_count; ++k) {
+      const StoredProp& g = back.props[got.prop_begin + k];
+      ASSERT_EQ(g.key, props[k].key) << j;
+      ASSERT_EQ(g.type, props[k].type) << j;
+      ASSERT_EQ(g.bits, props[k].bits) << j;
+    }
+  }
+}
+
+TEST(Segment, RowsAndPropertiesRoundTripOverBlocks) {
+  const std::string dir = testing::temp_dir("segment");
+  std::filesystem::create_directories(dir);
+  const size_t rows = 2 * kBlockRows + 12345;
+  const RowSet set = random_rows(17, rows);
   const std::string path = dir + "/seg.cseg";
   auto st = write_segment(path, set);
   ASSERT_TRUE(st.is_ok()) << st.status().message();
@@ -79,23 +110,102 @@ TEST(Segment, RowsAndPropertiesRoundTripOverBlocks) {
   ASSERT_GE(reader->blocks().size(), 3u);
   RowSet back;
   for (size_t b = 0; b < reader->blocks().size(); ++b) ASSERT_TRUE(reader->read_rows(b, back).is_ok());
-  ASSERT_EQ(back.rows.size(), rows);
-  for (size_t i = 0; i < rows; ++i) {
-    const Row& want = set.rows[i];
-    const Row& got = back.rows[i];
-    ASSERT_EQ(got.person, want.person) << i;
-    ASSERT_EQ(got.event, want.event) << i;
-    ASSERT_EQ(got.time, want.time) << i;
-    ASSERT_EQ(got.message_hash, want.message_hash) << i;
-    const std::vector<StoredProp> props = expected_props(set, want);
-    ASSERT_EQ(got.prop_count, props.size()) << i;
-    for (uint32_t k = 0; k < got.prop_count; ++k) {
-      const StoredProp& g = back.props[got.prop_begin + k];
-      ASSERT_EQ(g.key, props[k].key) << i;
-      ASSERT_EQ(g.type, props[k].type) << i;
-      ASSERT_EQ(g.bits, props[k].bits) << i;
+  std::vector<size_t> every(rows);
+  std::iota(every.begin(), every.end(), size_t{0});
+  expect_rows(set, every, back);
+  std::filesystem::remove_all(dir);
+}
+
+// A segment copied without some persons (write_segment_without, which a
+// restitching import uses): the rows left are the others in order, the
+// persons' rows come out in order, the blocks that hold none of them are
+// copied byte for byte (and counted), a block that holds them is written
+// again shorter, a segment of only them gives no file, and a copied block
+// whose bytes were damaged is reported, not copied.
+TEST(Segment, CopyWithoutSomePersonsCopiesTheOtherBlocks) {
+  const std::string dir = testing::temp_dir("segment-without");
+  std::filesystem::create_directories(dir);
+  const RowSet set = random_rows(23, 3 * kBlockRows + 999);
+  const std::string path = dir + "/seg.cseg";
+  ASSERT_TRUE(write_segment(path, set).is_ok());
+  auto source = SegmentReader::open(path);
+  ASSERT_TRUE(source.is_ok()) << source.status().message();
+  ASSERT_EQ(source->blocks().size(), 4u);
+  // Persons of block 1 only (its first, one inside, its last), and one no
+  // row has (between two of block 2's persons, or past them all).
+  const BlockInfo& b1 = source->blocks()[1];
+  std::vector<uint32_t> persons{b1.min_person, b1.max_person};
+  for (const Row& r : set.rows)
+    if (r.person > b1.min_person + 20 && r.person < b1.max_person) {
+      persons.push_back(r.person);
+      break;
     }
+  uint32_t absent = source->blocks()[2].min_person + 1;
+  while (std::any_of(set.rows.begin(), set.rows.end(), [&](const Row& r) { return r.person == absent; })) ++absent;
+  persons.push_back(absent);
+  std::sort(persons.begin(), persons.end());
+  ASSERT_EQ(persons.size(), 4u);
+  std::vector<size_t> kept_rows, removed_rows;
+  for (size_t i = 0; i < set.rows.size(); ++i)
+    (std::binary_search(persons.begin(), persons.end(), set.rows[i].person) ? removed_rows : kept_rows).push_back(i);
+  ASSERT_GT(removed_rows.size(), 3u);
+
+  const std::string out = dir + "/without.cseg";
+  RowSet removed;
+  auto st = write_segment_without(out, *source, persons, removed);
+  ASSERT_TRUE(st.is_ok()) << st.status().message();
+  EXPECT_EQ(st->rows, kept_rows.size());
+  // Blocks 0 and 3; block 2's range of persons takes in the absent one, so
+  // it is decoded, and written again to the same bytes.
+  EXPECT_EQ(st->blocks_copied, 2u);
+  expect_rows(set, removed_rows, removed);
+  auto copy = SegmentReader::open(out);
+  ASSERT_TRUE(copy.is_ok()) << copy.status().message();
+  ASSERT_EQ(copy->blocks().size(), 4u);
+  EXPECT_EQ(copy->blocks()[1].rows, b1.rows - (removed_rows.size()));
+  RowSet back;
+  for (size_t b = 0; b < copy->blocks().size(); ++b) ASSERT_TRUE(copy->read_rows(b, back).is_ok());
+  expect_rows(set, kept_rows, back);
+  for (const size_t b : {0u, 2u, 3u}) {
+    std::string a, c;
+    uint64_t first = 0;
+    auto x = source->read_block_stored(b, a, first);
+    auto y = copy->read_block_stored(b, c, first);
+    ASSERT_TRUE(x.is_ok() && *x && y.is_ok() && *y) << b;
+    EXPECT_TRUE(a == c) << "block " << b << " differs from the source's";
   }
+  EXPECT_EQ(st->core_bytes, copy->core_bytes());
+
+  // Every person of the segment: no rows left, no file.
+  std::vector<uint32_t> all;
+  for (const Row& r : set.rows)
+    if (all.empty() || all.back() != r.person) all.push_back(r.person);
+  RowSet everything;
+  const std::string none = dir + "/none.cseg";
+  auto empty = write_segment_without(none, *source, all, everything);
+  ASSERT_TRUE(empty.is_ok()) << empty.status().message();
+  EXPECT_EQ(empty->rows, 0u);
+  EXPECT_EQ(everything.rows.size(), set.rows.size());
+  EXPECT_FALSE(std::filesystem::exists(none));
+
+  // A byte flipped in block 3's event column, a block that would be copied.
+  {
+    const ChunkRef& event = source->blocks()[3].event;
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(event.offset + event.comp_size / 2));
+    char c = 0;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(event.offset + event.comp_size / 2));
+    f.put(static_cast<char>(c ^ 0x10));
+  }
+  auto damaged = SegmentReader::open(path);
+  ASSERT_TRUE(damaged.is_ok());
+  RowSet ignored;
+  auto bad = write_segment_without(dir + "/bad.cseg", *damaged, persons, ignored);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("checksum mismatch in block 3 column 'event'"), std::string::npos)
+      << bad.status().message();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bad.cseg"));
   std::filesystem::remove_all(dir);
 }
 
