@@ -1,13 +1,16 @@
 // Fuzzes the readers of stored bytes: a segment file, the WAL, the manifest
 // and catalog payloads, time parsing, TZif time zone files, a segment's
 // time column without its checksum (which keeps mode 0 away from it), and the
-// catalog's chunked value strings (their payloads, and a whole catalog file). Damaged input
+// catalog's chunked value strings (their payloads, and a whole catalog file);
+// a segment that opens is also copied without some persons (a restitch's
+// write_segment_without) and the copy read back. Damaged input
 // must give an error Status, never a crash, a hang or a huge allocation.
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "core/time.h"
@@ -24,6 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cairn;
   if (size == 0) return 0;
   static const std::string path = "/tmp/cairn-fuzz-storage-" + std::to_string(::getpid());
+  static const std::string copy_path = path + ".copy";
+  static const bool removed_at_exit = std::atexit([] {
+    std::remove(path.c_str());
+    std::remove(copy_path.c_str());
+  }) == 0;
+  (void)removed_at_exit;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 8) {
     case 0: {
@@ -39,6 +48,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       std::vector<uint64_t> hashes;
       (void)reader->read_message_hashes(hashes);
+      // A restitch's copy without some persons (the first block's first
+      // and last), and what it wrote read back.
+      if (!reader->blocks().empty()) {
+        std::vector<uint32_t> persons{reader->blocks()[0].min_person, reader->blocks()[0].max_person};
+        std::sort(persons.begin(), persons.end());
+        persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
+        RowSet moved;
+        std::remove(copy_path.c_str());
+        auto st = write_segment_without(copy_path, *reader, persons, moved);
+        if (st && st->rows > 0) {
+          auto copy = SegmentReader::open(copy_path);
+          if (!copy) __builtin_trap();  // what it wrote must open
+          for (size_t b = 0; b < copy->blocks().size(); ++b) {
+            RowSet rows;
+            (void)copy->read_rows(b, rows);
+          }
+        }
+      }
       break;
     }
     case 1: {
