@@ -302,9 +302,11 @@ Result<ImportStats> Store::import(std::span<const ImportBatch> parts, bool wal_o
   return stats;
 }
 
-Status Store::read_partition(uint32_t p, RowSet& out) const {
-  for (const SegmentReader& seg : readers_[p])
+Status Store::read_partition(uint32_t p, RowSet& out, size_t first_segment) const {
+  for (size_t s = first_segment; s < readers_[p].size(); ++s) {
+    const SegmentReader& seg = readers_[p][s];
     for (size_t b = 0; b < seg.blocks().size(); ++b) CAIRN_RETURN_IF_ERROR(seg.read_rows(b, out));
+  }
   return Status::ok();
 }
 
@@ -584,11 +586,29 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   if (stats.duplicates > 0)
     for (std::vector<uint32_t>& list : bucket) std::erase_if(list, [&](uint32_t i) { return !keep[i]; });
   mark("dedupe");
-  std::atomic<uint64_t> rewritten{0};
-  std::vector<uint8_t> rewrite(P, 0);
-  for (uint32_t gone : moved) rewrite[partition_of(gone)] = 1;
+  std::vector<uint8_t> rewritten(P, 0);  // partitions restitched or merged
   const unsigned workers = std::min(resolve_threads(0), 4u);
   std::mutex next_mu;  // guards `next` (file names, segment lists)
+  auto new_segment_name = [&] {
+    std::lock_guard<std::mutex> g(next_mu);
+    return next_file_name(next, "seg", ".cseg");
+  };
+
+  // Merging. A partition that would pass kMaxSegmentsPerPartition with this
+  // import's segment has its segments merged into one: all of them, or,
+  // when its first segment holds at least twice the rows of the others
+  // together, all but that one, which stays as it is (so a partition of
+  // many rows is not read and written again for each few small imports:
+  // a row is merged again only when its segment grows past half of the
+  // base). merge_from[p] is the first segment merged (kNoMerge: none).
+  constexpr size_t kNoMerge = SIZE_MAX;
+  std::vector<size_t> merge_from(P, kNoMerge);
+  auto merge_start = [&](uint32_t p) -> size_t {
+    uint64_t rest = 0;
+    for (size_t s = 1; s < readers_[p].size(); ++s) rest += readers_[p][s].rows();
+    return !readers_[p].empty() && readers_[p][0].rows() >= 2 * rest ? 1 : 0;
+  };
+  auto at_limit = [&](uint32_t p) { return readers_[p].size() + 1 >= kMaxSegmentsPerPartition; };
 
   // Restitching: a stored person who stopped being a root has their rows
   // filed under the new root, which may live in another partition. Those
@@ -598,14 +618,14 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   // segment of them written after this import's rows would put them after
   // those rows wherever times tie.
   //
-  // A partition with room for one more segment is not read whole: each of
-  // its segments is copied without the rows that move (write_segment_without:
-  // the blocks that hold none of them are copied as stored), and the moved
-  // rows, those that stay in it under their new root too, go into its new
-  // segment with this import's rows, after its stored ones. So linking a few
-  // stored visitors costs the blocks that hold them, not the partition.
-  // A partition at its segment limit is read whole and written as one
-  // segment, the moved rows taken out the same way.
+  // A partition the moved rows leave is not read whole: each segment it
+  // keeps is copied without them (write_segment_without: the blocks that
+  // hold none of them are copied as stored), and they, those that stay in
+  // the partition under their new root too, go into its new segment with
+  // this import's rows, after its stored ones. So linking a few stored
+  // visitors costs the blocks that hold them, not the partition. Segments
+  // about to be merged are read instead: the moved rows that leave are
+  // taken out here, and the merge keeps the rest.
   std::vector<std::vector<RowSet>> spill(P);
   std::vector<uint8_t> receives(P, 0);
   {
@@ -613,52 +633,53 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     for (uint32_t gone : moved) movers[partition_of(gone)].push_back(gone);
     std::vector<uint32_t> sources;
     for (uint32_t p = 0; p < P; ++p)
-      if (rewrite[p]) {
+      if (!movers[p].empty()) {
         sources.push_back(p);
         std::sort(movers[p].begin(), movers[p].end());
         movers[p].erase(std::unique(movers[p].begin(), movers[p].end()), movers[p].end());
-        if (readers_[p].size() + 1 < kMaxSegmentsPerPartition) rewrite[p] = 0;  // copied, below
+        if (at_limit(p)) merge_from[p] = merge_start(p);
       }
     CAIRN_RETURN_IF_ERROR(parallel_for(sources.size(), workers, [&](size_t si, unsigned) -> Status {
       const uint32_t p = sources[si];
       std::vector<RowSet>& out = spill[p];
       out.resize(P);
-      RowSet old;
-      if (rewrite[p]) {
-        CAIRN_RETURN_IF_ERROR(read_partition(p, old));
-        for (Row r : old.rows) {
+      const size_t copied = std::min(merge_from[p], readers_[p].size());
+      if (copied < readers_[p].size()) {
+        RowSet merged;
+        CAIRN_RETURN_IF_ERROR(read_partition(p, merged, copied));
+        for (Row r : merged.rows) {
           r.person = catalog_.root(r.person);
           const uint32_t q = partition_of(r.person);
-          if (q != p) out[q].append(old, r);
+          if (q != p) out[q].append(merged, r);
         }
-        return Status::ok();
       }
+      if (copied == 0) return Status::ok();
+      RowSet removed;
       std::vector<SegmentMeta> kept;
-      for (const SegmentReader& segment : readers_[p]) {
-        std::string name;
-        {
-          std::lock_guard<std::mutex> g(next_mu);
-          name = next_file_name(next, "seg", ".cseg");
-        }
-        auto st = write_segment_without(dir_ + "/" + name, segment, movers[p], old);
+      for (size_t s = 0; s < copied; ++s) {
+        const std::string name = new_segment_name();
+        auto st = write_segment_without(dir_ + "/" + name, readers_[p][s], movers[p], removed);
         if (!st) return st.status();
         if (st->rows > 0)
           kept.push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
       }
-      for (Row r : old.rows) {
+      for (Row r : removed.rows) {
         r.person = catalog_.root(r.person);
-        out[partition_of(r.person)].append(old, r);
+        out[partition_of(r.person)].append(removed, r);
       }
       std::lock_guard<std::mutex> g(next_mu);
-      next.segments[p] = std::move(kept);
-      ++rewritten;
+      // The copies, then (the worker below) the merged segment or the new one.
+      next.segments[p].erase(next.segments[p].begin(), next.segments[p].begin() + static_cast<std::ptrdiff_t>(copied));
+      next.segments[p].insert(next.segments[p].begin(), kept.begin(), kept.end());
+      merge_from[p] = merge_from[p] == kNoMerge ? kNoMerge : kept.size();
+      rewritten[p] = 1;
       return Status::ok();
     }));
     for (const uint32_t p : sources)
       for (uint32_t q = 0; q < P; ++q) receives[q] |= spill[p][q].rows.empty() ? 0 : 1;
   }
   for (uint32_t p = 0; p < P; ++p)
-    if (readers_[p].size() + 1 >= kMaxSegmentsPerPartition && (!bucket[p].empty() || receives[p])) rewrite[p] = 1;
+    if (merge_from[p] == kNoMerge && at_limit(p) && (!bucket[p].empty() || receives[p])) merge_from[p] = merge_start(p);
   mark("restitch");
 
   // Partitions are built and written in parallel: each worker takes the next
@@ -692,20 +713,25 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     RowSet& rs = worker_rows[w];
     rs.rows.clear();
     rs.props.clear();
-    if (rewrite[p]) {
-      // Read again (the pass above kept only the rows that move): the rows
-      // that stay.
+    if (merge_from[p] != kNoMerge) {
+      // The segments merged, read (again, for a partition the moved rows
+      // left: the pass above kept only those): the rows that stay. After a
+      // copy without the moved rows, next.segments[p] holds the copies of
+      // the segments kept, then the stored segments to merge.
+      size_t first;
+      {
+        std::lock_guard<std::mutex> g(next_mu);
+        const size_t keep = merge_from[p];
+        first = readers_[p].size() - (next.segments[p].size() - keep);
+        next.segments[p].resize(keep);
+      }
       RowSet old;
-      CAIRN_RETURN_IF_ERROR(read_partition(p, old));
+      CAIRN_RETURN_IF_ERROR(read_partition(p, old, first));
       for (Row r : old.rows) {
         r.person = catalog_.root(r.person);
         if (partition_of(r.person) == p) rs.append(old, r);
       }
-      {
-        std::lock_guard<std::mutex> g(next_mu);
-        next.segments[p].clear();
-      }
-      ++rewritten;
+      rewritten[p] = 1;
     }
     for (uint32_t from = 0; from < P; ++from)
       if (!spill[from].empty())
@@ -749,7 +775,7 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     return rs.rows.empty() ? Status::ok() : write_rows(p, rs);
   }));
   for (uint32_t p = 0; p < P; ++p) stats.events_added += bucket[p].size();
-  stats.partitions_rewritten = rewritten;
+  stats.partitions_rewritten = static_cast<uint64_t>(std::count(rewritten.begin(), rewritten.end(), 1));
   mark("workers");
   if (before_commit) CAIRN_RETURN_IF_ERROR(before_commit());
   mark("wal wait");

@@ -30,7 +30,7 @@ struct ImportStats {
   uint64_t links = 0;
   uint64_t traits = 0;
   uint64_t costs = 0;
-  uint64_t partitions_rewritten = 0;  // partitions restitched because ids were linked later
+  uint64_t partitions_rewritten = 0;  // partitions restitched (ids linked later) or their segments merged
 };
 
 // True for the names of the files a Store writes and may delete when no
@@ -115,7 +115,8 @@ class Store {
   // `reuse`; checks each file's row count against the manifest.
   Result<std::vector<std::vector<SegmentReader>>> open_segments(const Manifest& m,
                                                                 std::vector<std::vector<SegmentReader>>& reuse) const;
-  Status read_partition(uint32_t p, RowSet& out) const;
+  // The rows of partition p's segments from first_segment on, appended to out.
+  Status read_partition(uint32_t p, RowSet& out, size_t first_segment = 0) const;
   std::string next_file_name(Manifest& m, const char* prefix, const char* ext) const;
 
   std::string dir_;

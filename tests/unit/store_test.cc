@@ -420,9 +420,11 @@ void check_random_identity_graph(bool single) {
   auto store = open_write(dir);
   if (single) store->set_single_import();
   Micros t = kT0;
-  for (int round = 0; round < 6; ++round) {
+  // A large first import, then small ones: partitions reach their segment
+  // limit, and merge the small segments alone (a large first one) or all.
+  for (int round = 0; round < 16; ++round) {
     BatchBuilder bb;
-    for (int k = 0; k < 400; ++k) {
+    for (int k = 0; k < (round == 0 ? 6000 : 400); ++k) {
       const std::string& id = ids[rng() % ids.size()];
       const bool known = id[0] == 'u';
       t += 1 + static_cast<Micros>(rng() % 1000);
@@ -437,6 +439,7 @@ void check_random_identity_graph(bool single) {
     }
     ASSERT_TRUE(store->import(bb.b).is_ok());
   }
+  for (uint32_t p = 0; p < store->partitions(); ++p) EXPECT_LT(store->segments(p).size(), 8u);
   auto reader = open_read(dir);
   std::map<std::string, std::vector<Micros>> expected;  // model root -> times
   for (const auto& [id, time] : events) expected[find(id)].push_back(time);
@@ -458,6 +461,58 @@ void check_random_identity_graph(bool single) {
 TEST(Store, RandomIdentityGraphMatchesBruteForce) { check_random_identity_graph(false); }
 
 TEST(Store, RandomIdentityGraphMatchesBruteForceOneImportAStore) { check_random_identity_graph(true); }
+
+// A partition at its segment limit merges its small segments and leaves a
+// first segment of at least twice their rows as it is (the same file);
+// when the others grow past half of it, it merges them all. Every event
+// reads back in every person's timeline.
+TEST(Store, SmallImportsMergeTheirSegmentsAndLeaveALargeFirstOne) {
+  const std::string dir = temp_dir("merge-small");
+  auto store = open_write(dir);
+  std::mt19937_64 rng(11);
+  std::map<std::string, std::vector<Micros>> expected;
+  Micros t = kT0;
+  auto import_events = [&](int n) {
+    BatchBuilder bb;
+    for (int k = 0; k < n; ++k) {
+      const std::string who = "u" + std::to_string(rng() % 400);
+      t += 1 + static_cast<Micros>(rng() % 1000);
+      bb.event(who, "", "e", t);
+      expected[who].push_back(t);
+    }
+    ASSERT_TRUE(store->import(bb.b).is_ok());
+  };
+  auto first_files = [&] {
+    std::vector<std::string> files;
+    for (uint32_t p = 0; p < store->partitions(); ++p) files.push_back(store->manifest().segments[p].at(0).file);
+    return files;
+  };
+  import_events(4000);  // some 250 rows a partition
+  const std::vector<std::string> large = first_files();
+  size_t most = 0;
+  for (int i = 0; i < 20; ++i) {  // some 2.5 rows a partition each
+    import_events(40);
+    for (uint32_t p = 0; p < store->partitions(); ++p) {
+      ASSERT_LT(store->segments(p).size(), 8u);
+      most = std::max(most, store->segments(p).size());
+    }
+  }
+  EXPECT_EQ(most, 7u);          // partitions reached the limit ...
+  EXPECT_EQ(first_files(), large);  // ... and merged their small segments only
+  for (int i = 0; i < 7; ++i) import_events(4000);
+  const std::vector<std::string> after = first_files();
+  for (uint32_t p = 0; p < store->partitions(); ++p) {
+    EXPECT_NE(after[p], large[p]) << p;  // merged whole once the others grew
+    EXPECT_LT(store->segments(p).size(), 8u);
+  }
+  auto reader = open_read(dir);
+  for (auto& [who, times] : expected) {
+    const auto got = timeline(*reader, who);
+    ASSERT_EQ(got.size(), times.size()) << who;
+    for (size_t i = 0; i < times.size(); ++i) EXPECT_EQ(got[i].first, times[i]) << who;
+  }
+  std::filesystem::remove_all(dir);
+}
 
 TEST(Store, CompactMergesSegmentsAndKeepsRows) {
   const std::string dir = temp_dir("compact");
