@@ -32,8 +32,9 @@ namespace {
 
 constexpr char kManifestMagic[] = "CAIRNMAN";
 constexpr uint32_t kDefaultPartitions = 16;
-// A partition with this many segments is merged into one by the next write,
-// so reads never merge more than a few files per partition.
+// A write that would give a partition this many segments merges them (all,
+// or all but a large first one: Store::apply), so reads never merge more
+// than a few files per partition.
 constexpr size_t kMaxSegmentsPerPartition = 8;
 
 }  // namespace
