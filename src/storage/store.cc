@@ -813,53 +813,48 @@ Result<uint64_t> Store::delete_person(std::string_view id) {
     return Status::not_found(fmt::format("no person with id '{}'", id));
   const uint32_t person = catalog_.root(idn);
   const uint32_t p = partition_of(person);
-  RowSet all, kept;
-  CAIRN_RETURN_IF_ERROR(read_partition(p, all));
-  uint64_t removed = 0;
-  for (const Row& r : all.rows) {
-    if (r.person == person) {
-      ++removed;
-    } else {
-      kept.append(all, r);
-    }
-  }
+  // Their partition's segments are copied without their rows (the blocks
+  // that hold none of them as stored; those that do are decoded and written
+  // again, so the rows are gone from the new files).
   Manifest next = manifest_;
   next.segments[p].clear();
-  if (!kept.rows.empty()) {
-    kept.sort_stable();
+  RowSet theirs;
+  std::vector<SegmentReader> copies;
+  for (const SegmentReader& segment : readers_[p]) {
     const std::string name = next_file_name(next, "seg", ".cseg");
-    auto st = write_segment(dir_ + "/" + name, kept);
+    auto st = write_segment_without(dir_ + "/" + name, segment, {person}, theirs);
     if (!st) return st.status();
+    if (st->rows == 0) continue;
     next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
+    auto copy = SegmentReader::open(dir_ + "/" + name);
+    if (!copy) return copy.status();
+    copies.push_back(std::move(*copy));
   }
+  const uint64_t removed = theirs.rows.size();
   // Value strings that only this person used (an email in a property, a
   // name in a trait) leave the dictionary too.
   std::unordered_set<uint32_t> only_theirs;
-  for (const Row& r : all.rows)
-    if (r.person == person)
-      for (uint32_t k = 0; k < r.prop_count; ++k) {
-        const StoredProp& sp = all.props[r.prop_begin + k];
-        if (sp.type == ValueType::kString) only_theirs.insert(static_cast<uint32_t>(sp.bits));
-      }
+  for (const StoredProp& sp : theirs.props)
+    if (sp.type == ValueType::kString) only_theirs.insert(static_cast<uint32_t>(sp.bits));
   if (const auto* traits = catalog_.traits_of(person))
     for (const StoredProp& sp : *traits)
       if (sp.type == ValueType::kString) only_theirs.insert(static_cast<uint32_t>(sp.bits));
-  auto still_used = [&](const RowSet& rows, bool skip_person) {
-    for (const Row& r : rows.rows) {
-      if (skip_person && r.person == person) continue;
-      for (uint32_t k = 0; k < r.prop_count && !only_theirs.empty(); ++k) {
-        const StoredProp& sp = rows.props[r.prop_begin + k];
-        if (sp.type == ValueType::kString) only_theirs.erase(static_cast<uint32_t>(sp.bits));
+  // Which of them any other row still has: the property columns of every
+  // segment (their partition's copies, the others as stored), not the rows.
+  KeyColumn column;
+  auto still_used = [&](const SegmentReader& segment) -> Status {
+    for (size_t b = 0; b < segment.blocks().size() && !only_theirs.empty(); ++b)
+      for (size_t k = 0; k < segment.blocks()[b].keys.size() && !only_theirs.empty(); ++k) {
+        CAIRN_RETURN_IF_ERROR(segment.read_key(b, k, column));
+        for (const StoredProp& sp : column.values)
+          if (sp.type == ValueType::kString) only_theirs.erase(static_cast<uint32_t>(sp.bits));
       }
-    }
+    return Status::ok();
   };
-  still_used(all, true);
-  for (uint32_t q = 0; q < manifest_.partitions && !only_theirs.empty(); ++q) {
-    if (q == p) continue;
-    RowSet rows;
-    CAIRN_RETURN_IF_ERROR(read_partition(q, rows));
-    still_used(rows, false);
-  }
+  for (const SegmentReader& segment : copies) CAIRN_RETURN_IF_ERROR(still_used(segment));
+  for (uint32_t q = 0; q < manifest_.partitions && !only_theirs.empty(); ++q)
+    if (q != p)
+      for (const SegmentReader& segment : readers_[q]) CAIRN_RETURN_IF_ERROR(still_used(segment));
   for (const auto& [root, traits] : catalog_.all_traits())
     if (root != person)
       for (const StoredProp& sp : traits)

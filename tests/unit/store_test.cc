@@ -599,15 +599,28 @@ TEST(Store, DeletePersonRemovesEventsIdsAndTraits) {
       .event("bob", "", "purchase", kT0 + 1, {{"plan", std::string("shared-plan")}})
       .trait("bob", "email", std::string("bob@example.com"))
       .event("carol", "", "visit", kT0 + 2, {{"plan", std::string("shared-plan")}});
+  for (int c = 0; c < 32; ++c) bb.event("c" + std::to_string(c), "", "visit", kT0 + 3);
   ASSERT_TRUE(store->import(bb.b).is_ok());
+  // A value bob shares only with someone in another partition.
+  const Catalog& before = store->catalog();
+  const uint32_t bob_partition = store->partition_of(before.root(before.find_id("bob")));
+  std::string elsewhere;
+  for (int c = 0; c < 32 && elsewhere.empty(); ++c)
+    if (store->partition_of(before.root(before.find_id("c" + std::to_string(c)))) != bob_partition)
+      elsewhere = "c" + std::to_string(c);
+  ASSERT_FALSE(elsewhere.empty());
+  BatchBuilder shared;
+  shared.event("bob", "", "visit", kT0 + 4, {{"team", std::string("shared-elsewhere")}})
+      .event(elsewhere, "", "visit", kT0 + 5, {{"team", std::string("shared-elsewhere")}});
+  ASSERT_TRUE(store->import(shared.b).is_ok());
   auto removed = store->delete_person("anon-9");
   ASSERT_TRUE(removed.is_ok());
-  EXPECT_EQ(*removed, 2u);
+  EXPECT_EQ(*removed, 3u);
   auto reader = open_read(dir);
   EXPECT_TRUE(timeline(*reader, "bob").empty());
   EXPECT_TRUE(timeline(*reader, "anon-9").empty());
   EXPECT_EQ(timeline(*reader, "carol").size(), 1u);
-  EXPECT_EQ(summarize(*reader)->events, 1u);
+  EXPECT_EQ(summarize(*reader)->events, 34u);
   EXPECT_EQ(summarize(*reader)->persons_with_traits, 0u);
   // The id strings are gone from every file on disk (the catalog is
   // compressed, so decode it through the store and check the raw ids).
@@ -621,6 +634,7 @@ TEST(Store, DeletePersonRemovesEventsIdsAndTraits) {
   EXPECT_EQ(cat.strings().find("bob-only-note"), StringPool::kMissing);
   EXPECT_EQ(cat.strings().find("bob@example.com"), StringPool::kMissing);
   ASSERT_NE(cat.strings().find("shared-plan"), StringPool::kMissing);
+  EXPECT_NE(cat.strings().find("shared-elsewhere"), StringPool::kMissing);
   RowSet carol;
   ASSERT_TRUE(reader->read_person(cat.root(cat.find_id("carol")), carol).is_ok());
   ASSERT_EQ(carol.rows.size(), 1u);
