@@ -51,11 +51,14 @@ bool free_page_reporting() {
   const char* v = std::getenv("CAIRN_FREE_PAGE_REPORTING");
   if (v != nullptr && *v != '\0') return std::string_view(v) == "1";
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/sys/bus/virtio/devices", ec)) {
-    std::ifstream device(e.path() / "device"), features(e.path() / "features");
-    std::string id, bits;
-    if (!std::getline(device, id) || id != "0x0005") continue;  // 5: the memory balloon
-    if (std::getline(features, bits) && bits.size() > 5 && bits[5] == '1') return true;
+  try {  // a directory that fails while listed reads as no balloon
+    for (const auto& e : std::filesystem::directory_iterator("/sys/bus/virtio/devices", ec)) {
+      std::ifstream device(e.path() / "device"), features(e.path() / "features");
+      std::string id, bits;
+      if (!std::getline(device, id) || id != "0x0005") continue;  // 5: the memory balloon
+      if (std::getline(features, bits) && bits.size() > 5 && bits[5] == '1') return true;
+    }
+  } catch (const std::filesystem::filesystem_error&) {
   }
   return false;
 }
