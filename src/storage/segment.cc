@@ -145,11 +145,8 @@ class SegmentBuilder {
     move(b.message);
     for (auto& [key, ref] : b.keys) move(ref);
     file_.append(stored);
-    stats_.rows += b.rows;
-    stats_.core_bytes += b.person.comp_size + b.time.comp_size + b.event.comp_size;
     ++stats_.blocks_copied;
-    note_times(b);
-    blocks_.push_back(std::move(b));
+    add_info(std::move(b));
   }
 
   uint64_t rows() const { return stats_.rows; }
@@ -190,7 +187,10 @@ class SegmentBuilder {
   }
 
  private:
-  void note_times(const BlockInfo& b) {
+  // A block whose chunks are in file_: counted, and listed for the footer.
+  void add_info(BlockInfo b) {
+    stats_.rows += b.rows;
+    stats_.core_bytes += b.core_bytes();
     if (blocks_.empty()) {
       stats_.min_time = b.min_time;
       stats_.max_time = b.max_time;
@@ -198,6 +198,7 @@ class SegmentBuilder {
       stats_.min_time = std::min(stats_.min_time, b.min_time);
       stats_.max_time = std::max(stats_.max_time, b.max_time);
     }
+    blocks_.push_back(std::move(b));
   }
 
   // One block of rows [begin, end) (whole persons).
@@ -237,8 +238,6 @@ class SegmentBuilder {
     BinaryWriter message;
     for (size_t i = begin; i < end; ++i) message.put_u64(rows[i].message_hash);
     b.message = chunks_.add_chunk(message.buffer(), 0);
-    stats_.core_bytes += b.person.comp_size + b.time.comp_size + b.event.comp_size;
-    stats_.rows += b.rows;
 
     // Property columns: one per key present in the block, in key order,
     // rows ascending; built in one pass over the rows, each value appended
@@ -277,8 +276,7 @@ class SegmentBuilder {
       col.put_bytes(pc.body.buffer());
       b.keys.emplace_back(key, chunks_.add_chunk(col.buffer(), 1));
     }
-    note_times(b);
-    blocks_.push_back(std::move(b));
+    add_info(std::move(b));
   }
 
   std::string file_;
@@ -425,7 +423,7 @@ Result<SegmentReader> SegmentReader::open(const std::string& path) {
 
 uint64_t SegmentReader::core_bytes() const {
   uint64_t n = 0;
-  for (const BlockInfo& b : blocks_) n += b.person.comp_size + b.time.comp_size + b.event.comp_size;
+  for (const BlockInfo& b : blocks_) n += b.core_bytes();
   return n;
 }
 

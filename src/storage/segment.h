@@ -40,6 +40,9 @@ struct BlockInfo {
   Micros max_time = 0;
   ChunkRef person, time, event, message;
   std::vector<std::pair<uint32_t, ChunkRef>> keys;  // key id, chunk
+
+  // The stored bytes of its core columns (person, time and event).
+  uint64_t core_bytes() const { return person.comp_size + time.comp_size + event.comp_size; }
 };
 
 // Reused buffers for reading one chunk: its stored bytes and, when

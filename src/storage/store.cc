@@ -37,6 +37,11 @@ constexpr uint32_t kDefaultPartitions = 16;
 // than a few files per partition.
 constexpr size_t kMaxSegmentsPerPartition = 8;
 
+// The manifest's entry for a segment just written as `name`.
+SegmentMeta segment_meta(const std::string& name, const SegmentStats& st) {
+  return SegmentMeta{name, st.rows, st.bytes, st.core_bytes, st.min_time, st.max_time};
+}
+
 }  // namespace
 
 bool is_store_file_name(std::string_view name) {
@@ -662,7 +667,7 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
         auto st = write_segment_without(dir_ + "/" + name, readers_[p][s], movers[p], removed);
         if (!st) return st.status();
         if (st->rows > 0)
-          kept.push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
+          kept.push_back(segment_meta(name, *st));
       }
       for (Row r : removed.rows) {
         r.person = catalog_.root(r.person);
@@ -672,7 +677,6 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
       // The copies, then (the worker below) the merged segment or the new one.
       next.segments[p].erase(next.segments[p].begin(), next.segments[p].begin() + static_cast<std::ptrdiff_t>(copied));
       next.segments[p].insert(next.segments[p].begin(), kept.begin(), kept.end());
-      merge_from[p] = merge_from[p] == kNoMerge ? kNoMerge : kept.size();
       rewritten[p] = 1;
       return Status::ok();
     }));
@@ -688,15 +692,11 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   // sorts and writes them.
   auto write_rows = [&](uint32_t p, RowSet& rs) -> Status {
     rs.sort_stable();
-    std::string name;
-    {
-      std::lock_guard<std::mutex> g(next_mu);
-      name = next_file_name(next, "seg", ".cseg");
-    }
+    const std::string name = new_segment_name();
     auto st = write_segment(dir_ + "/" + name, rs);
     if (!st) return st.status();
     std::lock_guard<std::mutex> g(next_mu);
-    next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
+    next.segments[p].push_back(segment_meta(name, *st));
     return Status::ok();
   };
   // Each worker reuses its row buffers from one partition to the next: a
@@ -716,18 +716,15 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     rs.props.clear();
     if (merge_from[p] != kNoMerge) {
       // The segments merged, read (again, for a partition the moved rows
-      // left: the pass above kept only those): the rows that stay. After a
-      // copy without the moved rows, next.segments[p] holds the copies of
-      // the segments kept, then the stored segments to merge.
-      size_t first;
+      // left: the pass above kept only those): the rows that stay. They are
+      // the last entries of next.segments[p], after the segments kept (or
+      // their copies without the moved rows).
       {
         std::lock_guard<std::mutex> g(next_mu);
-        const size_t keep = merge_from[p];
-        first = readers_[p].size() - (next.segments[p].size() - keep);
-        next.segments[p].resize(keep);
+        next.segments[p].resize(next.segments[p].size() - (readers_[p].size() - merge_from[p]));
       }
       RowSet old;
-      CAIRN_RETURN_IF_ERROR(read_partition(p, old, first));
+      CAIRN_RETURN_IF_ERROR(read_partition(p, old, merge_from[p]));
       for (Row r : old.rows) {
         r.person = catalog_.root(r.person);
         if (partition_of(r.person) == p) rs.append(old, r);
@@ -801,7 +798,7 @@ Status Store::compact() {
     const std::string name = next_file_name(next, "seg", ".cseg");
     auto st = write_segment(dir_ + "/" + name, rs);
     if (!st) return st.status();
-    next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
+    next.segments[p].push_back(segment_meta(name, *st));
   }
   return commit(std::move(next));
 }
@@ -825,7 +822,7 @@ Result<uint64_t> Store::delete_person(std::string_view id) {
     auto st = write_segment_without(dir_ + "/" + name, segment, {person}, theirs);
     if (!st) return st.status();
     if (st->rows == 0) continue;
-    next.segments[p].push_back(SegmentMeta{name, st->rows, st->bytes, st->core_bytes, st->min_time, st->max_time});
+    next.segments[p].push_back(segment_meta(name, *st));
     auto copy = SegmentReader::open(dir_ + "/" + name);
     if (!copy) return copy.status();
     copies.push_back(std::move(*copy));
