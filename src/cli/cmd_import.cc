@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -31,6 +32,7 @@ struct ImportArgs {
   bool wal_only = false;
   bool timing = false;
   unsigned threads = 0;
+  uint64_t round_events = 16'000'000;
 };
 
 // A one-line progress bar on stderr, only when stderr is a terminal.
@@ -76,6 +78,18 @@ std::string escape_raw(std::string_view raw) {
   return out;
 }
 
+// Removes the database directory `db` this import created (CURRENT, LOCK and
+// the store's files of its empty first version), unless it holds other
+// files.
+void remove_empty_store(const std::string& db) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(db, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "CURRENT" || name == "LOCK" || is_store_file_name(name)) std::filesystem::remove(entry.path(), ec);
+  }
+  std::filesystem::remove(db, ec);  // only if empty now
+}
+
 int run_import(const ImportArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   struct Input {
@@ -93,7 +107,12 @@ int run_import(const ImportArgs& args) {
   uint64_t total_bytes = 0;
   for (const auto& in : inputs) total_bytes += file_size(in.path);
 
-  // Parse and validate everything before touching the database.
+  // The inputs are parsed and validated in rounds of about round_events
+  // events (one round unless they are large), each applied as it comes
+  // (Store::import_round); the last one commits. A round with invalid rows
+  // (without --skip-invalid) stops the applying: the rest is only parsed,
+  // to report every invalid row, and the store stays as it was. An import
+  // of one round touches the database only once it is all valid.
   std::vector<ImportBatch> parts;  // as parsed: the store maps each part's dictionaries itself
   ImportErrors errors;
   Progress progress(total_bytes);
@@ -101,70 +120,111 @@ int run_import(const ImportArgs& args) {
   for (const auto& in : inputs) parse_inputs.push_back(ParseInput{in.path, in.kind});
   const unsigned threads = resolve_threads(args.threads);
   if (args.timing) ::setenv("CAIRN_TIMING", "1", 1);  // the parser and the store report their phases too
-  Status st = parse_file_parts(parse_inputs, threads, parts, errors,
-                          [&](uint64_t bytes, uint64_t events) { progress.update(bytes, events); });
-  if (!st.is_ok()) {
+  RoundParser rounds(parse_inputs, threads, args.round_events);
+  std::unique_ptr<Store> store;
+  ImportStats stats;
+  size_t events = 0, rounds_applied = 0;
+  double parse_secs = 0;
+  // A database this import created is removed again when it gives up
+  // after a round opened it, so that it is exactly as before: absent.
+  const bool db_existed = file_exists(args.db + "/CURRENT");
+  auto give_up = [&] {
+    if (!store) return;
+    (void)store->abort_import();
+    store.reset();
+    if (!db_existed) remove_empty_store(args.db);
+  };
+  auto fail = [&](const std::string& message) {
     progress.done();
-    std::fprintf(stderr, "cairn import: %s\nnothing was imported\n", st.message().c_str());
+    give_up();
+    std::fprintf(stderr, "cairn import: %s\nnothing was imported\n", message.c_str());
     return 1;
+  };
+  for (;;) {
+    parts.clear();
+    const auto round_start = std::chrono::steady_clock::now();
+    auto more = rounds.next(parts, errors, [&](uint64_t bytes, uint64_t n) { progress.update(bytes, n); });
+    parse_secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - round_start).count();
+    if (!more) return fail(more.status().message());
+    if (!*more) break;  // no round left (the last one broke out below)
+    const bool last = rounds.done();
+    if (errors.count() > 0 && !args.skip_invalid) {
+      if (last) break;
+      continue;  // parse on, to count the invalid rows; apply nothing more
+    }
+    if (last) {
+      progress.done();
+      if (errors.count() > 0) {
+        std::fputs(errors.summary(20).c_str(), stderr);
+        if (const RowError* e = errors.whole_file(); e != nullptr) {
+          give_up();
+          std::fprintf(stderr,
+                       "cairn import: none of the rows of %s can be read (%s); nothing was imported (--skip-invalid "
+                       "skips bad rows, not files)\n",
+                       e->file.c_str(), e->message.c_str());
+          return 1;
+        }
+      }
+    }
+    if (!store) {
+      auto opened = Store::open(args.db, Store::Mode::kWrite);
+      if (!opened) return fail(opened.status().message());
+      store = std::move(*opened);
+      store->set_single_import();
+    }
+    if (last && args.skip_invalid) {
+      // The rejects of this run, none included: a file left by an earlier run
+      // does not stay to be taken for this one's. The default sits beside the
+      // database directory (DB/ names the same directory as DB).
+      std::string db = args.db;
+      while (db.size() > 1 && db.back() == '/') db.pop_back();
+      const std::string path = args.rejects.empty() ? db + ".rejects.txt" : args.rejects;
+      std::ofstream out(path, std::ios::trunc);
+      for (const RowError& e : errors.all()) out << e.format() << "\t" << escape_raw(e.raw) << "\n";
+      out.close();
+      if (!out) return fail(fmt::format("cannot write rejects file {}", path));
+      if (errors.count() > 0)
+        std::fprintf(stderr, "cairn import: %zu invalid rows skipped, written with their reasons to %s\n",
+                     errors.count(), path.c_str());
+    }
+    for (const ImportBatch& part : parts) events += part.events.size();
+    if (args.wal_only) {
+      if (!last) return fail("--wal-only takes an import of one round");
+      auto st = store->import(parts, true);
+      if (!st) return fail(st.status().message());
+      break;
+    }
+    auto round = store->import_round(parts, last);
+    if (!round) {
+      progress.done();
+      give_up();  // (the store gave the rounds up itself)
+      std::fprintf(stderr, "cairn import: %s\n", round.status().message().c_str());
+      return 1;
+    }
+    ++rounds_applied;
+    stats.events_added += round->events_added;
+    stats.duplicates += round->duplicates;
+    stats.links += round->links;
+    stats.traits += round->traits;
+    stats.costs += round->costs;
+    if (last) break;
   }
   progress.done();
-  if (errors.count() > 0) {
+  if (errors.count() > 0 && !args.skip_invalid) {
+    give_up();
     std::fputs(errors.summary(20).c_str(), stderr);
-    if (const RowError* e = errors.whole_file(); e != nullptr && args.skip_invalid) {
-      std::fprintf(stderr,
-                   "cairn import: none of the rows of %s can be read (%s); nothing was imported (--skip-invalid "
-                   "skips bad rows, not files)\n",
-                   e->file.c_str(), e->message.c_str());
-      return 1;
-    }
-    if (!args.skip_invalid) {
-      std::fprintf(stderr,
-                   "cairn import: %zu invalid rows; nothing was imported (use --skip-invalid to import the valid "
-                   "rows)\n",
-                   errors.count());
-      return 1;
-    }
-  }
-
-  const auto parsed = std::chrono::steady_clock::now();
-  auto store = Store::open(args.db, Store::Mode::kWrite);
-  if (!store) {
-    std::fprintf(stderr, "cairn import: %s\n", store.status().message().c_str());
-    return 1;
-  }
-  if (args.skip_invalid) {
-    // The rejects of this run, none included: a file left by an earlier run
-    // does not stay to be taken for this one's. The default sits beside the
-    // database directory (DB/ names the same directory as DB).
-    std::string db = args.db;
-    while (db.size() > 1 && db.back() == '/') db.pop_back();
-    const std::string path = args.rejects.empty() ? db + ".rejects.txt" : args.rejects;
-    std::ofstream out(path, std::ios::trunc);
-    for (const RowError& e : errors.all()) out << e.format() << "\t" << escape_raw(e.raw) << "\n";
-    out.close();
-    if (!out) {
-      std::fprintf(stderr, "cairn import: cannot write rejects file %s; nothing was imported\n", path.c_str());
-      return 1;
-    }
-    if (errors.count() > 0)
-      std::fprintf(stderr, "cairn import: %zu invalid rows skipped, written with their reasons to %s\n",
-                   errors.count(), path.c_str());
-  }
-  (*store)->set_single_import();
-  auto stats = (*store)->import(parts, args.wal_only);
-  if (!stats) {
-    std::fprintf(stderr, "cairn import: %s\n", stats.status().message().c_str());
+    std::fprintf(stderr,
+                 "cairn import: %zu invalid rows; nothing was imported (use --skip-invalid to import the valid "
+                 "rows)\n",
+                 errors.count());
     return 1;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (args.timing) {
-    std::fprintf(stderr, "timing: parse %.3f s, store %.3f s\n", std::chrono::duration<double>(parsed - start).count(),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - parsed).count());
+    std::fprintf(stderr, "timing: parse %.3f s, store %.3f s (%zu rounds)\n", parse_secs, secs - parse_secs,
+                 rounds_applied);
     print_tunables_timing();
   }
-  size_t events = 0;
-  for (const ImportBatch& part : parts) events += part.events.size();
   if (args.wal_only) {
     std::printf("logged %zu events to the WAL of %s (applied at next open)\n", events, args.db.c_str());
     return 0;
@@ -172,9 +232,9 @@ int run_import(const ImportArgs& args) {
   std::printf(
       "imported %llu events (%llu duplicates skipped, %zu invalid rows rejected), %llu id links, %llu traits, %llu "
       "cost rows from %zu files in %.2f s (%.0f events/s)\n",
-      static_cast<unsigned long long>(stats->events_added), static_cast<unsigned long long>(stats->duplicates),
-      errors.count(), static_cast<unsigned long long>(stats->links), static_cast<unsigned long long>(stats->traits),
-      static_cast<unsigned long long>(stats->costs), inputs.size(), secs,
+      static_cast<unsigned long long>(stats.events_added), static_cast<unsigned long long>(stats.duplicates),
+      errors.count(), static_cast<unsigned long long>(stats.links), static_cast<unsigned long long>(stats.traits),
+      static_cast<unsigned long long>(stats.costs), inputs.size(), secs,
       secs > 0 ? static_cast<double>(events) / secs : 0.0);
   return 0;
 }
@@ -192,6 +252,9 @@ void register_import(CLI::App& app) {
   cmd->add_option("--rejects", args->rejects, "Where --skip-invalid writes rejected rows (default DB.rejects.txt)");
   cmd->add_flag("--wal-only", args->wal_only, "Stop once the batch is in the WAL (for recovery tests)")->group("");
   cmd->add_option("--threads", args->threads, "Parsing threads (default: one per core)");
+  cmd->add_option("--round-events", args->round_events,
+                  "Parse and apply a large input in rounds of about this many events, committed at once by the last "
+                  "(memory follows a round; default 16000000)");
   cmd->add_flag("--timing", args->timing, "Print the time spent parsing and in each phase of storing")->group("");
   cmd->callback([args]() { set_exit_code(run_import(*args)); });
 }

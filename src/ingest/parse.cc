@@ -88,34 +88,71 @@ Status parse_file(const std::string& path, InputKind kind, ImportBatch& batch, I
   return run(path, **source, kind, batch, errors, &progress);
 }
 
-Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads, std::vector<ImportBatch>& parts,
-                        ImportErrors& errors, const ProgressFn& progress, uint64_t split_bytes) {
-  struct Unit {
-    size_t input;
-    uint64_t nominal_begin, nominal_end;  // nominal_end = UINT64_MAX: to the end
-    ImportBatch batch;
-    ImportErrors errors;
-    Status status;
-    uint64_t begin = 0;           // the file offset its records start at
-    uint64_t stop = 0;            // the file offset where it stopped reading
-    bool stopped_early = false;   // its parser stopped (after a bad CSV header)
-    uint64_t lines = 0;           // the lines it read (a copied CSV header's too)
-    uint64_t header_lines = 0;    // the lines of its copied CSV header
-    std::atomic<uint64_t> bytes{0};
-    std::atomic<uint64_t> events{0};
-  };
-  std::vector<std::unique_ptr<Unit>> units;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const std::string& path = inputs[i].path;
+// How many lines a plain file holds, estimated from its first MiB (0 when it
+// cannot be read or is compressed): a round's share of a large file is
+// sized by it.
+uint64_t estimate_lines(const std::string& path, uint64_t size) {
+  if (size == 0 || std::string_view(path).ends_with(".gz")) return 0;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  std::vector<char> buf(std::min<uint64_t>(size, 1u << 20));
+  const ssize_t r = ::pread(fd, buf.data(), buf.size(), 0);
+  ::close(fd);
+  if (r <= 0) return 0;
+  const uint64_t lines = static_cast<uint64_t>(std::count(buf.data(), buf.data() + r, '\n'));
+  return std::max<uint64_t>(1, lines * size / static_cast<uint64_t>(r));
+}
+
+struct RoundParser::Unit {
+  size_t input;
+  uint64_t nominal_begin, nominal_end;  // nominal_end = UINT64_MAX: to the end
+  uint64_t estimated_lines = 0;
+  ImportBatch batch;
+  ImportErrors errors;
+  Status status;
+  uint64_t begin = 0;           // the file offset its records start at
+  uint64_t stop = 0;            // the file offset where it stopped reading
+  bool stopped_early = false;   // its parser stopped (after a bad CSV header)
+  uint64_t lines = 0;           // the lines it read (a copied CSV header's too)
+  uint64_t header_lines = 0;    // the lines of its copied CSV header
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> events{0};
+};
+
+RoundParser::RoundParser(std::vector<ParseInput> inputs, unsigned threads, uint64_t round_lines, uint64_t split_bytes)
+    : inputs_(std::move(inputs)), threads_(std::max(threads, 1u)), round_lines_(std::max<uint64_t>(round_lines, 1)) {
+  // Each file in pieces: one per thread when it is large enough to split,
+  // and more when a round of `threads` pieces would pass round_lines.
+  const uint64_t unit_lines = std::max<uint64_t>(1, round_lines_ / threads_);
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const std::string& path = inputs_[i].path;
     const uint64_t size = file_size(path);
-    const unsigned parts = threads > 1 && size >= split_bytes && !std::string_view(path).ends_with(".gz") ? threads : 1;
-    for (unsigned k = 0; k < parts; ++k) {
+    const bool plain = !std::string_view(path).ends_with(".gz");
+    const uint64_t lines = estimate_lines(path, size);
+    uint64_t parts = plain && size >= split_bytes ? threads_ : 1;
+    const uint64_t for_rounds = lines / unit_lines + (lines % unit_lines != 0 ? 1 : 0);
+    if (plain && for_rounds > parts) parts = std::max(parts, std::min(for_rounds, size >> 16));  // 64 KiB a piece at least
+    for (uint64_t k = 0; k < parts; ++k) {
       auto u = std::make_unique<Unit>();
       u->input = i;
       u->nominal_begin = size * k / parts;
       u->nominal_end = k + 1 == parts ? UINT64_MAX : size * (k + 1) / parts;
-      units.push_back(std::move(u));
+      u->estimated_lines = lines / parts;
+      units_.push_back(std::move(u));
     }
+  }
+}
+
+RoundParser::~RoundParser() = default;
+
+Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& errors, const ProgressFn& progress) {
+  if (next_unit_ >= units_.size()) return false;
+  // This round: the next units, as many as keep within round_lines (one at
+  // least).
+  size_t end = next_unit_;
+  for (uint64_t lines = 0; end < units_.size(); ++end) {
+    lines += units_[end]->estimated_lines;
+    if (end > next_unit_ && lines > round_lines_) break;
   }
   std::mutex progress_mu;
   auto report = [&] {
@@ -123,7 +160,7 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     std::unique_lock<std::mutex> lock(progress_mu, std::try_to_lock);
     if (!lock.owns_lock()) return;
     uint64_t bytes = 0, events = 0;
-    for (const auto& u : units) {
+    for (const auto& u : units_) {
       bytes += u->bytes.load(std::memory_order_relaxed);
       events += u->events.load(std::memory_order_relaxed);
     }
@@ -137,7 +174,7 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     u.begin = u.stop = begin;
     u.lines = u.header_lines = 0;
     u.stopped_early = false;
-    const ParseInput& in = inputs[u.input];
+    const ParseInput& in = inputs_[u.input];
     std::unique_ptr<ByteSource> source;
     uint64_t limit = UINT64_MAX;
     std::string prefix;
@@ -176,12 +213,12 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
     u.stopped_early = ctx.stopped_early;
     return st;
   };
-  // Every unit runs, a later part from its guessed start.
-  CAIRN_RETURN_IF_ERROR(parallel_for(units.size(), std::max(threads, 1u), [&](size_t i, unsigned) {
-    Unit& u = *units[i];
+  // Every unit of the round runs, a later part from its guessed start.
+  CAIRN_RETURN_IF_ERROR(parallel_for(end - next_unit_, threads_, [&](size_t i, unsigned) {
+    Unit& u = *units_[next_unit_ + i];
     uint64_t begin = 0;
     if (u.nominal_begin != 0) {
-      auto guess = guess_split(inputs[u.input].path, u.nominal_begin);
+      auto guess = guess_split(inputs_[u.input].path, u.nominal_begin);
       if (!guess) {
         u.status = guess.status();
         return Status::ok();
@@ -194,24 +231,35 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
   // In input order: a part that did not start where the one before stopped
   // (its guessed start was a newline inside a quoted CSV cell) is parsed
   // again from there. Line numbers follow from the lines of the parts before.
-  uint64_t lines_before = 0;  // of the input's earlier parts
-  for (size_t i = 0; i < units.size(); ++i) {
-    Unit& u = *units[i];
-    if (i == 0 || units[i - 1]->input != u.input) {
-      lines_before = 0;
-    } else if (const Unit& prev = *units[i - 1]; !prev.stopped_early && u.begin != prev.stop) {
+  for (size_t i = next_unit_; i < end; ++i) {
+    Unit& u = *units_[i];
+    if (i == 0 || units_[i - 1]->input != u.input) {
+      lines_before_ = 0;
+    } else if (const Unit& prev = *units_[i - 1]; !prev.stopped_early && u.begin != prev.stop) {
       u.status = run_unit(u, prev.stop);  // whatever the wrong start gave, errors too
     }
     CAIRN_RETURN_IF_ERROR(u.status);
     if (!u.batch.empty()) parts.push_back(std::move(u.batch));
+    u.batch = ImportBatch();
     for (RowError e : u.errors.all()) {
-      e.line = e.line + lines_before - u.header_lines;
+      e.line = e.line + lines_before_ - u.header_lines;
       errors.add(std::move(e));
     }
     u.errors = ImportErrors();
-    lines_before += u.lines - u.header_lines;
+    lines_before_ += u.lines - u.header_lines;
   }
-  return Status::ok();
+  next_unit_ = end;
+  return true;
+}
+
+Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads, std::vector<ImportBatch>& parts,
+                        ImportErrors& errors, const ProgressFn& progress, uint64_t split_bytes) {
+  RoundParser rounds(inputs, threads, UINT64_MAX, split_bytes);
+  for (;;) {
+    auto more = rounds.next(parts, errors, progress);
+    if (!more) return more.status();
+    if (!*more) return Status::ok();
+  }
 }
 
 Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, ImportBatch& batch, ImportErrors& errors,

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,36 @@ Status parse_files(const std::vector<ParseInput>& inputs, unsigned threads, Impo
 // Store::import takes them as they are and saves that merge.
 Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads, std::vector<ImportBatch>& parts,
                         ImportErrors& errors, const ProgressFn& progress = {}, uint64_t split_bytes = 32u << 20);
+
+// Parses the inputs in rounds, so that an import need not hold a large input
+// whole: each round parses about round_lines lines (estimated from each
+// file's first MiB; a plain file is cut into pieces for that, a .gz file is
+// one piece however large), on `threads` threads, into parts as
+// parse_file_parts does. The rounds' parts and errors, appended in order,
+// are parse_file_parts' (line numbers count from each file's start).
+class RoundParser {
+ public:
+  RoundParser(std::vector<ParseInput> inputs, unsigned threads, uint64_t round_lines = UINT64_MAX,
+              uint64_t split_bytes = 32u << 20);
+  ~RoundParser();
+  RoundParser(const RoundParser&) = delete;
+  RoundParser& operator=(const RoundParser&) = delete;
+  // Parses the next round, appending its parts and errors. False when every
+  // input was parsed already. An error Status when a file cannot be read.
+  // `progress` gets the input bytes consumed over all rounds so far.
+  Result<bool> next(std::vector<ImportBatch>& parts, ImportErrors& errors, const ProgressFn& progress = {});
+  // True when the last round was parsed.
+  bool done() const { return next_unit_ >= units_.size(); }
+
+ private:
+  struct Unit;
+  std::vector<ParseInput> inputs_;
+  unsigned threads_;
+  uint64_t round_lines_;
+  std::vector<std::unique_ptr<Unit>> units_;
+  size_t next_unit_ = 0;
+  uint64_t lines_before_ = 0;  // of the current input's units parsed so far
+};
 
 // Parses in-memory text as if it were the file `name` (used by tests and
 // fuzzers). The format follows `name`'s extension as for parse_file.

@@ -271,27 +271,76 @@ Status Store::remove_unreferenced_files() {
 Status Store::recover_wal() {
   const std::string path = dir_ + "/wal.log";
   if (!file_exists(path)) return Status::ok();
-  CAIRN_RETURN_IF_ERROR(wal_replay(path, [&](uint64_t seq, ImportBatch& batch) -> Status {
+  // A record is applied as an import in rounds (a large one in several).
+  const Status replayed = wal_replay(path, [&](uint64_t seq, ImportBatch& batch, bool commit) -> Status {
     if (seq <= manifest_.wal_applied) return Status::ok();  // applied before the crash
-    return apply(seq, std::span<const ImportBatch>(&batch, 1)).status();
-  }));
+    if (!committed_) committed_ = manifest_;
+    auto st = apply(seq, std::span<const ImportBatch>(&batch, 1), {}, commit);
+    if (st && commit) committed_.reset();
+    return st.status();
+  });
+  if (!replayed.is_ok()) {
+    // The log stays, for the error to be seen again; the rounds applied go.
+    (void)give_up_rounds(/*remove_wal=*/false);
+    return replayed;
+  }
   if (::unlink(path.c_str()) != 0) return Status::io_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
   return fsync_dir(dir_);
 }
 
 Result<ImportStats> Store::import(std::span<const ImportBatch> parts, bool wal_only) {
   if (!lock_) return Status::invalid_argument("import needs a store opened for writing");
+  if (committed_) return Status::invalid_argument("an import in rounds is under way");
   const std::string path = dir_ + "/wal.log";
   const uint64_t seq = manifest_.wal_applied + 1;
   if (wal_only) {
     CAIRN_RETURN_IF_ERROR(wal_append(path, seq, parts));
     return ImportStats{};
   }
+  return log_and_apply(seq, parts, true);
+}
+
+Result<ImportStats> Store::import_round(std::span<const ImportBatch> parts, bool last) {
+  if (!lock_) return Status::invalid_argument("import needs a store opened for writing");
+  if (!committed_) committed_ = manifest_;
+  // The rounds before the last leave manifest_.wal_applied as it is on disk.
+  auto stats = log_and_apply(manifest_.wal_applied + 1, parts, last);
+  if (!stats) {
+    const Status st = abort_import();
+    if (!st.is_ok()) return Status::io_error(fmt::format("{} (and giving the import up: {})", stats.status().message(), st.message()));
+    return stats;
+  }
+  if (last) committed_.reset();
+  return stats;
+}
+
+Status Store::abort_import() { return give_up_rounds(/*remove_wal=*/true); }
+
+Status Store::give_up_rounds(bool remove_wal) {
+  if (!committed_) return Status::ok();
+  committed_.reset();
+  // Back to the version on disk: the rounds' segments are then unreferenced
+  // and removed, and so is their WAL record, which never committed.
+  CAIRN_RETURN_IF_ERROR(load_current());
+  CAIRN_RETURN_IF_ERROR(remove_unreferenced_files());
+  const std::string path = dir_ + "/wal.log";
+  if (!remove_wal) return Status::ok();
+  if (file_exists(path) && ::unlink(path.c_str()) != 0)
+    return Status::io_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
+  return fsync_dir(dir_);
+}
+
+Store::~Store() {
+  if (committed_) (void)abort_import();
+}
+
+Result<ImportStats> Store::log_and_apply(uint64_t seq, std::span<const ImportBatch> parts, bool commit) {
+  const std::string path = dir_ + "/wal.log";
   // The WAL is written and fsynced on another core while the batch is
   // applied; the manifest switch waits for it, so the import is acknowledged
   // (and visible) only once it is in the WAL.
   Status wal_status;
-  std::thread wal_writer([&] { wal_status = wal_append(path, seq, parts); });
+  std::thread wal_writer([&] { wal_status = wal_append(path, seq, parts, commit); });
   bool joined = false;
   auto join = [&]() -> Status {
     if (!joined) {
@@ -300,9 +349,10 @@ Result<ImportStats> Store::import(std::span<const ImportBatch> parts, bool wal_o
     }
     return wal_status;
   };
-  auto stats = apply(seq, parts, join);
+  auto stats = apply(seq, parts, join, commit);
   if (!joined) wal_writer.join();
   if (!stats) return stats;
+  if (!commit) return wal_status.is_ok() ? stats : Result<ImportStats>(wal_status);
   if (::unlink(path.c_str()) != 0) return Status::io_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
   CAIRN_RETURN_IF_ERROR(fsync_dir(dir_));
   return stats;
@@ -444,7 +494,7 @@ Status Store::find_duplicates(std::span<const ImportBatch> parts, std::vector<ui
 }
 
 Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> parts,
-                                 const std::function<Status()>& before_commit) {
+                                 const std::function<Status()>& before_commit, bool commit_now) {
   // With CAIRN_TIMING set, the seconds each phase took go to stderr.
   const bool timing = std::getenv("CAIRN_TIMING") != nullptr;
   auto phase_start = std::chrono::steady_clock::now();
@@ -511,7 +561,7 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
     b.ids.drop_index();
     b.strings.drop_index();
   }
-  if (single_import_) catalog_.drop_lookup_indexes();
+  if (single_import_ && commit_now) catalog_.drop_lookup_indexes();
 
   mark("dicts");
   // Identity: the batch's links in order (explicit ones and those of events
@@ -558,6 +608,7 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   const std::string catalog_file = next_file_name(next, "catalog", ".bin");
   Status catalog_status;
   std::jthread catalog_writer([&] {
+    if (!commit_now) return;  // a later round writes it
     auto bytes = serialize_catalog();
     catalog_status = bytes ? write_new_file(dir_ + "/" + catalog_file, *bytes) : bytes.status();
   });
@@ -780,6 +831,27 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   catalog_writer.join();
   CAIRN_RETURN_IF_ERROR(catalog_status);
   mark("catalog");
+  if (!commit_now) {
+    // A round before an import's last: its segments become this object's
+    // state (what the next round dedupes against, restitches and merges),
+    // not yet the store's. A segment of an earlier round that this one
+    // replaced was never on disk's manifest: it goes now.
+    std::set<std::string> keep;
+    for (const auto* m : {&next, &*committed_})
+      for (const auto& list : m->segments)
+        for (const SegmentMeta& meta : list) keep.insert(meta.file);
+    auto readers = open_segments(next, readers_);
+    if (!readers) return readers.status();
+    std::vector<std::string> gone;
+    for (const auto& list : manifest_.segments)
+      for (const SegmentMeta& meta : list)
+        if (!keep.contains(meta.file)) gone.push_back(meta.file);
+    manifest_ = std::move(next);
+    readers_ = std::move(*readers);
+    for (const std::string& f : gone) ::unlink((dir_ + "/" + f).c_str());
+    mark("round");
+    return stats;
+  }
   next.wal_applied = seq;
   CAIRN_RETURN_IF_ERROR(commit(std::move(next), catalog_file));
   mark("commit");

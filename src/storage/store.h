@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,6 +52,7 @@ class Store {
     kUpdate,  // holds the writer lock; the database must exist
   };
   static Result<std::unique_ptr<Store>> open(const std::string& dir, Mode mode);
+  ~Store();  // gives up an import whose last round did not come
 
   const std::string& dir() const { return dir_; }
   const Manifest& manifest() const { return manifest_; }
@@ -72,6 +74,16 @@ class Store {
   // (parse_file_parts): the result is that of importing the parts appended
   // in order (ImportBatch::append) as one batch, without that merge.
   Result<ImportStats> import(std::span<const ImportBatch> parts, bool wal_only = false);
+  // A streamed import, in rounds, for inputs too large to hold at once: each
+  // round's parts are logged to the WAL as parts of one record (committed by
+  // the last round's) and applied to new segments that later rounds build
+  // on, as consecutive imports would; only the last round (last = true)
+  // switches the manifest, so the import becomes visible all at once. Until
+  // then nothing a reader or a later open sees has changed; abort_import()
+  // (or closing the store) gives the rounds up and removes their files.
+  // The stats are the round's.
+  Result<ImportStats> import_round(std::span<const ImportBatch> parts, bool last);
+  Status abort_import();
   // For a process that imports once and then exits (cairn import): once an
   // import's dictionaries are mapped, the catalog's lookup indexes of person
   // ids and value strings (~100 MB at 10M events) are freed instead of kept
@@ -94,10 +106,18 @@ class Store {
   Store() = default;
   Status load_current();
   Status recover_wal();
+  // Back to the version on disk from an import's rounds (abort_import); the
+  // WAL stays unless remove_wal.
+  Status give_up_rounds(bool remove_wal);
   // Applies a batch: new segments, then one manifest switch. before_commit
   // runs just before the switch (import waits there for its WAL write).
+  // With `commit_now` false (an import round before the last), the new
+  // segments become this object's state without the switch.
   Result<ImportStats> apply(uint64_t seq, std::span<const ImportBatch> parts,
-                            const std::function<Status()>& before_commit = {});
+                            const std::function<Status()>& before_commit = {}, bool commit_now = true);
+  // Logs one import's parts (record seq; committed with `commit`) while they
+  // are applied.
+  Result<ImportStats> log_and_apply(uint64_t seq, std::span<const ImportBatch> parts, bool commit);
   // The catalog file's bytes, or why its stored parts could not be read.
   Result<std::string> serialize_catalog() const;
   // Writes catalog + manifest for the next version and switches CURRENT.
@@ -125,6 +145,9 @@ class Store {
   Catalog catalog_;
   std::vector<std::vector<SegmentReader>> readers_;
   bool single_import_ = false;  // set_single_import()
+  // While an import's rounds are applied: the manifest on disk (manifest_
+  // holds the rounds' segments).
+  std::optional<Manifest> committed_;
   uint64_t meta_bytes_ = 0;  // CURRENT, the manifest and the catalog of this snapshot
 };
 

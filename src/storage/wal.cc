@@ -1,6 +1,8 @@
 #include "storage/wal.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -359,25 +361,66 @@ bool read_frame(FrameType type, BinaryReader& r, ImportBatch& b, ReplayState& st
 
 }  // namespace
 
-Status wal_append(const std::string& path, uint64_t seq, std::span<const ImportBatch> parts) {
+Status wal_append(const std::string& path, uint64_t seq, std::span<const ImportBatch> parts, bool commit) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   WalWriter w(fd, path, seq);
   const ImportBatch none;
-  if (parts.empty()) parts = std::span<const ImportBatch>(&none, 1);  // a record, though empty
+  if (parts.empty() && commit) parts = std::span<const ImportBatch>(&none, 1);  // a record, though empty
   Status st;
   for (size_t k = 0; k < parts.size() && st.is_ok(); ++k)
-    st = write_batch(w, parts[k], k + 1 == parts.size() ? kCommit : kPartEnd);
+    st = write_batch(w, parts[k], commit && k + 1 == parts.size() ? kCommit : kPartEnd);
   if (st.is_ok() && ::fsync(fd) != 0) st = Status::io_error(fmt::format("cannot fsync {}: {}", path, std::strerror(errno)));
   ::close(fd);
   if (st.is_ok()) st = fsync_dir(std::filesystem::path(path).parent_path().string());
   return st;
 }
 
-Status wal_replay(const std::string& path, const std::function<Status(uint64_t, ImportBatch&)>& apply) {
-  auto data = read_file(path);
-  if (!data) return data.status();
-  const std::string& log = *data;
+namespace {
+
+// The log's bytes, mapped (a log of an import in rounds can be gigabytes).
+class MappedLog {
+ public:
+  ~MappedLog() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  Status open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return Status::io_error(fmt::format("cannot read {}: {}", path, std::strerror(err)));
+    }
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ > 0) {
+      void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (m == MAP_FAILED) {
+        const int err = errno;
+        ::close(fd);
+        size_ = 0;
+        return Status::io_error(fmt::format("cannot map {}: {}", path, std::strerror(err)));
+      }
+      data_ = m;
+    }
+    ::close(fd);
+    return Status::ok();
+  }
+  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+
+ private:
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace
+
+Status wal_replay(const std::string& path, const std::function<Status(uint64_t, ImportBatch&, bool)>& apply,
+                  uint64_t round_events) {
+  MappedLog mapped;
+  CAIRN_RETURN_IF_ERROR(mapped.open(path));
+  const std::string_view log = mapped.bytes();
   // Where the log's zero-filled tail starts (log.size() when it has none). A
   // crash can leave the file's new size saved and its last pages unwritten,
   // as zeros: a frame that runs into them was never acknowledged, since the
@@ -386,71 +429,103 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
     const size_t last = log.find_last_not_of('\0');
     return last == std::string::npos ? 0 : last + 1;
   }();
+  struct Frame {
+    FrameType type;
+    uint64_t seq;
+    uint32_t comp, raw;
+    std::string_view body;
+  };
+  enum class Read { kFrame, kTorn };
+  // The frame at pos: kTorn for a write that never finished (the log ends,
+  // or its zero-filled tail starts, inside it), an error for damage.
+  auto frame_at = [&](size_t pos, Frame& f) -> Result<Read> {
+    const size_t left = log.size() - pos;
+    const std::string_view rest = log.substr(pos);
+    if (pos >= zeros_from) return Read::kTorn;     // the rest is the zero-filled tail
+    if (left < kFrameHeader) return Read::kTorn;   // torn tail: never acknowledged
+    BinaryReader h(rest.substr(0, kFrameHeader));
+    h.get_u32();
+    f.type = static_cast<FrameType>(h.get_u8());
+    f.seq = h.get_u64();
+    f.comp = h.get_u32();
+    f.raw = h.get_u32();
+    const uint64_t sum = h.get_u64();
+    const uint32_t header_sum = h.get_u32();
+    if (rest.substr(0, 4) != std::string_view(kFrameMagic, 4) ||
+        header_sum != static_cast<uint32_t>(checksum64(rest.substr(0, kFrameHeader - 4)))) {
+      if (zeros_from < pos + kFrameHeader) return Read::kTorn;  // zeros from inside the header on
+      return Status::corruption(fmt::format("{}: checksum mismatch in frame header at offset {}", path, pos));
+    }
+    if (left - kFrameHeader < f.comp) return Read::kTorn;  // the record never committed
+    f.body = rest.substr(kFrameHeader, f.comp);
+    if (checksum64(f.body) != sum) {
+      // Torn when the body runs into the zero-filled tail; a commit frame
+      // is the record's last, so a bad one is damage, not a torn write.
+      if (f.type != kCommit && zeros_from < pos + kFrameHeader + f.comp) return Read::kTorn;
+      return Status::corruption(fmt::format("{}: checksum mismatch in frame at offset {}", path, pos));
+    }
+    return Read::kFrame;
+  };
   size_t pos = 0;
   while (pos < log.size()) {
-    // One record: frames up to and including a commit frame.
-    ImportBatch batch, part;  // the record so far, the part being read
-    ReplayState state;
-    uint64_t seq = 0;
-    bool committed = false;
+    // One record: frames up to and including a commit frame. Its headers
+    // are walked first: a record whose commit never came (a torn write, an
+    // import in rounds cut short) is dropped before any of it is applied.
     const size_t record_start = pos;
-    while (!committed) {
-      const size_t left = log.size() - pos;
-      const std::string_view rest = std::string_view(log).substr(pos);
-      if (pos >= zeros_from) return Status::ok();  // torn: the rest is the zero-filled tail
-      if (left < kFrameHeader) return Status::ok();  // torn tail: never acknowledged
-      BinaryReader h(rest.substr(0, kFrameHeader));
-      h.get_u32();
-      const auto type = static_cast<FrameType>(h.get_u8());
-      const uint64_t frame_seq = h.get_u64();
-      const uint32_t comp = h.get_u32(), raw = h.get_u32();
-      const uint64_t sum = h.get_u64();
-      const uint32_t header_sum = h.get_u32();
-      if (rest.substr(0, 4) != std::string_view(kFrameMagic, 4) ||
-          header_sum != static_cast<uint32_t>(checksum64(rest.substr(0, kFrameHeader - 4)))) {
-        if (zeros_from < pos + kFrameHeader) return Status::ok();  // torn: zeros from inside the header on
-        return Status::corruption(fmt::format("{}: checksum mismatch in frame header at offset {}", path, pos));
-      }
-      if (left - kFrameHeader < comp) return Status::ok();  // torn tail: the record never committed
-      const std::string_view body = rest.substr(kFrameHeader, comp);
-      if (checksum64(body) != sum) {
-        // Torn when the body runs into the zero-filled tail; a commit frame
-        // is the record's last, so a bad one is damage, not a torn write.
-        if (type != kCommit && zeros_from < pos + kFrameHeader + comp) return Status::ok();
-        return Status::corruption(fmt::format("{}: checksum mismatch in frame at offset {}", path, pos));
-      }
-      if (pos != record_start && frame_seq != seq)
-        return Status::corruption(fmt::format("{}: frame at offset {} belongs to another record", path, pos));
-      seq = frame_seq;
+    uint64_t seq = 0;
+    for (size_t at = pos;;) {
+      Frame f;
+      auto read = frame_at(at, f);
+      if (!read) return read.status();
+      if (*read == Read::kTorn) return Status::ok();
+      if (at != record_start && f.seq != seq)
+        return Status::corruption(fmt::format("{}: frame at offset {} belongs to another record", path, at));
+      seq = f.seq;
+      at += kFrameHeader + f.comp;
+      if (f.type == kCommit) break;
+    }
+    // Then applied: in rounds of about round_events events (whole parts),
+    // the last one with the commit.
+    ImportBatch batch, part;  // the round so far, the part being read
+    ReplayState state;
+    for (bool committed = false; !committed;) {
+      Frame f;
+      auto read = frame_at(pos, f);
+      if (!read) return read.status();
+      if (*read == Read::kTorn) return Status::corruption(fmt::format("{}: record at offset {} changed while read", path, record_start));
       // A body as long as its raw size is stored as it is.
       std::string unpacked;
-      if (comp != raw) {
-        auto bytes = lz4_decompress(body, raw);
+      if (f.comp != f.raw) {
+        auto bytes = lz4_decompress(f.body, f.raw);
         if (!bytes)
           return Status::corruption(fmt::format("{}: frame at offset {}: {}", path, pos, bytes.status().message()));
         unpacked = std::move(*bytes);
       }
-      BinaryReader r(comp != raw ? std::string_view(unpacked) : body);
-      if (type == kOldEvents || type == kOldProps)
+      BinaryReader r(f.comp != f.raw ? std::string_view(unpacked) : f.body);
+      if (f.type == kOldEvents || f.type == kOldProps)
         return Status::corruption(fmt::format(
             "{}: frame at offset {} is of type {}, written by an earlier version of cairn: apply this log with that "
             "version (open the database once), then upgrade",
-            path, pos, static_cast<int>(type)));
-      if (type == kCommit || type == kPartEnd) {
+            path, pos, static_cast<int>(f.type)));
+      if (f.type == kCommit || f.type == kPartEnd) {
         const uint64_t events = r.get_varint(), props = r.get_varint();
         if (!r.ok() || !r.at_end() || events != part.events.size() || props != part.props.size() ||
             state.props_seen != props || state.hashed != events)
           return Status::corruption(fmt::format("{}: record at offset {} does not match its commit", path, record_start));
-        // A record of several parts is applied as their concatenation.
+        // The parts of a record are applied as their concatenation.
         batch.append(std::move(part));
+        part = ImportBatch();
         state = ReplayState();
-        committed = type == kCommit;
-      } else if (!read_frame(type, r, part, state) || !r.at_end()) {
+        committed = f.type == kCommit;
+        if (committed || batch.events.size() >= round_events) {
+          CAIRN_RETURN_IF_ERROR(apply(seq, batch, committed));
+          batch = ImportBatch();
+        }
+      } else if (!read_frame(f.type, r, part, state) || !r.at_end()) {
         return Status::corruption(fmt::format("{}: malformed frame at offset {}", path, pos));
       }
-      pos += kFrameHeader + comp;
+      pos += kFrameHeader + f.comp;
     }
-    CAIRN_RETURN_IF_ERROR(apply(seq, batch));
   }
   return Status::ok();
 }

@@ -61,13 +61,21 @@
 namespace cairn {
 
 // Appends the parts of one import as record `seq` to the log at path and
-// fsyncs it.
-Status wal_append(const std::string& path, uint64_t seq, std::span<const ImportBatch> parts);
+// fsyncs it. Without `commit`, the record stays open: the parts of a later
+// call with the same seq continue it (an import in rounds), and a replay
+// drops a record whose commit never came.
+Status wal_append(const std::string& path, uint64_t seq, std::span<const ImportBatch> parts, bool commit = true);
 inline Status wal_append(const std::string& path, uint64_t seq, const ImportBatch& batch) {
   return wal_append(path, seq, std::span<const ImportBatch>(&batch, 1));
 }
 
-// Calls apply(seq, batch) for each committed record, in order.
-Status wal_replay(const std::string& path, const std::function<Status(uint64_t, ImportBatch&)>& apply);
+// Calls apply(seq, batch, commit) for each committed record, in order: its
+// parts appended in order, in batches of round_events events or more (whole
+// parts), the last one with commit set; a record that holds fewer is one
+// batch. A record without its commit (never acknowledged) is not applied at
+// all. Apply the batches of a record as one import in rounds
+// (Store::import_round): after an error, give them up.
+Status wal_replay(const std::string& path, const std::function<Status(uint64_t, ImportBatch&, bool)>& apply,
+                  uint64_t round_events = 16'000'000);
 
 }  // namespace cairn

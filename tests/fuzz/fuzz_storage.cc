@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 1: {
       std::remove(path.c_str());
       if (!write_new_file(path, body).is_ok()) return 0;
-      (void)wal_replay(path, [](uint64_t, ImportBatch&) { return Status::ok(); });
+      (void)wal_replay(path, [](uint64_t, ImportBatch&, bool) { return Status::ok(); }, 3);
       break;
     }
     case 2:

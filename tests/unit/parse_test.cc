@@ -587,15 +587,13 @@ TEST(ParseFiles, FileChangedWhileReadIsAnErrorOrIgnored) {
   std::filesystem::remove(path);
 }
 
-// Splitting files between threads (at any size, with quoted newlines, quotes
-// inside plain cells and bad rows near the split points) gives the same batch and the same errors, line
-// numbers included, as one thread.
-TEST(ParseFiles, SplitMatchesSequential) {
-  const auto dir = std::filesystem::temp_directory_path() / ("cairn-split-" + std::to_string(::getpid()));
+// A CSV file with quoted newlines (and bad rows) and an NDJSON file with
+// bad lines, of n rows each, written to dir.
+std::vector<ParseInput> write_split_inputs(const std::filesystem::path& dir, int n) {
   std::filesystem::create_directories(dir);
   std::string csv = "user_id,anonymous_id,timestamp,event,note\n";
   std::string nd;
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < n; ++i) {
     const std::string u = i % 3 ? "u" + std::to_string(i % 41) : "";
     const std::string a = "a" + std::to_string(i % 53);
     const std::string t = i % 97 == 5 ? "bad-time" : std::to_string(1767607200 + i);
@@ -612,8 +610,15 @@ TEST(ParseFiles, SplitMatchesSequential) {
   }
   std::ofstream((dir / "e.csv").string()) << csv;
   std::ofstream((dir / "e.ndjson").string()) << nd;
-  const std::vector<ParseInput> inputs = {{(dir / "e.csv").string(), InputKind::kEvents},
-                                          {(dir / "e.ndjson").string(), InputKind::kEvents}};
+  return {{(dir / "e.csv").string(), InputKind::kEvents}, {(dir / "e.ndjson").string(), InputKind::kEvents}};
+}
+
+// Splitting files between threads (at any size, with quoted newlines, quotes
+// inside plain cells and bad rows near the split points) gives the same batch and the same errors, line
+// numbers included, as one thread.
+TEST(ParseFiles, SplitMatchesSequential) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cairn-split-" + std::to_string(::getpid()));
+  const std::vector<ParseInput> inputs = write_split_inputs(dir, 3000);
   ImportBatch one;
   ImportErrors one_errors;
   ASSERT_TRUE(parse_files(inputs, 1, one, one_errors).is_ok());
@@ -625,6 +630,39 @@ TEST(ParseFiles, SplitMatchesSequential) {
     EXPECT_EQ(dump(many), dump(one)) << threads << " threads";
     EXPECT_EQ(messages(many_errors), messages(one_errors)) << threads << " threads";
   }
+  std::filesystem::remove_all(dir);
+}
+
+// Files parsed in rounds of a few thousand lines (each file cut into pieces
+// for them, the CSV's guessed starts often inside quotes): the rounds' parts
+// appended in order are the batch of one parse, and their errors the same
+// rows with the same line numbers.
+TEST(ParseFiles, RoundsMatchOneParse) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cairn-rounds-" + std::to_string(::getpid()));
+  const std::vector<ParseInput> inputs = write_split_inputs(dir, 30000);
+  ImportBatch one;
+  ImportErrors one_errors;
+  ASSERT_TRUE(parse_files(inputs, 1, one, one_errors).is_ok());
+  for (unsigned threads : {1u, 2u, 3u})
+    for (uint64_t round_lines : {3000u, 11000u}) {
+      RoundParser rounds(inputs, threads, round_lines);
+      ImportBatch many;
+      ImportErrors many_errors;
+      size_t n = 0;
+      for (;;) {
+        std::vector<ImportBatch> parts;
+        auto more = rounds.next(parts, many_errors);
+        ASSERT_TRUE(more.is_ok()) << more.status().message();
+        if (!*more) break;
+        ++n;
+        for (ImportBatch& part : parts) many.append(std::move(part));
+      }
+      EXPECT_TRUE(rounds.done());
+      // The CSV holds twice as many lines as rows.
+      EXPECT_GE(n, 90000 / round_lines) << threads << " threads, rounds of " << round_lines;
+      EXPECT_EQ(dump(many), dump(one)) << threads << " threads, rounds of " << round_lines;
+      EXPECT_EQ(messages(many_errors), messages(one_errors)) << threads << " threads, rounds of " << round_lines;
+    }
   std::filesystem::remove_all(dir);
 }
 

@@ -15,6 +15,7 @@
 #include "storage/codec.h"
 #include "storage/file_util.h"
 #include "storage/summary.h"
+#include "storage/wal.h"
 #include "store_test_util.h"
 
 namespace cairn {
@@ -331,6 +332,135 @@ TEST(Store, ImportOfPartsEqualsImportOfTheirConcatenation) {
     EXPECT_EQ(stored_bytes(wal_dir), expected) << "round " << round;
   }
   for (const auto& d : {merged_dir, parts_dir, wal_dir}) std::filesystem::remove_all(d);
+}
+
+// One round of an import in rounds: three parts, each with its own
+// dictionaries; ids, values and message ids repeat across parts and rounds,
+// anonymous ids of earlier rounds are linked to user ids, and two user ids
+// are aliased. Times are unique (ties between persons joined later keep no
+// arrival order: docs/FORMAT.md).
+std::vector<ImportBatch> make_round(int round) {
+  std::vector<ImportBatch> parts;
+  std::mt19937_64 rng(1000 + round);
+  for (int k = 0; k < 3; ++k) {
+    BatchBuilder bb;
+    for (int i = 0; i < 200; ++i) {
+      const int who = static_cast<int>(rng() % 60);
+      const std::string user = rng() % 3 == 0 ? "u" + std::to_string(who) : "";
+      const std::string anon = user.empty() || rng() % 2 ? "a" + std::to_string(who + 7 * round) : "";
+      const Micros t = kT0 + static_cast<Micros>(rng() % 1000) * 100000 + round * 1000 + k * 200 + i;
+      bb.event(user, anon, "e" + std::to_string(rng() % 5), t, {{"v", std::string("x") + std::to_string(rng() % 50)}},
+               rng() % 4 ? "m" + std::to_string(rng() % 3000) : "");
+    }
+    bb.link("a" + std::to_string(rng() % (60 + 7 * round)), "u" + std::to_string(rng() % 60));
+    if (k == 1) bb.link("u" + std::to_string(rng() % 60), "u" + std::to_string(rng() % 60));
+    bb.trait("u" + std::to_string(k + round), "plan", std::string("p") + std::to_string(k + round));
+    parts.push_back(std::move(bb.b));
+  }
+  return parts;
+}
+
+// Every file of a store directory but its lock: name -> bytes.
+std::map<std::string, std::string> store_files(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename() != "LOCK") out[e.path().filename().string()] = *read_file(e.path().string());
+  return out;
+}
+
+// An import in rounds stores what one import of all the rounds' parts
+// stores (after compaction, the same bytes), though its rounds wrote,
+// restitched and merged segments as they went; until its last round, a
+// reader sees the store as it was, and no file of a replaced round stays.
+TEST(Store, ImportInRoundsStoresWhatOneImportStores) {
+  const std::string one_dir = temp_dir("rounds-one"), rounds_dir = temp_dir("rounds-many");
+  constexpr int kRounds = 12;  // past the 8 segments a partition may have
+  std::vector<ImportBatch> all;
+  for (int r = 1; r <= kRounds; ++r)
+    for (ImportBatch& part : make_round(r)) all.push_back(std::move(part));
+  for (const auto& d : {one_dir, rounds_dir}) ASSERT_TRUE(open_write(d)->import(make_round(0)).is_ok());
+  auto one = open_write(one_dir)->import(all);
+  ASSERT_TRUE(one.is_ok()) << one.status().message();
+  const auto before = store_files(rounds_dir);
+  const uint64_t events_before = summarize(*open_read(rounds_dir))->events;
+  ImportStats sum;
+  uint64_t rewritten = 0;
+  {
+    auto store = open_write(rounds_dir);
+    for (int r = 1; r <= kRounds; ++r) {
+      const std::vector<ImportBatch> parts = make_round(r);
+      auto st = store->import_round(parts, r == kRounds);
+      ASSERT_TRUE(st.is_ok()) << st.status().message();
+      sum.events_added += st->events_added;
+      sum.duplicates += st->duplicates;
+      sum.links += st->links;
+      sum.traits += st->traits;
+      rewritten += st->partitions_rewritten;
+      if (r < kRounds) {
+        auto reader = open_read(rounds_dir);
+        EXPECT_EQ(summarize(*reader)->events, events_before) << "round " << r;
+        EXPECT_TRUE(file_exists(rounds_dir + "/wal.log"));
+      }
+      if (r == kRounds - 1) {
+        // On disk: the files before, the open WAL record, and the segments
+        // of this object's state (no replaced one).
+        std::set<std::string> expected;
+        for (const auto& [name, bytes] : before) expected.insert(name);
+        expected.insert("wal.log");
+        for (uint32_t p = 0; p < store->partitions(); ++p)
+          for (const SegmentReader& seg : store->segments(p))
+            expected.insert(std::filesystem::path(seg.path()).filename().string());
+        std::set<std::string> got;
+        for (const auto& [name, bytes] : store_files(rounds_dir)) got.insert(name);
+        EXPECT_EQ(got, expected);
+      }
+    }
+  }
+  EXPECT_GT(rewritten, 0u);
+  EXPECT_EQ(sum.events_added, one->events_added);
+  EXPECT_EQ(sum.duplicates, one->duplicates);
+  EXPECT_EQ(sum.links, one->links);
+  EXPECT_EQ(sum.traits, one->traits);
+  EXPECT_GT(sum.duplicates, 0u);
+  EXPECT_FALSE(file_exists(rounds_dir + "/wal.log"));
+  EXPECT_EQ(summarize(*open_read(rounds_dir))->events, events_before + sum.events_added);
+  for (const auto& d : {one_dir, rounds_dir}) ASSERT_TRUE(open_write(d)->compact().is_ok());
+  EXPECT_TRUE(stored_bytes(rounds_dir) == stored_bytes(one_dir));
+  if (::testing::Test::HasFailure()) return;
+  for (const auto& d : {one_dir, rounds_dir}) std::filesystem::remove_all(d);
+}
+
+// Rounds given up (abort_import, the store closed before the last round, a
+// process killed between rounds, which leaves an open WAL record) leave the
+// store exactly as it was; a record continued and committed is replayed as
+// one import of its parts.
+TEST(Store, AbandonedImportRoundsLeaveTheStoreAsItWas) {
+  const std::string dir = temp_dir("rounds-abandoned"), one_dir = temp_dir("rounds-abandoned-one");
+  for (const auto& d : {dir, one_dir}) ASSERT_TRUE(open_write(d)->import(make_parts(0)).is_ok());
+  const auto before = store_files(dir);
+  {
+    auto store = open_write(dir);
+    ASSERT_TRUE(store->import_round(make_round(1), false).is_ok());
+    ASSERT_TRUE(store->import_round(make_round(2), false).is_ok());
+    EXPECT_NE(store_files(dir), before);
+    ASSERT_TRUE(store->abort_import().is_ok());
+    EXPECT_EQ(store_files(dir), before);
+    ASSERT_TRUE(store->import_round(make_round(1), false).is_ok());
+  }  // closed before the last round
+  EXPECT_EQ(store_files(dir), before);
+  const uint64_t seq = open_read(dir)->manifest().wal_applied + 1;
+  ASSERT_TRUE(wal_append(dir + "/wal.log", seq, make_round(1), /*commit=*/false).is_ok());
+  EXPECT_EQ(summarize(*open_read(dir))->events, summarize(*open_read(one_dir))->events);
+  EXPECT_EQ(store_files(dir), before);  // the open record was dropped
+  ASSERT_TRUE(wal_append(dir + "/wal.log", seq, make_round(1), /*commit=*/false).is_ok());
+  ASSERT_TRUE(wal_append(dir + "/wal.log", seq, make_round(2), /*commit=*/true).is_ok());
+  open_read(dir);  // applies the committed record
+  std::vector<ImportBatch> both = make_round(1);
+  for (ImportBatch& part : make_round(2)) both.push_back(std::move(part));
+  ASSERT_TRUE(open_write(one_dir)->import(both).is_ok());
+  EXPECT_FALSE(file_exists(dir + "/wal.log"));
+  EXPECT_EQ(stored_bytes(dir), stored_bytes(one_dir));
+  for (const auto& d : {dir, one_dir}) std::filesystem::remove_all(d);
 }
 
 TEST(Store, IdentifyLaterStitchesEarlierAnonymousEvents) {
@@ -740,6 +870,54 @@ TEST(Store, TornWalTailIsDropped) {
   auto reader = open_read(dir);
   EXPECT_EQ(timeline(*reader, "u1").size(), 1u);
   EXPECT_TRUE(timeline(*reader, "u2").empty());
+  std::filesystem::remove_all(dir);
+}
+
+// A record written in rounds (parts logged by three calls, the last with the
+// commit) is replayed in batches of at least round_events events, whole
+// parts in order, the last one with the commit; a record whose commit never
+// came, or with a damaged frame anywhere, applies nothing.
+TEST(Wal, RecordOfRoundsIsReplayedInBatchesOnlyOnceCommitted) {
+  const std::string dir = temp_dir("wal-rounds");
+  const std::string path = dir + "/wal.log";
+  std::vector<Micros> logged;
+  for (int r = 1; r <= 3; ++r) {
+    const std::vector<ImportBatch> parts = make_round(r);
+    for (const ImportBatch& part : parts)
+      for (const BatchEvent& e : part.events) logged.push_back(e.time);
+    ASSERT_TRUE(wal_append(path, 5, parts, /*commit=*/r == 3).is_ok());
+  }
+  std::vector<std::pair<size_t, bool>> calls;  // events, commit
+  std::vector<Micros> replayed;
+  auto collect = [&](uint64_t seq, ImportBatch& batch, bool commit) {
+    EXPECT_EQ(seq, 5u);
+    calls.emplace_back(batch.events.size(), commit);
+    for (const BatchEvent& e : batch.events) replayed.push_back(e.time);
+    return Status::ok();
+  };
+  ASSERT_TRUE(wal_replay(path, collect, 500).is_ok());
+  // Parts of 200 events: three make a batch of 600.
+  EXPECT_EQ(calls, (std::vector<std::pair<size_t, bool>>{{600, false}, {600, false}, {600, true}}));
+  EXPECT_EQ(replayed, logged);
+  calls.clear();
+  replayed.clear();
+  ASSERT_TRUE(wal_replay(path, collect).is_ok());
+  EXPECT_EQ(calls, (std::vector<std::pair<size_t, bool>>{{1800, true}}));
+  EXPECT_EQ(replayed, logged);
+  // A byte of the last part's frames damaged: nothing is applied.
+  std::string bytes = *read_file(path);
+  std::string damaged = bytes;
+  damaged[damaged.size() - 200] ^= 0x40;
+  ASSERT_TRUE(write_new_file(path, damaged).is_ok());
+  calls.clear();
+  EXPECT_EQ(wal_replay(path, collect, 500).code(), Status::Code::kCorruption);
+  EXPECT_TRUE(calls.empty());
+  // The rounds without their commit: dropped.
+  std::filesystem::remove(path);
+  ASSERT_TRUE(wal_append(path, 5, make_round(1), false).is_ok());
+  ASSERT_TRUE(wal_append(path, 5, make_round(2), false).is_ok());
+  EXPECT_TRUE(wal_replay(path, collect, 500).is_ok());
+  EXPECT_TRUE(calls.empty());
   std::filesystem::remove_all(dir);
 }
 
