@@ -861,17 +861,31 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
 Status Store::compact() {
   if (!lock_) return Status::invalid_argument("compact needs a store opened for writing");
   Manifest next = manifest_;
-  for (uint32_t p = 0; p < manifest_.partitions; ++p) {
-    if (readers_[p].size() <= 1) continue;
-    RowSet rs;
+  // The partitions of several segments, each with its new file's name (named
+  // in partition order), rewritten on a few threads.
+  std::vector<uint32_t> parts;
+  std::vector<std::string> names;
+  for (uint32_t p = 0; p < manifest_.partitions; ++p)
+    if (readers_[p].size() > 1) {
+      parts.push_back(p);
+      names.push_back(next_file_name(next, "seg", ".cseg"));
+    }
+  const unsigned workers = std::min(resolve_threads(0), 4u);
+  // Each worker reuses its row buffers (fresh pages for each partition
+  // would be faulted in again).
+  std::vector<RowSet> worker_rows(workers);
+  CAIRN_RETURN_IF_ERROR(parallel_for(parts.size(), workers, [&](size_t i, unsigned w) -> Status {
+    const uint32_t p = parts[i];
+    RowSet& rs = worker_rows[w];
+    rs.rows.clear();
+    rs.props.clear();
     CAIRN_RETURN_IF_ERROR(read_partition(p, rs));
     rs.sort_stable();
-    next.segments[p].clear();
-    const std::string name = next_file_name(next, "seg", ".cseg");
-    auto st = write_segment(dir_ + "/" + name, rs);
+    auto st = write_segment(dir_ + "/" + names[i], rs);
     if (!st) return st.status();
-    next.segments[p].push_back(segment_meta(name, *st));
-  }
+    next.segments[p] = {segment_meta(names[i], *st)};  // each worker its own partition's list
+    return Status::ok();
+  }));
   return commit(std::move(next));
 }
 
