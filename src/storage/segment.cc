@@ -592,13 +592,4 @@ Status SegmentReader::read_block_hashes(size_t block, std::vector<uint64_t>& out
   return Status::ok();
 }
 
-Status SegmentReader::read_message_hashes(std::vector<uint64_t>& out) const {
-  std::vector<uint64_t> block_hashes;
-  for (size_t b = 0; b < blocks_.size(); ++b) {
-    CAIRN_RETURN_IF_ERROR(read_block_hashes(b, block_hashes));
-    out.insert(out.end(), block_hashes.begin(), block_hashes.end());
-  }
-  return Status::ok();
-}
-
 }  // namespace cairn

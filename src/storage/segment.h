@@ -93,9 +93,8 @@ class SegmentReader {
   Status read_key(size_t block, size_t key_slot, KeyColumn& out) const;
   // Every row of a block with its properties, appended to out.
   Status read_rows(size_t block, RowSet& out) const;
-  // The message-id hashes of every row (0 where none), in row order:
-  // appended to out, or one block's in place of out's contents.
-  Status read_message_hashes(std::vector<uint64_t>& out) const;
+  // The message-id hashes of one block's rows (0 where none), in row order,
+  // in place of out's contents.
   Status read_block_hashes(size_t block, std::vector<uint64_t>& out) const;
   // A block's chunks as stored, into out, each checked against its
   // checksum; `first` is the file offset out begins at. False (and nothing
