@@ -40,14 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!write_new_file(path, body).is_ok()) return 0;
       auto reader = SegmentReader::open(path);
       if (!reader) return 0;
+      std::vector<uint64_t> hashes;
       for (size_t b = 0; b < reader->blocks().size(); ++b) {
         BlockColumns cols;
         (void)reader->read_core(b, cols);
         RowSet rows;
         (void)reader->read_rows(b, rows);
+        (void)reader->read_block_hashes(b, hashes);
       }
-      std::vector<uint64_t> hashes;
-      (void)reader->read_message_hashes(hashes);
       // A restitch's copy without some persons (the first block's first
       // and last), and what it wrote read back.
       if (!reader->blocks().empty()) {
