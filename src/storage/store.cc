@@ -245,11 +245,14 @@ Status Store::commit(Manifest next, const std::string& catalog_written) {
   return remove_unreferenced_files();
 }
 
-Status Store::remove_unreferenced_files() {
+Status Store::remove_unreferenced_files(const Manifest* also_live) {
   std::set<std::string> live;
-  live.insert(manifest_.catalog);
-  for (const auto& list : manifest_.segments)
-    for (const SegmentMeta& s : list) live.insert(s.file);
+  for (const Manifest* m : {static_cast<const Manifest*>(&manifest_), also_live}) {
+    if (m == nullptr) continue;
+    live.insert(m->catalog);
+    for (const auto& list : m->segments)
+      for (const SegmentMeta& s : list) live.insert(s.file);
+  }
   auto current = read_file(dir_ + "/CURRENT");
   if (current) {
     std::string name = *current;
@@ -274,10 +277,7 @@ Status Store::recover_wal() {
   // A record is applied as an import in rounds (a large one in several).
   const Status replayed = wal_replay(path, [&](uint64_t seq, ImportBatch& batch, bool commit) -> Status {
     if (seq <= manifest_.wal_applied) return Status::ok();  // applied before the crash
-    if (!committed_) committed_ = manifest_;
-    auto st = apply(seq, std::span<const ImportBatch>(&batch, 1), {}, commit);
-    if (st && commit) committed_.reset();
-    return st.status();
+    return apply(seq, std::span<const ImportBatch>(&batch, 1), {}, commit).status();
   });
   if (!replayed.is_ok()) {
     // The log stays, for the error to be seen again; the rounds applied go.
@@ -302,15 +302,12 @@ Result<ImportStats> Store::import(std::span<const ImportBatch> parts, bool wal_o
 
 Result<ImportStats> Store::import_round(std::span<const ImportBatch> parts, bool last) {
   if (!lock_) return Status::invalid_argument("import needs a store opened for writing");
-  if (!committed_) committed_ = manifest_;
   // The rounds before the last leave manifest_.wal_applied as it is on disk.
   auto stats = log_and_apply(manifest_.wal_applied + 1, parts, last);
   if (!stats) {
     const Status st = abort_import();
     if (!st.is_ok()) return Status::io_error(fmt::format("{} (and giving the import up: {})", stats.status().message(), st.message()));
-    return stats;
   }
-  if (last) committed_.reset();
   return stats;
 }
 
@@ -323,8 +320,8 @@ Status Store::give_up_rounds(bool remove_wal) {
   // and removed, and so is their WAL record, which never committed.
   CAIRN_RETURN_IF_ERROR(load_current());
   CAIRN_RETURN_IF_ERROR(remove_unreferenced_files());
-  const std::string path = dir_ + "/wal.log";
   if (!remove_wal) return Status::ok();
+  const std::string path = dir_ + "/wal.log";
   if (file_exists(path) && ::unlink(path.c_str()) != 0)
     return Status::io_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
   return fsync_dir(dir_);
@@ -848,26 +845,21 @@ Result<ImportStats> Store::apply(uint64_t seq, std::span<const ImportBatch> part
   if (!commit_now) {
     // A round before an import's last: its segments become this object's
     // state (what the next round dedupes against, restitches and merges),
-    // not yet the store's. A segment of an earlier round that this one
-    // replaced was never on disk's manifest: it goes now.
-    std::set<std::string> keep;
-    for (const auto* m : {&next, &*committed_})
-      for (const auto& list : m->segments)
-        for (const SegmentMeta& meta : list) keep.insert(meta.file);
+    // not yet the store's, whose manifest on disk committed_ keeps. A
+    // segment of an earlier round that this one replaced is in neither: it
+    // goes now.
+    if (!committed_) committed_ = manifest_;
     auto readers = open_segments(next, readers_);
     if (!readers) return readers.status();
-    std::vector<std::string> gone;
-    for (const auto& list : manifest_.segments)
-      for (const SegmentMeta& meta : list)
-        if (!keep.contains(meta.file)) gone.push_back(meta.file);
     manifest_ = std::move(next);
     readers_ = std::move(*readers);
-    for (const std::string& f : gone) ::unlink((dir_ + "/" + f).c_str());
+    CAIRN_RETURN_IF_ERROR(remove_unreferenced_files(&*committed_));
     mark("round");
     return stats;
   }
   next.wal_applied = seq;
   CAIRN_RETURN_IF_ERROR(commit(std::move(next), catalog_file));
+  committed_.reset();  // the rounds, if any, are the store's now
   mark("commit");
   return stats;
 }

@@ -130,7 +130,9 @@ class Store {
   Status find_duplicates(std::span<const ImportBatch> parts, std::vector<uint8_t>& keep, uint64_t& duplicates) const;
   // Of a batch's distinct message hashes (sorted), those the store holds, sorted.
   Result<std::vector<uint64_t>> stored_message_hashes(const std::vector<uint64_t>& distinct) const;
-  Status remove_unreferenced_files();
+  // Removes the store's files that neither this version nor `also_live`
+  // (the manifest on disk, while an import's rounds are applied) names.
+  Status remove_unreferenced_files(const Manifest* also_live = nullptr);
   // Opens the segments of m, taking readers of files it already has from
   // `reuse`; checks each file's row count against the manifest.
   Result<std::vector<std::vector<SegmentReader>>> open_segments(const Manifest& m,

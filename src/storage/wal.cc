@@ -430,6 +430,7 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
     return last == std::string::npos ? 0 : last + 1;
   }();
   struct Frame {
+    size_t pos;
     FrameType type;
     uint64_t seq;
     uint32_t comp, raw;
@@ -444,6 +445,7 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
     if (pos >= zeros_from) return Read::kTorn;     // the rest is the zero-filled tail
     if (left < kFrameHeader) return Read::kTorn;   // torn tail: never acknowledged
     BinaryReader h(rest.substr(0, kFrameHeader));
+    f.pos = pos;
     h.get_u32();
     f.type = static_cast<FrameType>(h.get_u8());
     f.seq = h.get_u64();
@@ -466,39 +468,38 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
     }
     return Read::kFrame;
   };
+  std::vector<Frame> frames;
   size_t pos = 0;
   while (pos < log.size()) {
-    // One record: frames up to and including a commit frame. Its headers
-    // are walked first: a record whose commit never came (a torn write, an
-    // import in rounds cut short) is dropped before any of it is applied.
+    // One record: frames up to and including a commit frame. All of them
+    // are found and checked first: a record whose commit never came (a
+    // torn write, an import in rounds cut short) is dropped before any of it
+    // is applied.
     const size_t record_start = pos;
-    uint64_t seq = 0;
-    for (size_t at = pos;;) {
+    frames.clear();
+    for (;;) {
       Frame f;
-      auto read = frame_at(at, f);
+      auto read = frame_at(pos, f);
       if (!read) return read.status();
       if (*read == Read::kTorn) return Status::ok();
-      if (at != record_start && f.seq != seq)
-        return Status::corruption(fmt::format("{}: frame at offset {} belongs to another record", path, at));
-      seq = f.seq;
-      at += kFrameHeader + f.comp;
+      if (!frames.empty() && f.seq != frames[0].seq)
+        return Status::corruption(fmt::format("{}: frame at offset {} belongs to another record", path, pos));
+      frames.push_back(f);
+      pos += kFrameHeader + f.comp;
       if (f.type == kCommit) break;
     }
     // Then applied: in rounds of about round_events events (whole parts),
     // the last one with the commit.
+    const uint64_t seq = frames[0].seq;
     ImportBatch batch, part;  // the round so far, the part being read
     ReplayState state;
-    for (bool committed = false; !committed;) {
-      Frame f;
-      auto read = frame_at(pos, f);
-      if (!read) return read.status();
-      if (*read == Read::kTorn) return Status::corruption(fmt::format("{}: record at offset {} changed while read", path, record_start));
+    for (const Frame& f : frames) {
       // A body as long as its raw size is stored as it is.
       std::string unpacked;
       if (f.comp != f.raw) {
         auto bytes = lz4_decompress(f.body, f.raw);
         if (!bytes)
-          return Status::corruption(fmt::format("{}: frame at offset {}: {}", path, pos, bytes.status().message()));
+          return Status::corruption(fmt::format("{}: frame at offset {}: {}", path, f.pos, bytes.status().message()));
         unpacked = std::move(*bytes);
       }
       BinaryReader r(f.comp != f.raw ? std::string_view(unpacked) : f.body);
@@ -506,7 +507,7 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
         return Status::corruption(fmt::format(
             "{}: frame at offset {} is of type {}, written by an earlier version of cairn: apply this log with that "
             "version (open the database once), then upgrade",
-            path, pos, static_cast<int>(f.type)));
+            path, f.pos, static_cast<int>(f.type)));
       if (f.type == kCommit || f.type == kPartEnd) {
         const uint64_t events = r.get_varint(), props = r.get_varint();
         if (!r.ok() || !r.at_end() || events != part.events.size() || props != part.props.size() ||
@@ -516,15 +517,14 @@ Status wal_replay(const std::string& path, const std::function<Status(uint64_t, 
         batch.append(std::move(part));
         part = ImportBatch();
         state = ReplayState();
-        committed = f.type == kCommit;
+        const bool committed = f.type == kCommit;
         if (committed || batch.events.size() >= round_events) {
           CAIRN_RETURN_IF_ERROR(apply(seq, batch, committed));
           batch = ImportBatch();
         }
       } else if (!read_frame(f.type, r, part, state) || !r.at_end()) {
-        return Status::corruption(fmt::format("{}: malformed frame at offset {}", path, pos));
+        return Status::corruption(fmt::format("{}: malformed frame at offset {}", path, f.pos));
       }
-      pos += kFrameHeader + f.comp;
     }
   }
   return Status::ok();
