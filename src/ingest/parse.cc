@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -88,11 +89,55 @@ Status parse_file(const std::string& path, InputKind kind, ImportBatch& batch, I
   return run(path, **source, kind, batch, errors, &progress);
 }
 
-// How many lines a plain file holds, estimated from its first MiB (0 when it
-// cannot be read or is compressed): a round's share of a large file is
-// sized by it.
+// How many lines a .gz file holds, estimated from the first MiB it
+// decompresses to and the compressed bytes that took (0 when it cannot be
+// read; a bad stream is reported when the file is parsed).
+uint64_t estimate_gz_lines(const std::string& path, uint64_t size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  z_stream zs;
+  std::memset(&zs, 0, sizeof zs);
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+    ::close(fd);
+    return 0;
+  }
+  std::vector<char> in(1u << 14), out(1u << 20);
+  uint64_t consumed = 0, produced = 0, lines = 0;
+  bool end = false;
+  while (!end && produced < out.size()) {
+    const ssize_t r = ::read(fd, in.data(), in.size());
+    if (r <= 0) break;
+    zs.next_in = reinterpret_cast<Bytef*>(in.data());
+    zs.avail_in = static_cast<uInt>(r);
+    while (zs.avail_in > 0 && produced < out.size()) {
+      zs.next_out = reinterpret_cast<Bytef*>(out.data());
+      zs.avail_out = static_cast<uInt>(out.size() - produced);
+      const uInt before_in = zs.avail_in;
+      const int rc = inflate(&zs, Z_NO_FLUSH);
+      const size_t n = out.size() - produced - zs.avail_out;
+      lines += static_cast<uint64_t>(std::count(out.data(), out.data() + n, '\n'));
+      produced += n;
+      consumed += before_in - zs.avail_in;
+      if (rc == Z_STREAM_END) {
+        inflateReset(&zs);
+      } else if (rc != Z_OK) {
+        end = true;
+        break;
+      }
+    }
+  }
+  inflateEnd(&zs);
+  ::close(fd);
+  if (consumed == 0) return 0;
+  if (produced < out.size()) return std::max<uint64_t>(1, lines);  // all of it (or all that can be read)
+  return std::max<uint64_t>(1, lines * size / consumed);
+}
+
+// How many lines a file holds, estimated from its first MiB (0 when it
+// cannot be read): a round's share of a large file is sized by it.
 uint64_t estimate_lines(const std::string& path, uint64_t size) {
-  if (size == 0 || std::string_view(path).ends_with(".gz")) return 0;
+  if (size == 0) return 0;
+  if (std::string_view(path).ends_with(".gz")) return estimate_gz_lines(path, size);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   std::vector<char> buf(std::min<uint64_t>(size, 1u << 20));
@@ -102,6 +147,14 @@ uint64_t estimate_lines(const std::string& path, uint64_t size) {
   const uint64_t lines = static_cast<uint64_t>(std::count(buf.data(), buf.data() + r, '\n'));
   return std::max<uint64_t>(1, lines * size / static_cast<uint64_t>(r));
 }
+
+// A .gz file read in rounds: its decompressing source, and the bytes the
+// last piece read past where it stopped.
+struct RoundParser::Stream {
+  std::unique_ptr<ByteSource> source;
+  std::string rest;
+  bool finished = false;  // its last piece read to the end (or stopped early)
+};
 
 struct RoundParser::Unit {
   size_t input;
@@ -115,6 +168,12 @@ struct RoundParser::Unit {
   bool stopped_early = false;   // its parser stopped (after a bad CSV header)
   uint64_t lines = 0;           // the lines it read (a copied CSV header's too)
   uint64_t header_lines = 0;    // the lines of its copied CSV header
+  // A piece of a .gz file, which is read as one stream: piece k > 0 goes on
+  // where piece k - 1 stopped (its input's Stream), after line_budget lines
+  // of the one before; the last piece reads to the end.
+  bool stream = false;
+  uint64_t piece = 0;
+  uint64_t line_budget = UINT64_MAX;
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> events{0};
 };
@@ -124,14 +183,32 @@ RoundParser::RoundParser(std::vector<ParseInput> inputs, unsigned threads, uint6
   // Each file in pieces: one per thread when it is large enough to split,
   // and more when a round of `threads` pieces would pass round_lines.
   const uint64_t unit_lines = std::max<uint64_t>(1, round_lines_ / threads_);
+  streams_.resize(inputs_.size());
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const std::string& path = inputs_[i].path;
     const uint64_t size = file_size(path);
     const bool plain = !std::string_view(path).ends_with(".gz");
     const uint64_t lines = estimate_lines(path, size);
-    uint64_t parts = plain && size >= split_bytes ? threads_ : 1;
+    if (!plain) {
+      // A .gz file cannot be cut at byte offsets: in pieces of a round's
+      // lines, each going on from the one before in the next round.
+      const uint64_t pieces = round_lines_ == UINT64_MAX ? 1 : std::max<uint64_t>(1, (lines + round_lines_ - 1) / round_lines_);
+      for (uint64_t k = 0; k < pieces; ++k) {
+        auto u = std::make_unique<Unit>();
+        u->input = i;
+        u->nominal_begin = 0;
+        u->nominal_end = UINT64_MAX;
+        u->stream = pieces > 1;
+        u->piece = k;
+        u->line_budget = k + 1 == pieces ? UINT64_MAX : round_lines_;
+        u->estimated_lines = k + 1 == pieces ? lines - k * round_lines_ : round_lines_;
+        units_.push_back(std::move(u));
+      }
+      continue;
+    }
+    uint64_t parts = size >= split_bytes ? threads_ : 1;
     const uint64_t for_rounds = lines / unit_lines + (lines % unit_lines != 0 ? 1 : 0);
-    if (plain && for_rounds > parts) parts = std::max(parts, std::min(for_rounds, size >> 16));  // 64 KiB a piece at least
+    if (for_rounds > parts) parts = std::max(parts, std::min(for_rounds, size >> 16));  // 64 KiB a piece at least
     for (uint64_t k = 0; k < parts; ++k) {
       auto u = std::make_unique<Unit>();
       u->input = i;
@@ -152,7 +229,7 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
   size_t end = next_unit_;
   for (uint64_t lines = 0; end < units_.size(); ++end) {
     lines += units_[end]->estimated_lines;
-    if (end > next_unit_ && lines > round_lines_) break;
+    if (end > next_unit_ && (lines > round_lines_ || units_[end]->piece > 0)) break;  // a .gz file's next piece waits
   }
   std::mutex progress_mu;
   auto report = [&] {
@@ -178,7 +255,23 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
     std::unique_ptr<ByteSource> source;
     uint64_t limit = UINT64_MAX;
     std::string prefix;
-    if (u.nominal_begin == 0) {
+    uint64_t stream_base = 0;  // the bytes before the unit's own (a copied header; a stream's rest, counted before)
+    Stream& stream = streams_[u.input];
+    if (u.stream && u.piece > 0) {
+      // Goes on where the piece before stopped, after a copy of the CSV
+      // header (whose lines count as a split part's do).
+      if (stream.finished) return Status::ok();
+      if (is_csv(in.path, in.kind)) {
+        auto header = csv_header(in.path);
+        if (!header) return header.status();
+        prefix = std::move(*header);
+      }
+      u.header_lines = static_cast<uint64_t>(std::count(prefix.begin(), prefix.end(), '\n'));
+      prefix += stream.rest;
+      stream.rest.clear();
+      stream_base = prefix.size();
+      source = ByteSource::prefixed(std::move(prefix), *stream.source);
+    } else if (u.nominal_begin == 0) {
       auto s = ByteSource::open_file(in.path);
       if (!s) return s.status();
       source = std::move(*s);
@@ -194,11 +287,15 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
         limit = prefix.size() + (u.nominal_end - begin);
       }
       u.header_lines = static_cast<uint64_t>(std::count(prefix.begin(), prefix.end(), '\n'));
+      stream_base = prefix.size();
       auto s = ByteSource::open_range(in.path, begin, prefix);
       if (!s) return s.status();
       source = std::move(*s);
     }
-    const uint64_t stream_base = prefix.size();
+    if (u.stream && u.piece == 0) {  // the stream outlives the piece
+      stream.source = std::move(source);
+      source = ByteSource::prefixed("", *stream.source);
+    }
     ProgressFn unit_progress = [&](uint64_t bytes, uint64_t events) {
       u.bytes.store(bytes > stream_base ? bytes - stream_base : 0, std::memory_order_relaxed);
       u.events.store(events, std::memory_order_relaxed);
@@ -206,11 +303,19 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
     };
     ParseContext ctx{in.path, in.kind, source.get(), u.batch, u.errors, &unit_progress};
     ctx.limit = limit;
-    ctx.header_is_copy = u.nominal_begin != 0;
+    ctx.header_is_copy = u.nominal_begin != 0 || u.piece > 0;
+    if (u.stream) {
+      ctx.line_limit = u.line_budget == UINT64_MAX ? UINT64_MAX : u.header_lines + u.line_budget;
+      ctx.rest = &stream.rest;
+    }
     Status st = run(ctx);
     u.lines = ctx.lines;
     u.stop = begin + ctx.stop - stream_base;
     u.stopped_early = ctx.stopped_early;
+    if (u.stream) {
+      stream.finished = !ctx.stopped_at_limit || ctx.stopped_early || !st.is_ok();
+      if (stream.finished) stream.source.reset();
+    }
     return st;
   };
   // Every unit of the round runs, a later part from its guessed start.
@@ -235,7 +340,7 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
     Unit& u = *units_[i];
     if (i == 0 || units_[i - 1]->input != u.input) {
       lines_before_ = 0;
-    } else if (const Unit& prev = *units_[i - 1]; !prev.stopped_early && u.begin != prev.stop) {
+    } else if (const Unit& prev = *units_[i - 1]; !u.stream && !prev.stopped_early && u.begin != prev.stop) {
       u.status = run_unit(u, prev.stop);  // whatever the wrong start gave, errors too
     }
     CAIRN_RETURN_IF_ERROR(u.status);
@@ -249,6 +354,10 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
     lines_before_ += u.lines - u.header_lines;
   }
   next_unit_ = end;
+  // A .gz file's pieces after the one that read to its end have nothing to
+  // read (its line count was estimated too high): no round is left for them.
+  while (next_unit_ < units_.size() && units_[next_unit_]->piece > 0 && streams_[units_[next_unit_]->input].finished)
+    ++next_unit_;
   return true;
 }
 

@@ -53,9 +53,12 @@ Status parse_file_parts(const std::vector<ParseInput>& inputs, unsigned threads,
 
 // Parses the inputs in rounds, so that an import need not hold a large input
 // whole: each round parses about round_lines lines (estimated from each
-// file's first MiB; a plain file is cut into pieces for that, a .gz file is
-// one piece however large), on `threads` threads, into parts as
-// parse_file_parts does. The rounds' parts and errors, appended in order,
+// file's first MiB, a .gz file's from the first MiB it decompresses to), on
+// `threads` threads, into parts as parse_file_parts does. A plain file is
+// cut into pieces at byte offsets for that; a .gz file, which can only be
+// read from its start, into pieces of round_lines lines (the last to its
+// end), each a round of its own read on one thread, going on from where the
+// piece before stopped. The rounds' parts and errors, appended in order,
 // are parse_file_parts' (line numbers count from each file's start).
 class RoundParser {
  public:
@@ -73,10 +76,12 @@ class RoundParser {
 
  private:
   struct Unit;
+  struct Stream;
   std::vector<ParseInput> inputs_;
   unsigned threads_;
   uint64_t round_lines_;
   std::vector<std::unique_ptr<Unit>> units_;
+  std::vector<Stream> streams_;  // by input: a .gz file read in pieces
   size_t next_unit_ = 0;
   uint64_t lines_before_ = 0;  // of the current input's units parsed so far
 };

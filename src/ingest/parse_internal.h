@@ -17,8 +17,10 @@ struct ParseContext {
   ImportErrors& errors;
   const ProgressFn* progress;
   uint64_t last_progress = 0;
-  // Parse only records starting before this stream offset (a split file).
+  // Parse only records starting before this stream offset (a split file)
+  // and on a line up to line_limit (a .gz file read in rounds).
   uint64_t limit = UINT64_MAX;
+  uint64_t line_limit = UINT64_MAX;
   // The CSV header was copied in front of a later part of a split file:
   // its errors were already reported by the first part.
   bool header_is_copy = false;
@@ -28,6 +30,10 @@ struct ParseContext {
   uint64_t lines = 0;
   uint64_t stop = 0;
   bool stopped_early = false;
+  // Whether reading stopped at a limit; if so, the bytes read past it (from
+  // the first record not read) are left in `rest` when it is set.
+  bool stopped_at_limit = false;
+  std::string* rest = nullptr;
 
   void report_progress(uint64_t bytes) {
     if (progress && *progress && bytes - last_progress >= (1u << 20)) {
@@ -44,6 +50,7 @@ template <typename OnRecord>
 Status for_each_record(ParseContext& ctx, bool csv, OnRecord&& on_record) {
   RecordReader reader(*ctx.source, csv);
   reader.set_limit(ctx.limit);
+  reader.set_line_limit(ctx.line_limit);
   Record rec;
   for (;;) {
     auto more = reader.next(rec);
@@ -61,6 +68,8 @@ Status for_each_record(ParseContext& ctx, bool csv, OnRecord&& on_record) {
   }
   ctx.lines = reader.line() - 1;
   ctx.stop = reader.offset();
+  ctx.stopped_at_limit = reader.stopped_at_limit();
+  if (ctx.rest && ctx.stopped_at_limit) ctx.rest->assign(reader.unread());
   return Status::ok();
 }
 

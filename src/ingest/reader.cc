@@ -71,7 +71,7 @@ class GzipSource final : public ByteSource {
   std::vector<char> in_;
 };
 
-// A file from an offset on, after a prefix. A regular file is read up to
+// A file from an offset on. A regular file is read up to
 // the size it had when it was opened: bytes appended later are not read,
 // and a file found shorter than that (truncated while it is read) is an
 // error, not a quietly shorter input. Other files (pipes) are read to EOF.
@@ -83,20 +83,13 @@ class GzipSource final : public ByteSource {
 // mapped file truncated while it is read ends the process with SIGBUS.
 class FileSource final : public ByteSource {
  public:
-  FileSource(int fd, std::string path, uint64_t pos, std::string prefix)
-      : fd_(fd), path_(std::move(path)), pos_(pos), prefix_(std::move(prefix)) {
+  FileSource(int fd, std::string path, uint64_t pos) : fd_(fd), path_(std::move(path)), pos_(pos) {
     struct stat st;
     if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) end_ = static_cast<uint64_t>(st.st_size);
     (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   ~FileSource() override { ::close(fd_); }
   Result<size_t> read(char* dst, size_t n) override {
-    if (prefix_done_ < prefix_.size()) {
-      const size_t k = std::min(n, prefix_.size() - prefix_done_);
-      std::memcpy(dst, prefix_.data() + prefix_done_, k);
-      prefix_done_ += k;
-      return k;
-    }
     const bool regular = end_ != kUnknown;
     if (regular) {
       if (pos_ >= end_) return size_t{0};
@@ -124,9 +117,30 @@ class FileSource final : public ByteSource {
   int fd_;
   std::string path_;
   uint64_t pos_;
-  std::string prefix_;
-  size_t prefix_done_ = 0;
   uint64_t end_ = kUnknown;  // the regular file's size when opened
+};
+
+// A prefix, then another source's bytes (owned or not).
+class PrefixedSource final : public ByteSource {
+ public:
+  PrefixedSource(std::string prefix, ByteSource& rest) : prefix_(std::move(prefix)), rest_(rest) {}
+  PrefixedSource(std::string prefix, std::unique_ptr<ByteSource> rest)
+      : prefix_(std::move(prefix)), owned_(std::move(rest)), rest_(*owned_) {}
+  Result<size_t> read(char* dst, size_t n) override {
+    if (done_ < prefix_.size()) {
+      const size_t k = std::min(n, prefix_.size() - done_);
+      std::memcpy(dst, prefix_.data() + done_, k);
+      done_ += k;
+      return k;
+    }
+    return rest_.read(dst, n);
+  }
+
+ private:
+  std::string prefix_;
+  size_t done_ = 0;
+  std::unique_ptr<ByteSource> owned_;
+  ByteSource& rest_;
 };
 
 // Bytes in memory, read by copying.
@@ -158,13 +172,19 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_range(const std::string& pa
                                                           std::string prefix) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  return std::unique_ptr<ByteSource>(std::make_unique<FileSource>(fd, path, begin, std::move(prefix)));
+  std::unique_ptr<ByteSource> file = std::make_unique<FileSource>(fd, path, begin);
+  if (prefix.empty()) return file;
+  return std::unique_ptr<ByteSource>(std::make_unique<PrefixedSource>(std::move(prefix), std::move(file)));
 }
 
 std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view text, bool gzipped) {
   std::unique_ptr<ByteSource> src = std::make_unique<MemorySource>(text);
   if (gzipped) src = std::make_unique<GzipSource>(std::move(src), "input");
   return src;
+}
+
+std::unique_ptr<ByteSource> ByteSource::prefixed(std::string prefix, ByteSource& rest) {
+  return std::make_unique<PrefixedSource>(std::move(prefix), rest);
 }
 
 namespace {
@@ -242,6 +262,12 @@ size_t RecordReader::find_end() {
 Result<bool> RecordReader::next(Record& out) {
   // The stream offset of the next record's first byte.
   if (offset() >= limit_) return false;
+  if (line_ > line_limit_) {
+    // Stopped at the limit when input is left.
+    if (begin_ == end_ && !eof_) CAIRN_RETURN_IF_ERROR(fill());
+    stopped_at_limit_ = begin_ < end_;
+    return false;
+  }
   size_t e = find_end();
   bool dropped = false;  // the record is too long: its bytes so far were dropped
   while (e == npos && !eof_) {

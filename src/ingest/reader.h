@@ -27,6 +27,10 @@ class ByteSource {
   static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);
   // In-memory bytes (not copied: `text` must outlive the source).
   static std::unique_ptr<ByteSource> from_memory(std::string_view text, bool gzipped);
+  // `prefix`, then what `rest` reads (not owned: it must outlive this
+  // source). A stream read in rounds goes on this way: the prefix is a
+  // copied CSV header and the bytes the last round read past its end.
+  static std::unique_ptr<ByteSource> prefixed(std::string prefix, ByteSource& rest);
   // Bytes [begin, EOF) of a file, after `prefix` (e.g. a CSV header); a
   // begin past 0 needs a regular file.
   static Result<std::unique_ptr<ByteSource>> open_range(const std::string& path, uint64_t begin, std::string prefix);
@@ -57,6 +61,14 @@ class RecordReader {
   uint64_t bytes_read() const { return bytes_read_; }
   // Stops before the first record that starts at or after this stream offset.
   void set_limit(uint64_t offset) { limit_ = offset; }
+  // Stops before the first record that starts on a line after this one.
+  void set_line_limit(uint64_t line) { line_limit_ = line; }
+  // Whether next() returned false at the line limit with input left.
+  bool stopped_at_limit() const { return stopped_at_limit_; }
+  // The bytes read from the source but not yet returned as records (from
+  // the next record's start): with the source's unread rest, the input the
+  // reader stopped before.
+  std::string_view unread() const { return {data_ + begin_, end_ - begin_}; }
 
  private:
   Status fill();  // moves the unread tail to the front and reads more
@@ -83,6 +95,8 @@ class RecordReader {
   uint64_t line_ = 1;
   uint64_t bytes_read_ = 0;
   uint64_t limit_ = UINT64_MAX;
+  uint64_t line_limit_ = UINT64_MAX;
+  bool stopped_at_limit_ = false;
 };
 
 }  // namespace cairn

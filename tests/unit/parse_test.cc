@@ -613,6 +613,30 @@ std::vector<ParseInput> write_split_inputs(const std::filesystem::path& dir, int
   return {{(dir / "e.csv").string(), InputKind::kEvents}, {(dir / "e.ndjson").string(), InputKind::kEvents}};
 }
 
+// Parses `inputs` in rounds of round_lines lines: the rounds' parts appended
+// in order, their errors, and how many rounds there were. Every round must
+// hold events.
+struct Rounds {
+  ImportBatch batch;
+  ImportErrors errors;
+  size_t n = 0;
+};
+Rounds parse_in_rounds(const std::vector<ParseInput>& inputs, unsigned threads, uint64_t round_lines) {
+  Rounds r;
+  RoundParser rounds(inputs, threads, round_lines);
+  for (;;) {
+    std::vector<ImportBatch> parts;
+    auto more = rounds.next(parts, r.errors);
+    EXPECT_TRUE(more.is_ok()) << more.status().message();
+    if (!more || !*more) break;
+    ++r.n;
+    EXPECT_FALSE(parts.empty()) << "round " << r.n;
+    for (ImportBatch& part : parts) r.batch.append(std::move(part));
+  }
+  EXPECT_TRUE(rounds.done());
+  return r;
+}
+
 // Splitting files between threads (at any size, with quoted newlines, quotes
 // inside plain cells and bad rows near the split points) gives the same batch and the same errors, line
 // numbers included, as one thread.
@@ -639,30 +663,72 @@ TEST(ParseFiles, SplitMatchesSequential) {
 // rows with the same line numbers.
 TEST(ParseFiles, RoundsMatchOneParse) {
   const auto dir = std::filesystem::temp_directory_path() / ("cairn-rounds-" + std::to_string(::getpid()));
-  const std::vector<ParseInput> inputs = write_split_inputs(dir, 30000);
+  std::vector<ParseInput> inputs = write_split_inputs(dir, 30000);
+  // The same files gzipped too: read in pieces of a round's lines, each
+  // going on from where the one before stopped.
+  uint64_t lines = 0;
+  for (size_t i = 0, n = inputs.size(); i < n; ++i) {
+    std::ifstream in(inputs[i].path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(inputs[i].path + ".gz", std::ios::binary) << gzip(text);
+    inputs.push_back({inputs[i].path + ".gz", InputKind::kEvents});
+    lines += 2 * static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
+  }
   ImportBatch one;
   ImportErrors one_errors;
   ASSERT_TRUE(parse_files(inputs, 1, one, one_errors).is_ok());
+  ASSERT_GT(one_errors.count(), 4 * 300u);
   for (unsigned threads : {1u, 2u, 3u})
     for (uint64_t round_lines : {3000u, 11000u}) {
-      RoundParser rounds(inputs, threads, round_lines);
-      ImportBatch many;
-      ImportErrors many_errors;
-      size_t n = 0;
-      for (;;) {
-        std::vector<ImportBatch> parts;
-        auto more = rounds.next(parts, many_errors);
-        ASSERT_TRUE(more.is_ok()) << more.status().message();
-        if (!*more) break;
-        ++n;
-        for (ImportBatch& part : parts) many.append(std::move(part));
-      }
-      EXPECT_TRUE(rounds.done());
-      // The CSV holds twice as many lines as rows.
-      EXPECT_GE(n, 90000 / round_lines) << threads << " threads, rounds of " << round_lines;
-      EXPECT_EQ(dump(many), dump(one)) << threads << " threads, rounds of " << round_lines;
-      EXPECT_EQ(messages(many_errors), messages(one_errors)) << threads << " threads, rounds of " << round_lines;
+      const Rounds r = parse_in_rounds(inputs, threads, round_lines);
+      EXPECT_GE(r.n, lines / round_lines) << threads << " threads, rounds of " << round_lines;
+      EXPECT_EQ(dump(r.batch), dump(one)) << threads << " threads, rounds of " << round_lines;
+      EXPECT_EQ(messages(r.errors), messages(one_errors)) << threads << " threads, rounds of " << round_lines;
     }
+  std::filesystem::remove_all(dir);
+}
+
+// A .gz file's line count is estimated from its first MiB; when the rest
+// compresses differently, the estimate is off and the pieces are not what
+// was planned. Too few: the last piece reads on to the end. Too many: the
+// pieces after the end are dropped, not left as empty rounds. Either way the
+// events are those of one parse.
+TEST(ParseFiles, GzipRoundsWhenTheEstimateIsOff) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cairn-gzrounds-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  // Short lines that compress well, and long ones that do not (random
+  // notes).
+  uint64_t seed = 7;
+  auto line = [&](int i, size_t noise) {
+    std::string note;
+    for (size_t k = 0; k < noise; ++k) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      note += static_cast<char>('a' + (seed >> 33) % 26);
+    }
+    return R"({"user_id":"u)" + std::to_string(i % 50) + R"(","event":"e","timestamp":)" + std::to_string(1767607200 + i) +
+           R"(,"properties":{"n":")" + note + "\"}}\n";
+  };
+  std::string many_short, few_long;
+  for (int i = 0; i < 40000; ++i) many_short += line(i, 0);
+  for (int i = 0; i < 3000; ++i) few_long += line(40000 + i, 2000);
+  // The first MiB promises many more lines than there are (high), or far
+  // fewer (low).
+  const std::string high = (dir / "high.ndjson.gz").string(), low = (dir / "low.ndjson.gz").string();
+  std::ofstream(high, std::ios::binary) << gzip(many_short + few_long);
+  std::ofstream(low, std::ios::binary) << gzip(few_long + many_short);
+  for (const std::string& path : {high, low}) {
+    const std::vector<ParseInput> inputs{{path, InputKind::kEvents}};
+    ImportBatch one;
+    ImportErrors one_errors;
+    ASSERT_TRUE(parse_files(inputs, 1, one, one_errors).is_ok());
+    ASSERT_EQ(one.events.size(), 43000u);
+    const Rounds r = parse_in_rounds(inputs, 2, 5000);
+    // high: estimated at far more than 43,000 lines, so pieces of 5,000
+    // lines, the ninth reaching the end; low: at about 3,000, so one piece.
+    EXPECT_EQ(r.n, path == high ? 9u : 1u) << path;
+    EXPECT_EQ(dump(r.batch), dump(one)) << path;
+    EXPECT_EQ(r.errors.count(), 0u) << path;
+  }
   std::filesystem::remove_all(dir);
 }
 
