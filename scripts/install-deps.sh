@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake g++ clang libclang-rt-14-dev pkg-config make git gzip time
-  libsimdjson-dev libfmt-dev libcli11-dev libzstd-dev liblz4-dev libxxhash-dev
+  libsimdjson-dev libfmt-dev libcli11-dev libzstd-dev liblz4-dev libxxhash-dev libisal-dev
   libre2-dev nlohmann-json3-dev zlib1g-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata

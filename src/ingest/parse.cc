@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -93,44 +92,10 @@ Status parse_file(const std::string& path, InputKind kind, ImportBatch& batch, I
 // decompresses to and the compressed bytes that took (0 when it cannot be
 // read; a bad stream is reported when the file is parsed).
 uint64_t estimate_gz_lines(const std::string& path, uint64_t size) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  z_stream zs;
-  std::memset(&zs, 0, sizeof zs);
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-    ::close(fd);
-    return 0;
-  }
-  std::vector<char> in(1u << 14), out(1u << 20);
-  uint64_t consumed = 0, produced = 0, lines = 0;
-  bool end = false;
-  while (!end && produced < out.size()) {
-    const ssize_t r = ::read(fd, in.data(), in.size());
-    if (r <= 0) break;
-    zs.next_in = reinterpret_cast<Bytef*>(in.data());
-    zs.avail_in = static_cast<uInt>(r);
-    while (zs.avail_in > 0 && produced < out.size()) {
-      zs.next_out = reinterpret_cast<Bytef*>(out.data());
-      zs.avail_out = static_cast<uInt>(out.size() - produced);
-      const uInt before_in = zs.avail_in;
-      const int rc = inflate(&zs, Z_NO_FLUSH);
-      const size_t n = out.size() - produced - zs.avail_out;
-      lines += static_cast<uint64_t>(std::count(out.data(), out.data() + n, '\n'));
-      produced += n;
-      consumed += before_in - zs.avail_in;
-      if (rc == Z_STREAM_END) {
-        inflateReset(&zs);
-      } else if (rc != Z_OK) {
-        end = true;
-        break;
-      }
-    }
-  }
-  inflateEnd(&zs);
-  ::close(fd);
-  if (consumed == 0) return 0;
-  if (produced < out.size()) return std::max<uint64_t>(1, lines);  // all of it (or all that can be read)
-  return std::max<uint64_t>(1, lines * size / consumed);
+  auto peek = peek_gzip(path, 1u << 20);
+  if (!peek || peek->in_bytes == 0) return 0;
+  if (peek->whole) return std::max<uint64_t>(1, peek->lines);
+  return std::max<uint64_t>(1, peek->lines * size / peek->in_bytes);
 }
 
 // How many lines a file holds, estimated from its first MiB (0 when it

@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,57 +17,87 @@ namespace cairn {
 
 namespace {
 
-// gzip decoding with zlib's inflate over another ByteSource; concatenated
-// gzip members (as `cat a.gz b.gz` makes) are read one after the other.
+// gzip decoding with ISA-L's inflate (igzip: ~5x zlib's speed on the
+// simulator's NDJSON, 2026-11-28, docs/PERFORMANCE.md) over another
+// ByteSource; concatenated gzip members (as `cat a.gz b.gz` makes) are read
+// one after the other, each one's checksum checked.
 class GzipSource final : public ByteSource {
  public:
   GzipSource(std::unique_ptr<ByteSource> inner, std::string name) : inner_(std::move(inner)), name_(std::move(name)) {
-    std::memset(&zs_, 0, sizeof zs_);
-    ok_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK;
+    start_member();
     in_.resize(1 << 16);
   }
-  ~GzipSource() override {
-    if (ok_) inflateEnd(&zs_);
-  }
   Result<size_t> read(char* dst, size_t n) override {
-    if (!ok_) return Status::io_error(fmt::format("{}: cannot start gzip decoder", name_));
     if (done_) return size_t{0};
-    zs_.next_out = reinterpret_cast<Bytef*>(dst);
-    zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    while (zs_.avail_out > 0) {
-      if (zs_.avail_in == 0) {
+    st_.next_out = reinterpret_cast<uint8_t*>(dst);
+    st_.avail_out = static_cast<uint32_t>(std::min<size_t>(n, 1u << 30));
+    while (st_.avail_out > 0) {
+      if (st_.avail_in == 0) {
         auto got = inner_->read(in_.data(), in_.size());
         if (!got) return got.status();
+        consumed_ += *got;
         if (*got == 0) {
           if (!at_member_start_) return Status::io_error(fmt::format("{}: bad gzip stream: unexpected end of file", name_));
           done_ = true;
           break;
         }
-        zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
-        zs_.avail_in = static_cast<uInt>(*got);
+        st_.next_in = reinterpret_cast<uint8_t*>(in_.data());
+        st_.avail_in = static_cast<uint32_t>(*got);
       }
       at_member_start_ = false;
-      const int rc = inflate(&zs_, Z_NO_FLUSH);
-      if (rc == Z_STREAM_END) {
-        inflateReset(&zs_);
-        at_member_start_ = true;
-        continue;
-      }
-      if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        return Status::io_error(
-            fmt::format("{}: bad gzip stream: {}", name_, zs_.msg ? zs_.msg : "inflate failed"));
+      const uint32_t in_before = st_.avail_in, out_before = st_.avail_out;
+      const int rc = isal_inflate(&st_);
+      if (rc < 0 || rc == ISAL_NEED_DICT) return Status::io_error(fmt::format("{}: bad gzip stream: {}", name_, error_text(rc)));
+      // isal_inflate returns when its input is used up or its output full,
+      // or at a member's end; anything else would loop here for ever.
+      if (st_.avail_in == in_before && st_.avail_out == out_before && st_.block_state != ISAL_BLOCK_FINISH)
+        return Status::io_error(fmt::format("{}: bad gzip stream: the decoder stopped", name_));
+      if (st_.block_state == ISAL_BLOCK_FINISH) {
+        // The next member starts after this one's trailer: bytes the
+        // decoder holds in its bit buffer past it go back to the input.
+        const uint32_t held = static_cast<uint32_t>(st_.read_in_length > 0 ? st_.read_in_length / 8 : 0);
+        uint8_t* next = st_.next_in - held;
+        const uint32_t avail = st_.avail_in + held;
+        uint8_t* out = st_.next_out;
+        const uint32_t out_avail = st_.avail_out;
+        start_member();  // (clears the buffers' places too)
+        st_.next_in = next;
+        st_.avail_in = avail;
+        st_.next_out = out;
+        st_.avail_out = out_avail;
       }
     }
-    return static_cast<size_t>(reinterpret_cast<char*>(zs_.next_out) - dst);
+    return static_cast<size_t>(reinterpret_cast<char*>(st_.next_out) - dst);
   }
+  // The compressed bytes taken from the inner source so far, less those
+  // not decoded yet.
+  uint64_t compressed_read() const { return consumed_ - st_.avail_in; }
 
  private:
+  void start_member() {
+    isal_inflate_init(&st_);
+    st_.crc_flag = ISAL_GZIP;
+    at_member_start_ = true;
+  }
+  static const char* error_text(int rc) {
+    switch (rc) {
+      case ISAL_INVALID_BLOCK: return "invalid deflate block";
+      case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+      case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
+      case ISAL_INVALID_WRAPPER: return "incorrect header check";
+      case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
+      case ISAL_INCORRECT_CHECKSUM: return "incorrect data check";
+      case ISAL_NEED_DICT: return "a preset dictionary is needed";
+      default: return "inflate failed";
+    }
+  }
+
   std::unique_ptr<ByteSource> inner_;
   std::string name_;
-  z_stream zs_;
-  bool ok_ = false;
+  inflate_state st_;
   bool done_ = false;
   bool at_member_start_ = true;
+  uint64_t consumed_ = 0;
   std::vector<char> in_;
 };
 
@@ -181,6 +211,26 @@ std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view text, bool 
   std::unique_ptr<ByteSource> src = std::make_unique<MemorySource>(text);
   if (gzipped) src = std::make_unique<GzipSource>(std::move(src), "input");
   return src;
+}
+
+Result<GzipPeek> peek_gzip(const std::string& path, size_t max_out) {
+  auto file = ByteSource::open_range(path, 0, "");
+  if (!file) return file.status();
+  GzipSource gz(std::move(*file), path);
+  std::vector<char> buf(std::min<size_t>(max_out, 1u << 16));
+  GzipPeek peek;
+  while (peek.out_bytes < max_out) {
+    auto got = gz.read(buf.data(), std::min(buf.size(), max_out - peek.out_bytes));
+    if (!got) return got.status();
+    if (*got == 0) {
+      peek.whole = true;
+      break;
+    }
+    peek.lines += static_cast<uint64_t>(std::count(buf.data(), buf.data() + *got, '\n'));
+    peek.out_bytes += *got;
+  }
+  peek.in_bytes = gz.compressed_read();
+  return peek;
 }
 
 std::unique_ptr<ByteSource> ByteSource::prefixed(std::string prefix, ByteSource& rest) {

@@ -36,6 +36,15 @@ class ByteSource {
   static Result<std::unique_ptr<ByteSource>> open_range(const std::string& path, uint64_t begin, std::string prefix);
 };
 
+// The start of a gzip file: the lines in its first max_out decompressed
+// bytes (or all of them, when it is shorter: `whole`) and the compressed
+// bytes they took.
+struct GzipPeek {
+  uint64_t lines = 0, out_bytes = 0, in_bytes = 0;
+  bool whole = false;
+};
+Result<GzipPeek> peek_gzip(const std::string& path, size_t max_out);
+
 struct Record {
   std::string_view text;  // without the line end; valid until the next call
   uint64_t line = 0;      // 1-based line where the record starts

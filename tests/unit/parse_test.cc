@@ -418,6 +418,16 @@ TEST(ParseStreaming, BadGzipIsAnError) {
   EXPECT_NE(p->status.message().find("bad gzip stream"), std::string::npos);
   auto t = parse("x.ndjson.gz", gzip("{\"user_id\":\"u\",\"event\":\"e\",\"timestamp\":1}\n").substr(0, 20));
   EXPECT_FALSE(t->status.is_ok());
+  // A member whose data does not match its checksum; bytes after the last
+  // member that are not one; a second member cut short.
+  const std::string line = "{\"user_id\":\"u\",\"event\":\"e\",\"timestamp\":1}\n";
+  std::string bad_crc = gzip(line);
+  bad_crc[bad_crc.size() - 8] ^= 1;
+  for (const std::string& bytes : {bad_crc, gzip(line) + "garbage", gzip(line) + gzip(line).substr(0, 15)}) {
+    auto b = parse("x.ndjson.gz", bytes);
+    EXPECT_FALSE(b->status.is_ok());
+    EXPECT_NE(b->status.message().find("bad gzip stream"), std::string::npos) << b->status.message();
+  }
 }
 
 TEST(ParseStreaming, OverlongLineIsReportedAndSkipped) {
@@ -730,6 +740,24 @@ TEST(ParseFiles, GzipRoundsWhenTheEstimateIsOff) {
     EXPECT_EQ(r.errors.count(), 0u) << path;
   }
   std::filesystem::remove_all(dir);
+}
+
+// Many gzip members, one a line and some empty, read as one stream: every
+// line once, in order, across the reader's chunks.
+TEST(ParseStreaming, ManyGzipMembers) {
+  std::string plain, gz;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string line = R"({"user_id":"u)" + std::to_string(i) + R"(","event":"e","timestamp":)" +
+                             std::to_string(1767607200 + i) + "}\n";
+    plain += line;
+    gz += gzip(line);
+    if (i % 7 == 0) gz += gzip("");
+  }
+  auto a = parse("m.ndjson", plain);
+  auto g = parse("m.ndjson.gz", gz);
+  ASSERT_TRUE(g->status.is_ok()) << g->status.message();
+  ASSERT_EQ(g->batch.events.size(), 5000u);
+  EXPECT_EQ(dump(g->batch), dump(a->batch));
 }
 
 }  // namespace parse_test
