@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <cerrno>
 #include <cstring>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -33,6 +35,153 @@ bool events_are_csv(std::string_view name) {
 bool is_csv(std::string_view name, InputKind kind) { return kind != InputKind::kEvents || events_are_csv(name); }
 
 Status run(ParseContext& ctx) { return is_csv(ctx.name, ctx.kind) ? parse_csv(ctx) : parse_ndjson(ctx); }
+
+// Parses ctx's stream on `workers` threads besides this one, which reads
+// it (a .gz file decompresses on one thread only) and cuts it into blocks of
+// whole records, each parsed by a worker into a batch of its own, appended
+// to `out` in order. The errors and ctx's outputs are those of run(ctx),
+// line numbers included. A block after the first starts with a copy of the
+// CSV header (an empty line for NDJSON, so that its first record is not
+// taken for the stream's first, whose byte order mark is dropped).
+Status run_in_blocks(ParseContext& ctx, unsigned workers, size_t block_bytes, std::vector<ImportBatch>& out) {
+  const bool csv = is_csv(ctx.name, ctx.kind);
+  struct Block {
+    std::string text;
+    uint64_t first_line = 1;  // the stream's line its text starts on
+    uint64_t prefix_lines = 0;
+    std::string too_long;     // or this: a record too long, at first_line
+    bool header_is_copy = true;
+    ImportBatch batch;
+    ImportErrors errors;
+    bool stopped_early = false;
+  };
+  std::vector<std::unique_ptr<Block>> blocks;
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t next_block = 0, in_flight = 0;
+  bool reading = true;
+  std::atomic<uint64_t> events{0};
+  Status worker_status = Status::ok();
+  auto work = [&] {
+    for (;;) {
+      Block* b;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return next_block < blocks.size() || !reading; });
+        if (next_block >= blocks.size()) return;
+        b = blocks[next_block++].get();
+      }
+      if (b->too_long.empty()) {
+        auto source = ByteSource::from_memory(b->text, false);
+        ParseContext bc{ctx.name, ctx.kind, source.get(), b->batch, b->errors, nullptr};
+        bc.header_is_copy = b->header_is_copy;
+        Status st = run(bc);
+        b->stopped_early = bc.stopped_early;
+        events.fetch_add(b->batch.events.size(), std::memory_order_relaxed);
+        std::string().swap(b->text);
+        if (!st.is_ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (worker_status.is_ok()) worker_status = st;
+        }
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        --in_flight;
+      }
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < std::max(workers, 1u); ++i) threads.emplace_back(work);
+  // Hands a block to the workers, waiting while too many are unparsed.
+  auto push = [&](std::unique_ptr<Block> b) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return in_flight < static_cast<size_t>(std::max(workers, 1u)) + 1; });
+    ++in_flight;
+    blocks.push_back(std::move(b));
+    cv.notify_all();
+  };
+  RecordReader reader(*ctx.source, csv);
+  reader.set_limit(ctx.limit);
+  reader.set_line_limit(ctx.line_limit);
+  std::string header = csv ? std::string() : std::string("\n");
+  bool header_read = !csv;  // the stream's first record (a CSV's header) was read
+  auto block = std::make_unique<Block>();
+  bool block_has_records = false;
+  Status read_status = Status::ok();
+  Record rec;
+  for (;;) {
+    auto more = reader.next(rec);
+    if (!more) {
+      read_status = more.status();
+      break;
+    }
+    if (!*more) break;
+    if (ctx.progress && *ctx.progress && reader.bytes_read() - ctx.last_progress >= (1u << 20)) {
+      ctx.last_progress = reader.bytes_read();
+      (*ctx.progress)(reader.bytes_read(), events.load(std::memory_order_relaxed));
+    }
+    if (rec.too_long) {
+      if (block_has_records) push(std::move(block));
+      auto err = std::make_unique<Block>();
+      err->first_line = rec.line;
+      err->too_long = csv ? "record is longer than 16 MiB" : "line is longer than 16 MiB";
+      push(std::move(err));
+      block = std::make_unique<Block>();
+      block_has_records = false;
+      continue;
+    }
+    if (!block_has_records) {
+      block->first_line = rec.line;
+      if (header_read) {
+        block->text = header;
+        block->prefix_lines = static_cast<uint64_t>(std::count(header.begin(), header.end(), '\n'));
+      } else {  // a CSV's header starts the first block, parsed as the stream's
+        header = std::string(rec.text) + "\n";
+        header_read = true;
+        block->header_is_copy = ctx.header_is_copy;
+      }
+    }
+    block->text.append(rec.text).push_back('\n');
+    block_has_records = true;
+    if (block->text.size() >= block_bytes) {
+      push(std::move(block));
+      block = std::make_unique<Block>();
+      block_has_records = false;
+    }
+  }
+  if (block_has_records) push(std::move(block));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    reading = false;
+  }
+  cv.notify_all();
+  for (std::thread& t : threads) t.join();
+  CAIRN_RETURN_IF_ERROR(read_status);
+  CAIRN_RETURN_IF_ERROR(worker_status);
+  // In order, as one parse would have given them; a CSV whose header
+  // stopped the first block's parse stops there.
+  for (auto& b : blocks) {
+    if (!b->too_long.empty()) {
+      ctx.errors.add(row_error(ctx.name, b->first_line, "", b->too_long, ""));
+      continue;
+    }
+    for (RowError e : b->errors.all()) {
+      e.line = e.line - 1 - b->prefix_lines + b->first_line;
+      ctx.errors.add(std::move(e));
+    }
+    if (!b->batch.empty()) out.push_back(std::move(b->batch));
+    if (b->stopped_early) {
+      ctx.stopped_early = true;
+      break;
+    }
+  }
+  ctx.lines = reader.line() - 1;
+  ctx.stop = reader.offset();
+  ctx.stopped_at_limit = reader.stopped_at_limit();
+  if (ctx.rest && ctx.stopped_at_limit) ctx.rest->assign(reader.unread());
+  return Status::ok();
+}
 
 Status run(const std::string& name, ByteSource& source, InputKind kind, ImportBatch& batch, ImportErrors& errors,
            const ProgressFn* progress) {
@@ -126,6 +275,7 @@ struct RoundParser::Unit {
   uint64_t nominal_begin, nominal_end;  // nominal_end = UINT64_MAX: to the end
   uint64_t estimated_lines = 0;
   ImportBatch batch;
+  std::vector<ImportBatch> blocks;  // or these, when parsed in blocks (after batch)
   ImportErrors errors;
   Status status;
   uint64_t begin = 0;           // the file offset its records start at
@@ -210,8 +360,12 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
   };
   // Parses unit u, a later part from file offset `begin` (after a copy of
   // the CSV header) up to the first record starting at or after its end.
+  // A .gz file alone in its round is decompressed on one thread and parsed
+  // in blocks on the others.
+  const bool in_blocks = end - next_unit_ == 1 && threads_ > 1 && std::string_view(inputs_[units_[next_unit_]->input].path).ends_with(".gz");
   auto run_unit = [&](Unit& u, uint64_t begin) -> Status {
     u.batch = ImportBatch();
+    u.blocks.clear();
     u.errors = ImportErrors();
     u.begin = u.stop = begin;
     u.lines = u.header_lines = 0;
@@ -273,7 +427,7 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
       ctx.line_limit = u.line_budget == UINT64_MAX ? UINT64_MAX : u.header_lines + u.line_budget;
       ctx.rest = &stream.rest;
     }
-    Status st = run(ctx);
+    Status st = in_blocks ? run_in_blocks(ctx, threads_, block_bytes_, u.blocks) : run(ctx);
     u.lines = ctx.lines;
     u.stop = begin + ctx.stop - stream_base;
     u.stopped_early = ctx.stopped_early;
@@ -310,7 +464,9 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
     }
     CAIRN_RETURN_IF_ERROR(u.status);
     if (!u.batch.empty()) parts.push_back(std::move(u.batch));
+    for (ImportBatch& b : u.blocks) parts.push_back(std::move(b));
     u.batch = ImportBatch();
+    u.blocks.clear();
     for (RowError e : u.errors.all()) {
       e.line = e.line + lines_before_ - u.header_lines;
       errors.add(std::move(e));

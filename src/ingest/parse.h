@@ -5,6 +5,7 @@
 // the fly.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,6 +74,9 @@ class RoundParser {
   Result<bool> next(std::vector<ImportBatch>& parts, ImportErrors& errors, const ProgressFn& progress = {});
   // True when the last round was parsed.
   bool done() const { return next_unit_ >= units_.size(); }
+  // A .gz file alone in its round is decompressed on one thread and parsed
+  // on the others in blocks of about this many bytes, each a part.
+  void set_block_bytes(size_t bytes) { block_bytes_ = std::max<size_t>(bytes, 1); }
 
  private:
   struct Unit;
@@ -84,6 +88,7 @@ class RoundParser {
   std::vector<Stream> streams_;  // by input: a .gz file read in pieces
   size_t next_unit_ = 0;
   uint64_t lines_before_ = 0;  // of the current input's units parsed so far
+  size_t block_bytes_ = 64u << 20;
 };
 
 // Parses in-memory text as if it were the file `name` (used by tests and
