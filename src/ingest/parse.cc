@@ -102,8 +102,7 @@ Status run_in_blocks(ParseContext& ctx, unsigned workers, size_t block_bytes, st
     cv.notify_all();
   };
   RecordReader reader(*ctx.source, csv);
-  reader.set_limit(ctx.limit);
-  reader.set_line_limit(ctx.line_limit);
+  limit_reader(ctx, reader);
   std::string header = csv ? std::string() : std::string("\n");
   bool header_read = !csv;  // the stream's first record (a CSV's header) was read
   auto block = std::make_unique<Block>();
@@ -125,7 +124,7 @@ Status run_in_blocks(ParseContext& ctx, unsigned workers, size_t block_bytes, st
       if (block_has_records) push(std::move(block));
       auto err = std::make_unique<Block>();
       err->first_line = rec.line;
-      err->too_long = csv ? "record is longer than 16 MiB" : "line is longer than 16 MiB";
+      err->too_long = too_long_message(csv);
       push(std::move(err));
       block = std::make_unique<Block>();
       block_has_records = false;
@@ -176,10 +175,7 @@ Status run_in_blocks(ParseContext& ctx, unsigned workers, size_t block_bytes, st
       break;
     }
   }
-  ctx.lines = reader.line() - 1;
-  ctx.stop = reader.offset();
-  ctx.stopped_at_limit = reader.stopped_at_limit();
-  if (ctx.rest && ctx.stopped_at_limit) ctx.rest->assign(reader.unread());
+  finish_reading(ctx, reader);
   return Status::ok();
 }
 

@@ -43,14 +43,32 @@ struct ParseContext {
   }
 };
 
+// What a record over RecordReader::kMaxRecord is reported as.
+inline const char* too_long_message(bool csv) {
+  return csv ? "record is longer than 16 MiB" : "line is longer than 16 MiB";
+}
+
+// A reader of ctx's stream, within ctx's limits.
+inline void limit_reader(const ParseContext& ctx, RecordReader& reader) {
+  reader.set_limit(ctx.limit);
+  reader.set_line_limit(ctx.line_limit);
+}
+
+// Sets ctx's outputs from the reader once it stopped.
+inline void finish_reading(ParseContext& ctx, const RecordReader& reader) {
+  ctx.lines = reader.line() - 1;
+  ctx.stop = reader.offset();
+  ctx.stopped_at_limit = reader.stopped_at_limit();
+  if (ctx.rest && ctx.stopped_at_limit) ctx.rest->assign(reader.unread());
+}
+
 // Reads ctx's records in order (CSV-quoted or plain lines), reports
 // progress and over-long records, and calls on_record(rec) for each other
 // one until it returns false.
 template <typename OnRecord>
 Status for_each_record(ParseContext& ctx, bool csv, OnRecord&& on_record) {
   RecordReader reader(*ctx.source, csv);
-  reader.set_limit(ctx.limit);
-  reader.set_line_limit(ctx.line_limit);
+  limit_reader(ctx, reader);
   Record rec;
   for (;;) {
     auto more = reader.next(rec);
@@ -58,7 +76,7 @@ Status for_each_record(ParseContext& ctx, bool csv, OnRecord&& on_record) {
     if (!*more) break;
     ctx.report_progress(reader.bytes_read());
     if (rec.too_long) {
-      ctx.errors.add(row_error(ctx.name, rec.line, "", csv ? "record is longer than 16 MiB" : "line is longer than 16 MiB", ""));
+      ctx.errors.add(row_error(ctx.name, rec.line, "", too_long_message(csv), ""));
       continue;
     }
     if (!on_record(rec)) {
@@ -66,10 +84,7 @@ Status for_each_record(ParseContext& ctx, bool csv, OnRecord&& on_record) {
       break;
     }
   }
-  ctx.lines = reader.line() - 1;
-  ctx.stop = reader.offset();
-  ctx.stopped_at_limit = reader.stopped_at_limit();
-  if (ctx.rest && ctx.stopped_at_limit) ctx.rest->assign(reader.unread());
+  finish_reading(ctx, reader);
   return Status::ok();
 }
 
