@@ -40,9 +40,11 @@ Status run(ParseContext& ctx) { return is_csv(ctx.name, ctx.kind) ? parse_csv(ct
 // it (a .gz file decompresses on one thread only) and cuts it into blocks of
 // whole records, each parsed by a worker into a batch of its own, appended
 // to `out` in order. The errors and ctx's outputs are those of run(ctx),
-// line numbers included. A block after the first starts with a copy of the
-// CSV header (an empty line for NDJSON, so that its first record is not
-// taken for the stream's first, whose byte order mark is dropped).
+// line numbers included. Every block but a CSV's first (which holds the
+// header) starts with a copy of the CSV header, or with an empty line for
+// NDJSON, so that its first record is not taken for the stream's first,
+// whose byte order mark is dropped. At most one block more than there are
+// workers is read ahead of them.
 Status run_in_blocks(ParseContext& ctx, unsigned workers, size_t block_bytes, std::vector<ImportBatch>& out) {
   const bool csv = is_csv(ctx.name, ctx.kind);
   struct Block {
