@@ -46,7 +46,7 @@ class Progress {
     if (now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     const double secs = std::chrono::duration<double>(now - start_).count();
-    const double frac = total_ ? static_cast<double>(bytes) / static_cast<double>(total_) : 1.0;
+    const double frac = std::min(1.0, total_ ? static_cast<double>(bytes) / static_cast<double>(total_) : 1.0);
     const int width = 30;
     const int filled = static_cast<int>(frac * width);
     std::fprintf(stderr, "\r[%s%s] %5.1f%% %.1f/%.1f MB %.0f events/s ", std::string(filled, '#').c_str(),

@@ -413,7 +413,11 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
       stream.source = std::move(source);
       source = ByteSource::prefixed("", *stream.source);
     }
+    // A .gz file's progress is in compressed bytes, as its size is.
+    const bool gz = std::string_view(in.path).ends_with(".gz");
+    const uint64_t input_base = source->input_bytes();
     ProgressFn unit_progress = [&](uint64_t bytes, uint64_t events) {
+      if (gz) bytes = stream_base + (source->input_bytes() - input_base);
       u.bytes.store(bytes > stream_base ? bytes - stream_base : 0, std::memory_order_relaxed);
       u.events.store(events, std::memory_order_relaxed);
       report();

@@ -71,7 +71,7 @@ class GzipSource final : public ByteSource {
   }
   // The compressed bytes taken from the inner source so far, less those
   // not decoded yet.
-  uint64_t compressed_read() const { return consumed_ - st_.avail_in; }
+  uint64_t input_bytes() const override { return consumed_ - st_.avail_in; }
 
  private:
   void start_member() {
@@ -113,12 +113,13 @@ class GzipSource final : public ByteSource {
 // mapped file truncated while it is read ends the process with SIGBUS.
 class FileSource final : public ByteSource {
  public:
-  FileSource(int fd, std::string path, uint64_t pos) : fd_(fd), path_(std::move(path)), pos_(pos) {
+  FileSource(int fd, std::string path, uint64_t pos) : fd_(fd), path_(std::move(path)), start_(pos), pos_(pos) {
     struct stat st;
     if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) end_ = static_cast<uint64_t>(st.st_size);
     (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   ~FileSource() override { ::close(fd_); }
+  uint64_t input_bytes() const override { return pos_ - start_; }
   Result<size_t> read(char* dst, size_t n) override {
     const bool regular = end_ != kUnknown;
     if (regular) {
@@ -146,6 +147,7 @@ class FileSource final : public ByteSource {
   static constexpr uint64_t kUnknown = UINT64_MAX;
   int fd_;
   std::string path_;
+  uint64_t start_;
   uint64_t pos_;
   uint64_t end_ = kUnknown;  // the regular file's size when opened
 };
@@ -165,6 +167,7 @@ class PrefixedSource final : public ByteSource {
     }
     return rest_.read(dst, n);
   }
+  uint64_t input_bytes() const override { return rest_.input_bytes(); }
 
  private:
   std::string prefix_;
@@ -177,6 +180,7 @@ class PrefixedSource final : public ByteSource {
 class MemorySource final : public ByteSource {
  public:
   explicit MemorySource(std::string_view text) : text_(text) {}
+  uint64_t input_bytes() const override { return pos_; }
   Result<size_t> read(char* dst, size_t n) override {
     const size_t k = std::min(n, text_.size() - pos_);
     std::memcpy(dst, text_.data() + pos_, k);
@@ -229,7 +233,7 @@ Result<GzipPeek> peek_gzip(const std::string& path, size_t max_out) {
     peek.lines += static_cast<uint64_t>(std::count(buf.data(), buf.data() + *got, '\n'));
     peek.out_bytes += *got;
   }
-  peek.in_bytes = gz.compressed_read();
+  peek.in_bytes = gz.input_bytes();
   return peek;
 }
 

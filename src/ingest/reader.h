@@ -22,6 +22,10 @@ class ByteSource {
   virtual ~ByteSource() = default;
   // Reads up to n bytes into dst; 0 at the end.
   virtual Result<size_t> read(char* dst, size_t n) = 0;
+  // The bytes taken from the file (or memory) under it so far: for a .gz
+  // file the compressed bytes decoded, which a progress bar measures
+  // against the file's size.
+  virtual uint64_t input_bytes() const = 0;
   // A file (or pipe), read in chunks; transparently gunzipped when `path`
   // ends in ".gz".
   static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);

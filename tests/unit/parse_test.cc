@@ -806,5 +806,39 @@ TEST(ParseFiles, GzipInBlocksMatchesOneParse) {
   std::filesystem::remove_all(dir);
 }
 
+// A .gz file's progress is counted in compressed bytes, as its size is (a
+// progress bar measures one against the other): never past the file's size,
+// on one thread or in blocks, in one round or several.
+TEST(ParseFiles, GzipProgressCountsCompressedBytes) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cairn-gzprogress-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string nd;
+  for (int i = 0; i < 60000; ++i)
+    nd += R"({"user_id":"u)" + std::to_string(i % 300) + R"(","event":"e","timestamp":)" + std::to_string(1767607200 + i) + "}\n";
+  const std::string path = (dir / "p.ndjson.gz").string();
+  std::ofstream(path, std::ios::binary) << gzip(nd);
+  const uint64_t size = std::filesystem::file_size(path);
+  ASSERT_GT(nd.size(), 3 * size);
+  for (unsigned threads : {1u, 2u})
+    for (uint64_t round_lines : {uint64_t{UINT64_MAX}, uint64_t{20000}}) {
+      RoundParser rounds({{path, InputKind::kEvents}}, threads, round_lines);
+      uint64_t most = 0, calls = 0;
+      ImportErrors errors;
+      for (;;) {
+        std::vector<ImportBatch> parts;
+        auto more = rounds.next(parts, errors, [&](uint64_t bytes, uint64_t) {
+          most = std::max(most, bytes);
+          ++calls;
+        });
+        ASSERT_TRUE(more.is_ok());
+        if (!*more) break;
+      }
+      EXPECT_GT(calls, 0u) << threads << " " << round_lines;
+      EXPECT_GT(most, 0u) << threads << " " << round_lines;
+      EXPECT_LE(most, size) << threads << " " << round_lines;
+    }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace parse_test
 }  // namespace cairn
