@@ -118,10 +118,7 @@ Status run_in_blocks(ParseContext& ctx, unsigned workers, size_t block_bytes, st
       break;
     }
     if (!*more) break;
-    if (ctx.progress && *ctx.progress && reader.bytes_read() - ctx.last_progress >= (1u << 20)) {
-      ctx.last_progress = reader.bytes_read();
-      (*ctx.progress)(reader.bytes_read(), events.load(std::memory_order_relaxed));
-    }
+    ctx.report_progress(reader.bytes_read(), events.load(std::memory_order_relaxed));
     if (rec.too_long) {
       if (block_has_records) push(std::move(block));
       auto err = std::make_unique<Block>();
@@ -372,7 +369,7 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
     std::unique_ptr<ByteSource> source;
     uint64_t limit = UINT64_MAX;
     std::string prefix;
-    uint64_t stream_base = 0;  // the bytes before the unit's own (a copied header; a stream's rest, counted before)
+    uint64_t stream_base = 0;  // the stream's bytes before the file's own (a copied header, a stream's rest)
     Stream& stream = streams_[u.input];
     if (u.stream && u.piece > 0) {
       // Goes on where the piece before stopped, after a copy of the CSV
@@ -413,12 +410,12 @@ Result<bool> RoundParser::next(std::vector<ImportBatch>& parts, ImportErrors& er
       stream.source = std::move(source);
       source = ByteSource::prefixed("", *stream.source);
     }
-    // A .gz file's progress is in compressed bytes, as its size is.
-    const bool gz = std::string_view(in.path).ends_with(".gz");
+    // Progress in the file's bytes, as its size counts them: not a copied
+    // header, nor a stream's rest, which the piece before read; a .gz file's
+    // compressed bytes.
     const uint64_t input_base = source->input_bytes();
-    ProgressFn unit_progress = [&](uint64_t bytes, uint64_t events) {
-      if (gz) bytes = stream_base + (source->input_bytes() - input_base);
-      u.bytes.store(bytes > stream_base ? bytes - stream_base : 0, std::memory_order_relaxed);
+    ProgressFn unit_progress = [&](uint64_t, uint64_t events) {
+      u.bytes.store(source->input_bytes() - input_base, std::memory_order_relaxed);
       u.events.store(events, std::memory_order_relaxed);
       report();
     };

@@ -35,12 +35,14 @@ struct ParseContext {
   bool stopped_at_limit = false;
   std::string* rest = nullptr;
 
-  void report_progress(uint64_t bytes) {
+  // Every MiB of the stream: its bytes read and the events parsed.
+  void report_progress(uint64_t bytes, uint64_t events) {
     if (progress && *progress && bytes - last_progress >= (1u << 20)) {
       last_progress = bytes;
-      (*progress)(bytes, batch.events.size());
+      (*progress)(bytes, events);
     }
   }
+  void report_progress(uint64_t bytes) { report_progress(bytes, batch.events.size()); }
 };
 
 // What a record over RecordReader::kMaxRecord is reported as.
