@@ -88,7 +88,7 @@ double small_page_write_ns() {
 // Huge pages pay unless the host takes freed memory back (so each fresh 2
 // MiB page is supplied by the host on its first write) while small pages
 // fault cheaply. Measured on two Firecracker guests that report free pages
-// (10.5M-event NDJSON import, `farm-bench --vs`): under PVM, where a 4 KiB
+// (10.5M-event NDJSON import, pairs timed in turn): under PVM, where a 4 KiB
 // page's first write took ~15 us (0.27 GB/s), huge pages made the import
 // 0.75x as long; under KVM, where it takes ~2 us, fresh huge pages came at
 // 0.28 GB/s against 1.3 GB/s for small ones, and huge pages made the import
