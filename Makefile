@@ -11,9 +11,10 @@ DEMO_PERSONS ?= 20000
 deps:
 	@bash scripts/install-deps.sh
 
+# Release, with profile-guided optimisation (scripts/build.sh; the first
+# build also builds and trains an instrumented binary in $(BUILD)-pgo).
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@JOBS=$(JOBS) bash scripts/build.sh $(BUILD)
 
 demo: build
 	@bash scripts/demo.sh $(CAIRN) $(DEMO_DIR) $(DEMO_PERSONS)
@@ -28,4 +29,4 @@ bench: build
 	@bash bench/run.sh
 
 clean:
-	rm -rf build build-asan build-fuzz demo
+	rm -rf build build-pgo build-asan build-fuzz demo
