@@ -5,7 +5,7 @@
 # instrumented in DIR-pgo and trained on simulator data
 # (scripts/pgo-train.sh), and its profile, a .gcda file beside each object,
 # is copied to the same places in DIR. Then DIR is built with the profile.
-# An import is some 8% faster for it (docs/PERFORMANCE.md, "Profile-guided
+# An import is 10-12% faster for it (docs/PERFORMANCE.md, "Profile-guided
 # optimisation"). CAIRN_PGO=off builds without.
 # Usage: build.sh [DIR [TARGET...]]
 set -euo pipefail
