@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The training run of the profile-guided build (scripts/build.sh): an
 # instrumented `cairn` does what users do with it, on simulator data of its
-# own (another seed than the benchmarks' data): simulate, import NDJSON, CSV
+# own (other seeds than the benchmarks' data): simulate, import NDJSON, CSV
 # and gzip on two threads and in rounds, import the same file again (every
-# event a duplicate), a few small imports into the store, the bench queries,
-# info, a timeline, compact. The profile goes where the binary was built to
-# write it (CAIRN_PGO_DIR). Usage: pgo-train.sh CAIRN WORKDIR
+# event a duplicate), a small import into the store, the bench queries,
+# info, a timeline, compact. Each profile (.gcda) is written beside the
+# object it counts, in the instrumented build's directory.
+# Usage: pgo-train.sh CAIRN WORKDIR
 set -euo pipefail
 cairn=$1
 work=$2

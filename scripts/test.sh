@@ -19,12 +19,12 @@ count() {  # adds ctest's "N tests failed out of M" line from log $1
   failed=$((failed + f))
 }
 
-stage() {  # stage NAME BUILD_DIR CMAKE_ARGS... (or "release": scripts/build.sh)
+stage() {  # stage NAME BUILD_DIR CMAKE_ARGS... (release: scripts/build.sh, no args)
   local name=$1 dir=$2
   shift 2
   echo "== $name: configure and build ($dir)"
   local start=$SECONDS
-  if [[ $1 == release ]]; then  # as `make build` builds it: scripts/build.sh
+  if [[ $name == release ]]; then  # as `make build` builds it
     if ! JOBS=$JOBS bash scripts/build.sh "$dir" >"$dir.build.log" 2>&1; then
       tail -n 60 "$dir.build.log"; failed=$((failed + 1)); return 1
     fi
@@ -45,7 +45,7 @@ stage() {  # stage NAME BUILD_DIR CMAKE_ARGS... (or "release": scripts/build.sh)
 
 mkdir -p build build-asan
 # The release build with profile-guided optimisation, as users build it.
-stage release build release
+stage release build
 # The sanitizer build compiles its .cc files eight to a unit (CMake's unity
 # build): 331 s against 522 s. The release build stays one file a unit, as
 # users build it: its larger units inline less, the import ran 1.10x as long,
